@@ -1,0 +1,35 @@
+"""The Celery app: queues come from `config.queues`, everything else from Django settings (CELERY_*)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from config.queues import QUEUES, QueueSpec
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("wallet_analysis")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
+app.autodiscover_tasks()
+
+
+def queue_task_options(queue: str) -> dict[str, Any]:
+    """Decorator options that bind a task to its queue's policy (SPEC §2).
+
+    Retries are decided inside the tasks by error class (transient vs fatal), so no `autoretry_for` here;
+    `max_retries` caps them at the queue's attempts.
+    """
+    spec: QueueSpec = QUEUES[queue]
+    return {
+        "queue": queue,
+        "soft_time_limit": spec.soft_time_limit_s,
+        "time_limit": spec.hard_time_limit_s,
+        "max_retries": spec.max_retries,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+    }

@@ -1,0 +1,47 @@
+"""Error classes shared by every app.
+
+`ApplicationError` carries what the API answers (code, message, fields, HTTP status); the exception handler
+in `config.api` is the one place that turns it into a response. `TransientError` and `FatalError` tell tasks
+whether another attempt can help (SPEC §3).
+"""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields = fields or {}
+
+
+class InvalidInputError(ApplicationError):
+    code = "invalid_input"
+    status = 400
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+    status = 409
+
+
+class TransientError(Exception):
+    """Another attempt may succeed: network errors, timeouts, HTTP 429/5xx, a busy lock."""
+
+    error_type = "transient"
+
+
+class FatalError(Exception):
+    """Another attempt cannot succeed: invalid address, upstream auth failure, insufficient data."""
+
+    error_type = "fatal"

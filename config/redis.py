@@ -1,0 +1,63 @@
+"""The shared Redis client and every key the application writes itself, documented in one place.
+
+Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-meta-*`), the Django cache
+(`cache:*`) and the channel layer (`asgi*`) keep their own prefixes in the same database.
+
+| key | holds | lifetime |
+|---|---|---|
+| `balance:{wallet}` | the wallet's latest balances (JSON) | 30 s |
+| `enrich:{job_id}` | a job's enriched balances (JSON) | 300 s |
+| `lock:wallet:sync:{wallet}` | token of the task syncing the wallet | renewed while syncing, 60 s |
+| `job:progress:{job_id}` | highest progress published for the job | 1 day |
+| `job:progress-write:{job_id}` | throttle for progress writes to the ledger | PROGRESS_DB_WRITE_INTERVAL_MS |
+| `job:synced:{job_id}` | wallets of the job whose sync branch ended | 1 day |
+| `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+
+
+def balance_key(wallet: str) -> str:
+    return f"balance:{wallet}"
+
+
+def enrichment_key(job_id: str) -> str:
+    return f"enrich:{job_id}"
+
+
+def wallet_sync_lock_key(wallet: str) -> str:
+    return f"lock:wallet:sync:{wallet}"
+
+
+def job_progress_key(job_id: str) -> str:
+    return f"job:progress:{job_id}"
+
+
+def job_progress_write_key(job_id: str) -> str:
+    return f"job:progress-write:{job_id}"
+
+
+def job_synced_key(job_id: str) -> str:
+    return f"job:synced:{job_id}"
+
+
+def job_cancelled_key(job_id: str) -> str:
+    return f"job:cancelled:{job_id}"
+
+
+@lru_cache(maxsize=1)
+def get_redis() -> redis.Redis:
+    """One pooled client per process; every call has a socket timeout so Redis trouble cannot hang a task."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT_S,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT_S,
+        health_check_interval=10,
+        retry_on_timeout=True,
+    )

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Job(models.Model):
+    """The job ledger (SPEC §3): every job from submission to its end. PostgreSQL is the source of truth."""
+
+    class Kind(models.TextChoices):
+        SIMILARITY = "similarity", "Similarity"
+        WALLET_SYNC = "wallet_sync", "Wallet sync"
+        PNL = "pnl", "PnL"
+        BEHAVIOR = "behavior", "Behaviour"
+        ENRICHMENT = "enrichment", "Enrichment"
+        BULK_ANALYSIS = "bulk_analysis", "Bulk analysis"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    TERMINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    params = models.JSONField(default=dict)
+    dedup_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=40, default="queued")
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True, help_text="{type, message}")
+    queue = models.CharField(max_length=40)
+    priority = models.PositiveSmallIntegerField(default=5)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    celery_task_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one queued or running job per dedup key: concurrent identical submissions race on this
+            # index, and the losers read the winner's job instead of creating a second one.
+            models.UniqueConstraint(
+                fields=["dedup_key"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_one_active_per_dedup_key",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_at_most_100"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["dedup_key", "status", "-finished_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["kind", "status"]),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL_STATUSES
+
+
+class TaskRun(models.Model):
+    """One execution of a task by a worker: where it ran, how long, how it ended.
+
+    Written from Celery's task signals, so every task is recorded the same way; queue statistics and the
+    proof of which worker ran what read from here.
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", "Started"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRIED = "retried", "Retried"
+        FAILED = "failed", "Failed"
+
+    task_id = models.CharField(max_length=64)
+    task_name = models.CharField(max_length=120)
+    queue = models.CharField(max_length=40)
+    worker = models.CharField(max_length=120)
+    # No database constraint: a task may outlive its job row (cleanup), and its record must still be written.
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="task_runs"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.STARTED)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    runtime_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["queue", "started_at"]),
+            models.Index(fields=["task_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} on {self.worker} ({self.state})"

@@ -1,0 +1,58 @@
+"""Record every task execution (which worker, which queue, how long, how it ended) in `TaskRun`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import Task
+from celery.signals import task_postrun, task_prerun
+from django.db import DatabaseError
+from django.utils import timezone
+
+from jobs.models import TaskRun
+
+logger = logging.getLogger(__name__)
+
+_STATES = {
+    "SUCCESS": TaskRun.State.SUCCEEDED,
+    "RETRY": TaskRun.State.RETRIED,
+    "FAILURE": TaskRun.State.FAILED,
+}
+_started: dict[str, float] = {}
+
+
+def _queue_of(task: Task) -> str:
+    delivery = getattr(task.request, "delivery_info", None) or {}
+    return str(delivery.get("routing_key") or getattr(task, "queue", None) or "")
+
+
+@task_prerun.connect
+def record_task_start(task_id: str, task: Task, kwargs: dict[str, Any] | None = None, **_: Any) -> None:
+    _started[task_id] = time.monotonic()
+    try:
+        TaskRun.objects.create(
+            task_id=task_id,
+            task_name=task.name,
+            queue=_queue_of(task),
+            worker=str(task.request.hostname or ""),
+            job_id=(kwargs or {}).get("job_id"),
+            started_at=timezone.now(),
+        )
+    except DatabaseError:
+        logger.warning("could not record the start of task %s", task_id, exc_info=True)
+
+
+@task_postrun.connect
+def record_task_end(task_id: str, task: Task, state: str | None = None, **_: Any) -> None:
+    started = _started.pop(task_id, None)
+    runtime_ms = int((time.monotonic() - started) * 1000) if started is not None else None
+    try:
+        TaskRun.objects.filter(task_id=task_id, finished_at__isnull=True).update(
+            state=_STATES.get(state or "", TaskRun.State.FAILED),
+            finished_at=timezone.now(),
+            runtime_ms=runtime_ms,
+        )
+    except DatabaseError:
+        logger.warning("could not record the end of task %s", task_id, exc_info=True)

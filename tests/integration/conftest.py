@@ -1,0 +1,80 @@
+"""Integration fixtures: the real stack (four queue workers, gunicorn, daphne) on real Redis and PostgreSQL.
+
+`./scripts/test` starts Redis and PostgreSQL and exports REDIS_URL and DATABASE_URL; the stack's processes
+use pytest-django's test database, so tests can read what the workers wrote through the ORM.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from tests.support.stack import Stack
+
+
+def _require_services() -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("integration tests need PostgreSQL: run ./scripts/test (it starts PostgreSQL and Redis)")
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"integration tests need Redis at {settings.REDIS_URL}: {exc}; run ./scripts/test")
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.fixture(scope="session")
+def live_stack(django_db_setup: None, django_db_blocker: object, artifacts_dir: Path) -> Iterator[Stack]:
+    _require_services()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "SIMULATED_LATENCY_MS": os.environ.get("TEST_SIMULATED_LATENCY_MS", "20"),
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    stack = Stack(env=env, log_dir=artifacts_dir / "logs")
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self.token}"}
+
+
+def make_api_user(prefix: str = "user") -> ApiUser:
+    user = get_user_model().objects.create_user(
+        username=f"{prefix}-{uuid.uuid4().hex[:8]}", password="pw-for-tests"
+    )
+    token = Token.objects.create(user=user)
+    return ApiUser(user.username, token.key)
+
+
+@pytest.fixture
+def api_user(transactional_db: None) -> ApiUser:
+    return make_api_user()

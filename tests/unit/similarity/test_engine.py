@@ -1,0 +1,384 @@
+"""Unit tests of the vectorised similarity engine (SPEC 6.4), hand-checked and against the naive reference."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pytest
+
+from similarity import engine
+from similarity.engine import (
+    BINARY_COSINE,
+    CAPITAL_COSINE,
+    CHANNELS,
+    CO_TRADE,
+    COMBINED,
+    HOLDINGS_COSINE,
+    HOLDINGS_JACCARD,
+    JACCARD_TRADED,
+    MSOL_MINT,
+    InsufficientWalletsError,
+    SimilarityOptions,
+    TokenTrade,
+    WalletActivity,
+    activity_from_legs,
+    compute_similarity,
+)
+from similarity.reference import naive_similarity
+from wallets.swaps import SOL_MINT, USDC_MINT, SwapLeg
+
+ALL = (*CHANNELS, COMBINED)
+NO_DOWNWEIGHT = SimilarityOptions(common_token_share=None)
+
+
+def trade(mint: str, spent: float = 1.0, at: int | None = 1_000, received: float = 0.0) -> TokenTrade:
+    return TokenTrade(mint, spent, received, at, buy_count=1 if at is not None else 0, sell_count=0)
+
+
+def wallet(
+    address: str, trades: Sequence[TokenTrade] = (), holdings: Mapping[str, float] | None = None
+) -> WalletActivity:
+    return WalletActivity(address, tuple(trades), dict(holdings or {}))
+
+
+def score(result: engine.SimilarityResult, channel: str, a: int, b: int) -> float:
+    return float(result.matrices[channel][a, b])
+
+
+# --- per-channel hand checks --------------------------------------------------------------------------------
+
+
+def test_identical_wallets_score_one_on_every_channel() -> None:
+    trades = [trade("X", 2.0, 1_000), trade("Y", 1.0, 2_000), trade("Z", 0.5, 3_000)]
+    holdings = {"X": 10.0, "Y": 3.0}
+    result = compute_similarity([wallet("A", trades, holdings), wallet("B", trades, holdings)])
+    for channel in ALL:
+        assert score(result, channel, 0, 1) == pytest.approx(1.0, abs=1e-6), channel
+
+
+def test_disjoint_wallets_score_zero_on_every_channel() -> None:
+    a = wallet("A", [trade("X"), trade("Y")], {"X": 1.0})
+    b = wallet("B", [trade("Z"), trade("W")], {"W": 1.0})
+    result = compute_similarity([a, b])
+    for channel in ALL:
+        assert score(result, channel, 0, 1) == 0.0, channel
+
+
+def test_matrices_are_symmetric_with_unit_diagonal_even_for_an_empty_wallet() -> None:
+    activities = [*random_activities(random.Random(3), 12), wallet("EMPTY")]
+    result = compute_similarity(activities)
+    for channel in ALL:
+        matrix = result.matrices[channel]
+        assert matrix.shape == (13, 13)
+        np.testing.assert_array_equal(matrix, matrix.T)
+        np.testing.assert_array_equal(np.diag(matrix), np.ones(13))
+        assert matrix.min() >= 0.0 and matrix.max() <= 1.0
+        # Convention: a wallet with no data scores 0 with everyone else.
+        assert not matrix[-1, :-1].any(), channel
+
+
+def test_capital_cosine_and_jaccard_hand_computed_three_wallets() -> None:
+    # Spent vectors over (X, Y, W, Z): A = (3, 1, 2, 0), B = (1, 0, 0, 1), C = (0, 2, 0, 2).
+    a = wallet("A", [trade("X", 3.0), trade("Y", 1.0), trade("W", 2.0)])
+    b = wallet("B", [trade("X", 1.0), trade("Z", 1.0)])
+    c = wallet("C", [trade("Y", 2.0), trade("Z", 2.0)])
+    result = compute_similarity([a, b, c], options=NO_DOWNWEIGHT)
+    assert score(result, CAPITAL_COSINE, 0, 1) == pytest.approx(3 / math.sqrt(28), abs=1e-6)
+    assert score(result, CAPITAL_COSINE, 0, 2) == pytest.approx(1 / math.sqrt(28), abs=1e-6)
+    assert score(result, CAPITAL_COSINE, 1, 2) == pytest.approx(0.5, abs=1e-6)
+    assert score(result, JACCARD_TRADED, 0, 1) == pytest.approx(1 / 4, abs=1e-6)  # {X} / {X, Y, W, Z}
+    assert score(result, JACCARD_TRADED, 0, 2) == pytest.approx(1 / 4, abs=1e-6)  # {Y} / {X, Y, W, Z}
+    assert score(result, JACCARD_TRADED, 1, 2) == pytest.approx(1 / 3, abs=1e-6)  # {Z} / {X, Y, Z}
+    assert score(result, BINARY_COSINE, 0, 1) == pytest.approx(1 / math.sqrt(6), abs=1e-6)
+
+
+def test_holdings_channels_hand_computed() -> None:
+    a = wallet("A", holdings={"X": 3.0, "Y": 4.0})
+    b = wallet("B", holdings={"X": 1.0, "Z": 0.0})  # a zero balance is no holding
+    result = compute_similarity([a, b], options=NO_DOWNWEIGHT)
+    assert score(result, HOLDINGS_COSINE, 0, 1) == pytest.approx(3 / 5, abs=1e-6)
+    assert score(result, HOLDINGS_JACCARD, 0, 1) == pytest.approx(1 / 2, abs=1e-6)
+    assert score(result, CAPITAL_COSINE, 0, 1) == 0.0  # no trades at all
+
+
+def test_co_trade_window_is_inclusive_at_300_seconds() -> None:
+    a = wallet("A", [trade("X", at=1_000)])
+    b = wallet("B", [trade("X", at=1_300)])  # lag 300 from A: counts
+    c = wallet("C", [trade("X", at=1_301)])  # lag 301 from A: does not; lag 1 from B: counts
+    result = compute_similarity([a, b, c])
+    assert score(result, CO_TRADE, 0, 1) == 1.0
+    assert score(result, CO_TRADE, 0, 2) == 0.0
+    assert score(result, CO_TRADE, 1, 2) == 1.0
+
+
+def test_co_trade_divides_by_the_smaller_bought_set_and_ignores_sell_only_tokens() -> None:
+    leader = wallet("L", [trade(m, at=1_000 + i) for i, m in enumerate("ABCD")])
+    follower = wallet("F", [trade("A", at=1_050), trade("B", at=1_060), trade("S", at=None)])
+    result = compute_similarity([leader, follower])
+    assert score(result, CO_TRADE, 0, 1) == 1.0  # 2 co-trades / min(4, 2 bought)
+
+
+def test_leader_detection_and_median_lag() -> None:
+    leader = wallet("L", [trade(m, at=10_000 * (i + 1)) for i, m in enumerate("XYZ")])
+    lags = {"X": 5, "Y": 10, "Z": 30}
+    follower = wallet("F", [trade(m, at=10_000 * (i + 1) + lags[m]) for i, m in enumerate("XYZ")])
+    result = compute_similarity([follower, leader])
+    (pair,) = result.pairs
+    assert (pair.wallet_a, pair.wallet_b) == ("F", "L")
+    assert pair.co_trade.count == 3
+    assert pair.co_trade.leader == "L"
+    assert pair.co_trade.median_lag_s == 10.0
+    assert {token.lag_s for token in pair.shared_tokens} == {-5, -10, -30}  # negative: wallet_b bought first
+
+
+def test_no_leader_on_a_tie() -> None:
+    a = wallet("A", [trade("X", at=100), trade("Y", at=200)])
+    b = wallet("B", [trade("X", at=110), trade("Y", at=190)])
+    (pair,) = compute_similarity([a, b]).pairs
+    assert pair.co_trade.count == 2 and pair.co_trade.leader is None
+
+
+def test_excluded_mints_are_ignored_everywhere() -> None:
+    quote_only = [trade(SOL_MINT, 5.0), trade(USDC_MINT, 1.0), trade(MSOL_MINT, 2.0)]
+    a = wallet("A", [*quote_only, trade("X", 1.0)], {SOL_MINT: 3.0, "X": 1.0})
+    b = wallet("B", [trade("X", 1.0)], {"X": 2.0, USDC_MINT: 9.0})
+    c = wallet("C", quote_only, {SOL_MINT: 3.0, MSOL_MINT: 1.0})
+    result = compute_similarity([a, b, c])
+    for channel in ALL:  # excluded mints neither dilute A~B nor make A~C similar
+        assert score(result, channel, 0, 1) == pytest.approx(1.0, abs=1e-6), channel
+        assert score(result, channel, 0, 2) == 0.0, channel
+    assert result.global_stats.token_count == 1
+    assert result.global_stats.excluded_token_count == 3
+
+
+def test_common_token_down_weighting() -> None:
+    # Ten wallets all trade HOT; wallets 0 and 1 also share A; everyone has a token of its own.
+    activities = [
+        wallet(
+            f"W{i}",
+            [trade("HOT"), trade(f"U{i}")] + ([trade("A")] if i < 2 else []),
+            {"HOT": 1.0, f"U{i}": 1.0},
+        )
+        for i in range(10)
+    ]
+    plain = compute_similarity(activities, options=NO_DOWNWEIGHT)
+    weighted = compute_similarity(activities)  # defaults: share 0.5, weight 0.25, at least 10 wallets
+    w2 = 0.25**2
+    assert score(plain, BINARY_COSINE, 0, 1) == pytest.approx(2 / 3, abs=1e-6)
+    assert score(weighted, BINARY_COSINE, 0, 1) == pytest.approx((w2 + 1) / (w2 + 2), abs=1e-6)
+    assert score(plain, BINARY_COSINE, 2, 3) == pytest.approx(1 / 2, abs=1e-6)
+    assert score(weighted, BINARY_COSINE, 2, 3) == pytest.approx(w2 / (w2 + 1), abs=1e-6)
+    assert score(weighted, CAPITAL_COSINE, 2, 3) == pytest.approx(w2 / (w2 + 1), abs=1e-6)
+    assert score(weighted, HOLDINGS_COSINE, 2, 3) == pytest.approx(w2 / (w2 + 1), abs=1e-6)
+    for channel in (JACCARD_TRADED, HOLDINGS_JACCARD, CO_TRADE):  # set/timing channels are not reweighted
+        np.testing.assert_array_equal(weighted.matrices[channel], plain.matrices[channel])
+    assert weighted.global_stats.common_token_count == 1
+    # Fewer wallets than common_token_min_wallets: "most of the set" is meaningless, nothing changes.
+    small = compute_similarity(activities[:9])
+    assert score(small, BINARY_COSINE, 0, 1) == pytest.approx(2 / 3, abs=1e-6)
+
+
+# --- pairs, clusters, output --------------------------------------------------------------------------------
+
+
+def planted_families(seed: int = 11) -> tuple[list[WalletActivity], list[list[str]]]:
+    """3 families of 4 wallets copying a leader's tokens (lags < 2 min) + 10 unrelated random wallets."""
+    rng = random.Random(seed)
+    activities: list[WalletActivity] = []
+    families: list[list[str]] = []
+    for f in range(3):
+        tokens = [
+            (f"fam{f}-tok{k}", rng.uniform(0.1, 5), 1_700_000_000 + rng.randint(0, 10**6)) for k in range(15)
+        ]
+        members = []
+        for member in range(4):
+            kept = [t for t in tokens if rng.random() < 0.85]
+            trades = [
+                trade(m, spent * rng.uniform(0.8, 1.2), at + rng.randint(0, 120)) for m, spent, at in kept
+            ]
+            holdings = {m: rng.uniform(1, 100) for m, _, _ in kept[:8]}
+            members.append(f"family{f}-{member}")
+            activities.append(wallet(members[-1], trades, holdings))
+        families.append(members)
+    pool = [f"pool{k}" for k in range(500)]
+    for r in range(10):
+        trades = [
+            trade(m, rng.uniform(0.1, 5), 1_700_000_000 + rng.randint(0, 10**7)) for m in rng.sample(pool, 15)
+        ]
+        activities.append(wallet(f"random{r}", trades, {trades[0].mint: 1.0}))
+    rng.shuffle(activities)
+    return activities, families
+
+
+def test_clusters_equal_the_planted_families() -> None:
+    activities, families = planted_families()
+    result = compute_similarity(activities)
+    assert sorted(sorted(c.wallets) for c in result.clusters) == sorted(sorted(f) for f in families)
+    assert [c.id for c in result.clusters] == [0, 1, 2]
+    assert all(c.mean_combined >= 0.5 for c in result.clusters)
+    assert result.global_stats.cluster_note is None
+
+
+def test_no_cluster_reaching_the_threshold_is_explained() -> None:
+    activities, _ = planted_families()
+    result = compute_similarity(activities, options=SimilarityOptions(cluster_threshold=1.0))
+    assert result.clusters == []
+    assert result.global_stats.cluster_note is not None
+    assert "lower cluster_threshold" in result.global_stats.cluster_note
+
+
+def test_pairs_sorted_by_combined_with_evidence() -> None:
+    activities, families = planted_families()
+    result = compute_similarity(activities, options=SimilarityOptions(top_pairs=10, evidence_tokens=3))
+    combined = [pair.scores[COMBINED] for pair in result.pairs]
+    assert len(result.pairs) == 10
+    assert combined == sorted(combined, reverse=True)
+    family_of = {w: i for i, f in enumerate(families) for w in f}
+    index = {w: i for i, w in enumerate(result.wallets)}
+    for pair in result.pairs:
+        assert family_of.get(pair.wallet_a, -1) == family_of.get(pair.wallet_b, -2)
+        assert index[pair.wallet_a] < index[pair.wallet_b]
+        assert pair.scores[COMBINED] == pytest.approx(
+            score(result, COMBINED, index[pair.wallet_a], index[pair.wallet_b])
+        )
+        assert set(pair.scores) == set(ALL)
+        assert len(pair.shared_tokens) == 3
+        smaller = [min(t.weight_a, t.weight_b) for t in pair.shared_tokens]
+        assert smaller == sorted(smaller, reverse=True)
+        assert all(t.lag_s is not None and abs(t.lag_s) <= 120 for t in pair.shared_tokens)
+        assert pair.co_trade.count > 0 and pair.co_trade.median_lag_s is not None
+    assert result.global_stats.top_pairs == [
+        (p.wallet_a, p.wallet_b, p.scores[COMBINED]) for p in result.pairs[:5]
+    ]
+
+
+def test_pairs_with_nothing_in_common_are_not_listed() -> None:
+    result = compute_similarity(
+        [wallet("A", [trade("X")]), wallet("B", [trade("Y")]), wallet("C", [trade("X")])]
+    )
+    assert [(p.wallet_a, p.wallet_b) for p in result.pairs] == [("A", "C")]
+
+
+def test_to_dict_is_json_serialisable() -> None:
+    activities, _ = planted_families()
+    failed = [{"wallet": "broken", "error": "sync failed: upstream 500"}]
+    result = compute_similarity(activities, failed_wallets=failed)
+    out = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert out["wallets"] == list(result.wallets)
+    assert out["failed_wallets"] == failed
+    assert set(out["matrices"]) == set(ALL)
+    assert out["matrices"][COMBINED][0][0] == 1.0
+    assert all(len(str(v)) <= 6 for row in out["matrices"][CAPITAL_COSINE] for v in row)  # 4 decimals
+    assert set(out["pairs"][0]) >= {"wallet_a", "wallet_b", "shared_tokens", "co_trade", *ALL}
+    assert set(out["global"]) >= {
+        "median_similarity",
+        "mean_similarity",
+        "top_pairs",
+        "wallet_count",
+        "token_count",
+        "excluded_token_count",
+        "channel_weights",
+        "cluster_note",
+    }
+    assert out["global"]["wallet_count"] == len(activities)
+    assert sum(out["global"]["channel_weights"].values()) == pytest.approx(1.0)
+    assert "matrices" not in result.to_dict(include_matrices=False)
+
+
+def test_fewer_than_two_wallets_raises() -> None:
+    with pytest.raises(InsufficientWalletsError):
+        compute_similarity([wallet("A", [trade("X")])])
+    with pytest.raises(InsufficientWalletsError):
+        compute_similarity([])
+    with pytest.raises(ValueError, match="duplicate"):
+        compute_similarity([wallet("A"), wallet("A")])
+
+
+def test_options_are_validated_and_weights_normalised() -> None:
+    with pytest.raises(ValueError):
+        SimilarityOptions(weights={"nope": 1.0})
+    with pytest.raises(ValueError):
+        SimilarityOptions(cluster_threshold=0.0)
+    weights = SimilarityOptions(weights={CAPITAL_COSINE: 2.0, CO_TRADE: 2.0}).channel_weights()
+    assert weights[CAPITAL_COSINE] == 0.5 and weights[BINARY_COSINE] == 0.0
+    assert sum(engine.DEFAULT_WEIGHTS.values()) == pytest.approx(1.0)
+
+
+def test_activity_from_legs_aggregates_per_mint() -> None:
+    def leg(mint: str, direction: str, ts: int, lamports: int | None) -> SwapLeg:
+        return SwapLeg(f"sig{ts}", ts, ts, mint, direction, 1, 0, SOL_MINT, 0, 9, lamports, None, 0, "TEST")  # type: ignore[arg-type]
+
+    legs = [
+        leg("X", "buy", 200, 2 * 10**9),
+        leg("X", "buy", 100, None),
+        leg("X", "sell", 300, 5 * 10**8),
+        leg("Y", "sell", 50, 10**9),
+    ]
+    activity = activity_from_legs("A", legs, {"X": 1.0})
+    by_mint = {t.mint: t for t in activity.trades}
+    assert by_mint["X"] == TokenTrade("X", 2.0, 0.5, 100, buy_count=2, sell_count=1)
+    assert by_mint["Y"] == TokenTrade("Y", 0.0, 1.0, None, buy_count=0, sell_count=1)
+    assert activity.holdings == {"X": 1.0}
+
+
+# --- against the naive double loop --------------------------------------------------------------------------
+
+
+def random_activities(rng: random.Random, n: int) -> list[WalletActivity]:
+    """Messy input: repeated mints, sell-only tokens, zero/NaN/negative amounts, excluded mints, empty
+    wallets."""
+    mints = [f"M{k}" for k in range(60)] + [SOL_MINT, MSOL_MINT, USDC_MINT]
+    hot = mints[:4]
+    out = []
+    for w in range(n):
+        picked = rng.sample(mints, rng.randint(0, 25)) + rng.sample(hot, rng.randint(0, 4))
+        trades = [
+            trade(
+                m,
+                rng.choice([0.0, rng.random(), rng.random() * 10, -1.0, math.nan]),
+                rng.choice([None, 1_000 + rng.randint(0, 900)]),
+            )
+            for m in picked
+        ]
+        holdings = {
+            m: rng.choice([0.0, rng.random() * 5, -2.0]) for m in rng.sample(mints, rng.randint(0, 12))
+        }
+        out.append(wallet(f"W{w}", trades, holdings))
+    return out
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        SimilarityOptions(),
+        SimilarityOptions(common_token_share=0.2, common_token_min_wallets=2, common_token_weight=0.1),
+        SimilarityOptions(
+            common_token_share=None, co_trade_window_s=60, weights={CO_TRADE: 1.0, HOLDINGS_COSINE: 3}
+        ),
+    ],
+)
+def test_every_channel_matches_the_naive_double_loop(options: SimilarityOptions) -> None:
+    activities = random_activities(random.Random(2024), 40)
+    fast = compute_similarity(activities, options=options)
+    slow = naive_similarity(activities, options)
+    for channel in ALL:
+        np.testing.assert_allclose(fast.matrices[channel], slow[channel], rtol=0, atol=1e-6, err_msg=channel)
+
+
+def test_dense_and_sparse_gram_paths_and_co_trade_chunks_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    activities = random_activities(random.Random(7), 40)
+    bundle = [trade(f"B{k}", 1.0, 5_000 + k) for k in range(30)]  # many co-trades per token
+    activities += [wallet(f"bundle{i}", bundle) for i in range(6)]
+    slow = naive_similarity(activities)
+    for dense_min, chunk in ((0, 3), (10**9, 1), (8, 10**6)):
+        monkeypatch.setattr(engine, "_DENSE_COLUMN_MIN", dense_min)
+        monkeypatch.setattr(engine, "_PAIR_CHUNK", chunk)
+        fast = compute_similarity(activities)
+        for channel in ALL:
+            np.testing.assert_allclose(
+                fast.matrices[channel], slow[channel], rtol=0, atol=1e-6, err_msg=channel
+            )

@@ -1,0 +1,102 @@
+"""Solana address validation: a public key is 32 bytes written in base58. No Django, no Redis."""
+
+from __future__ import annotations
+
+import base58
+
+ADDRESS_BYTES = 32
+# Base58 of 32 bytes is 32 to 44 characters; anything much longer is refused before decoding, whose cost
+# grows with the square of the length.
+MAX_DECODED_CHARS = 100
+_BASE58_CHARS = frozenset(base58.BITCOIN_ALPHABET.decode("ascii"))
+
+
+class InvalidAddressError(ValueError):
+    """An address (or list of addresses) was refused. `fields` maps a field path to its problems."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, list[str]] = fields or {}
+
+
+class AddressListError(InvalidAddressError):
+    """A list of addresses was refused: not a list, or malformed entries (see `fields`)."""
+
+
+class TooFewAddressesError(AddressListError):
+    """Fewer distinct addresses than required."""
+
+
+class TooManyAddressesError(AddressListError):
+    """More distinct addresses than allowed."""
+
+
+def _problem_with(address: str) -> str | None:
+    if not address:
+        return "is empty"
+    bad_chars = sorted(set(address) - _BASE58_CHARS)
+    if bad_chars:
+        shown = ", ".join(repr(char) for char in bad_chars[:5])
+        return f"is not base58: it contains {shown} (base58 has no 0, O, I, l, spaces or punctuation)"
+    if len(address) > MAX_DECODED_CHARS:
+        return f"is {len(address)} characters long; a Solana address is 32 to 44 characters"
+    size = len(base58.b58decode(address))
+    if size != ADDRESS_BYTES:
+        return f"decodes to {size} bytes instead of {ADDRESS_BYTES}"
+    return None
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _normalize(value: object) -> tuple[str, str | None]:
+    """The address without surrounding whitespace, and what is wrong with it (None when valid)."""
+    if not isinstance(value, str):
+        return "", f"must be a string, not {type(value).__name__}"
+    address = value.strip()
+    return address, _problem_with(address)
+
+
+def validate_address(value: object) -> str:
+    """Return the address without surrounding whitespace, or raise InvalidAddressError saying why."""
+    address, problem = _normalize(value)
+    if problem is not None:
+        raise InvalidAddressError(f"Invalid Solana address {_shown(value)}: {problem}.")
+    return address
+
+
+def is_valid_address(value: object) -> bool:
+    return _normalize(value)[1] is None
+
+
+def validate_addresses(
+    values: object, *, min_count: int, max_count: int, field: str = "wallets"
+) -> list[str]:
+    """Validate a list of addresses; duplicates collapse, first-seen order is kept.
+
+    Every malformed entry is reported at once under `fields["wallets[i]"]`; count limits apply to the
+    distinct addresses and are reported under `fields["wallets"]`.
+    """
+    if not isinstance(values, list | tuple):
+        message = f"must be a list of addresses, not {type(values).__name__}"
+        raise AddressListError(f"{field} {message}.", {field: [message]})
+    unique: dict[str, None] = {}
+    problems: dict[str, list[str]] = {}
+    for index, value in enumerate(values):
+        address, problem = _normalize(value)
+        if problem is None:
+            unique.setdefault(address, None)
+        else:
+            problems[f"{field}[{index}]"] = [f"{_shown(value)} {problem}"]
+    if problems:
+        raise AddressListError(f"{field}: {len(problems)} invalid address(es).", problems)
+    addresses = list(unique)
+    if len(addresses) < min_count:
+        message = f"needs at least {min_count} distinct address(es), got {len(addresses)}"
+        raise TooFewAddressesError(f"{field} {message}.", {field: [message]})
+    if len(addresses) > max_count:
+        message = f"allows at most {max_count} distinct address(es), got {len(addresses)}"
+        raise TooManyAddressesError(f"{field} {message}.", {field: [message]})
+    return addresses

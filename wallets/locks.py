@@ -1,0 +1,45 @@
+"""The wallet-level sync lock (SPEC §3): token-owned, released by compare-and-delete, renewed while working.
+
+redis-py's `Lock` already stores a random token and releases or extends only when the token still matches
+(Lua), so another task can never release a lock it does not hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from redis.exceptions import LockError
+from redis.lock import Lock
+
+from config.errors import TransientError
+from config.redis import get_redis, wallet_sync_lock_key
+
+WALLET_SYNC_LOCK_TTL_S = 60
+
+
+class WalletLockBusyError(TransientError):
+    """Another task is syncing this wallet; retry shortly instead of blocking a worker slot."""
+
+
+class WalletSyncLock:
+    def __init__(self, wallet: str, *, ttl_s: int = WALLET_SYNC_LOCK_TTL_S) -> None:
+        self.wallet = wallet
+        self.ttl_s = ttl_s
+        self._lock = Lock(get_redis(), wallet_sync_lock_key(wallet), timeout=ttl_s, blocking=False)
+
+    def __enter__(self) -> WalletSyncLock:
+        if not self._lock.acquire(blocking=False):
+            raise WalletLockBusyError(f"wallet {self.wallet} is being synced by another task")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Expired or taken over after a stall: then nothing of ours is left to release.
+        with contextlib.suppress(LockError):
+            self._lock.release()
+
+    def renew(self) -> None:
+        """Push the expiry out again; called at every checkpoint of a long sync."""
+        try:
+            self._lock.extend(self.ttl_s, replace_ttl=True)
+        except LockError as exc:
+            raise WalletLockBusyError(f"lost the sync lock of wallet {self.wallet}") from exc

@@ -1,0 +1,103 @@
+"""Chain data providers (SPEC §5): one interface, chosen by CHAIN_PROVIDER.
+
+Both implementations answer in the upstream wire formats (RPC `getSignaturesForAddress` entries, Helius
+enhanced transactions, `getTokenAccountsByOwner` jsonParsed entries), so one parser serves both.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from config.http import UpstreamFatalError, UpstreamTransientError
+
+__all__ = [
+    "ChainProvider",
+    "SimulatedChainProvider",
+    "UpstreamFatalError",
+    "UpstreamTransientError",
+    "get_chain_provider",
+]
+
+SIGNATURE_PAGE_LIMIT = 1000
+TRANSACTIONS_BATCH_LIMIT = 100
+
+
+class ChainProvider(Protocol):
+    name: str
+
+    def get_signatures(
+        self,
+        address: str,
+        *,
+        before: str | None = None,
+        until: str | None = None,
+        limit: int = SIGNATURE_PAGE_LIMIT,
+    ) -> list[dict[str, Any]]: ...
+
+    def get_transactions(self, signatures: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def get_sol_balance(self, address: str) -> int: ...
+
+    def get_token_accounts(self, address: str) -> list[dict[str, Any]]: ...
+
+
+class SimulatedChainProvider:
+    """The simulated market behind the provider interface, with the configured latency and fault rate."""
+
+    name = "simulated"
+
+    def __init__(self, *, seed: int, latency_ms: int, fault_rate: float) -> None:
+        from wallets.simulated_market import SimulatedMarket
+
+        self.market = SimulatedMarket(seed=seed)
+        self.latency_s = latency_ms / 1000
+        self.fault_rate = fault_rate
+
+    def _call(self, operation: str) -> None:
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        # The fault draw is random on purpose: a retried call must be able to succeed.
+        if self.fault_rate and random.random() < self.fault_rate:
+            raise UpstreamTransientError(f"simulated upstream fault in {operation} (HTTP 503)")
+
+    def get_signatures(
+        self,
+        address: str,
+        *,
+        before: str | None = None,
+        until: str | None = None,
+        limit: int = SIGNATURE_PAGE_LIMIT,
+    ) -> list[dict[str, Any]]:
+        self._call("getSignaturesForAddress")
+        return self.market.get_signatures(address, before=before, until=until, limit=limit)
+
+    def get_transactions(self, signatures: Sequence[str]) -> list[dict[str, Any]]:
+        self._call("transactions")
+        return self.market.get_transactions(signatures)
+
+    def get_sol_balance(self, address: str) -> int:
+        self._call("getBalance")
+        return self.market.get_sol_balance(address)
+
+    def get_token_accounts(self, address: str) -> list[dict[str, Any]]:
+        self._call("getTokenAccountsByOwner")
+        return self.market.get_token_accounts(address)
+
+
+@lru_cache(maxsize=1)
+def get_chain_provider() -> ChainProvider:
+    if settings.CHAIN_PROVIDER == "helius":
+        from wallets.helius import HeliusChainProvider
+
+        return HeliusChainProvider.from_settings()
+    return SimulatedChainProvider(
+        seed=settings.SIMULATED_SEED,
+        latency_ms=settings.SIMULATED_LATENCY_MS,
+        fault_rate=settings.SIMULATED_FAULT_RATE,
+    )
