@@ -14,7 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("wallet_analysis")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
+# The default exchange routes by queue name alone. Named exchanges need binding records in Redis, and when
+# those vanish (a restart without persistence, FLUSHALL) kombu silently drops every message sent to them.
+app.conf.task_queues = [Queue(name, Exchange(""), routing_key=name) for name in QUEUES]
 app.autodiscover_tasks()
 
 

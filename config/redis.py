@@ -10,8 +10,9 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `lock:wallet:sync:{wallet}` | token of the task syncing the wallet | renewed while syncing, 60 s |
 | `job:progress:{job_id}` | highest progress published for the job | 1 day |
 | `job:progress-write:{job_id}` | throttle for progress writes to the ledger | PROGRESS_DB_WRITE_INTERVAL_MS |
-| `job:synced:{job_id}` | wallets of the job whose sync branch ended | 1 day |
+| `job:synced:{job_id}:{attempt}` | units of the job's parallel phase that ended, per run | 1 day |
 | `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
+| `sim:fault-rate`, `sim:latency-ms` | run-time overrides of the simulated market | until deleted |
 """
 
 from __future__ import annotations
@@ -42,12 +43,16 @@ def job_progress_write_key(job_id: str) -> str:
     return f"job:progress-write:{job_id}"
 
 
-def job_synced_key(job_id: str) -> str:
-    return f"job:synced:{job_id}"
+def job_synced_key(job_id: str, attempt: int) -> str:
+    return f"job:synced:{job_id}:{attempt}"
 
 
 def job_cancelled_key(job_id: str) -> str:
     return f"job:cancelled:{job_id}"
+
+
+SIMULATED_FAULT_RATE_KEY = "sim:fault-rate"
+SIMULATED_LATENCY_KEY = "sim:latency-ms"
 
 
 @lru_cache(maxsize=1)

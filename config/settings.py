@@ -8,7 +8,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, load_dotenv
-from config.queues import ENRICHMENT_QUEUE, LONGEST_HARD_LIMIT_S, PRIORITY_STEPS, Priority, transport_priority
+from config.queues import (
+    ENRICHMENT_QUEUE,
+    LONGEST_HARD_LIMIT_S,
+    PRIORITY_STEPS,
+    WALLET_QUEUE,
+    Priority,
+    transport_priority,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -193,6 +200,24 @@ WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
 BALANCE_CACHE_TTL_S = 30
 ENRICHMENT_CACHE_TTL_S = 300
+# A running job whose heartbeat is older than this is stalled; 0 means its queue's hard limit plus a minute.
+JOB_STALL_TIMEOUT_S = env.get_int("JOB_STALL_TIMEOUT_S", 0, minimum=0)
+# A queued job never started after this long lost its message (Redis restart, flush): it is enqueued again.
+JOB_QUEUED_LOST_AFTER_S = env.get_int("JOB_QUEUED_LOST_AFTER_S", 600, minimum=1)
+STALLED_SWEEP_INTERVAL_S = env.get_int("STALLED_SWEEP_INTERVAL_S", 60, minimum=1)
+JOB_RETENTION_DAYS = env.get_int("JOB_RETENTION_DAYS", 30, minimum=1)
+# django-celery-beat copies these entries into its tables at start-up; operators edit them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stalled-jobs": {
+        "task": "jobs.sweep_stalled",
+        "schedule": float(STALLED_SWEEP_INTERVAL_S),
+        "options": {
+            "queue": WALLET_QUEUE,
+            "priority": transport_priority(Priority.HIGH),
+            "expires": STALLED_SWEEP_INTERVAL_S,
+        },
+    },
+}
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
 
 CHAIN_PROVIDER = env.get_choice("CHAIN_PROVIDER", "simulated", ("simulated", "helius"))

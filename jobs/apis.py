@@ -135,11 +135,48 @@ class JobOutputSerializer(serializers.ModelSerializer):
         return _links(job)
 
 
+class CancelOutputSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField(source="id")
+    status = serializers.CharField()
+    cancelled = serializers.BooleanField(help_text="false when the job was cancelled already")
+
+
+def _cancel(request: Request, job_id: str) -> Response:
+    job = selectors.job_get_for_owner(job_id=job_id, user=request.user)
+    if job.status == Job.Status.CANCELLED:
+        return Response(CancelOutputSerializer({"id": job.id, "status": job.status, "cancelled": False}).data)
+    if not services.job_cancel(job=job):
+        job.refresh_from_db()
+        raise ConflictError(
+            f"The job is already {job.status}; only queued or running jobs can be cancelled.",
+            code="job_not_active",
+        )
+    return Response(CancelOutputSerializer({"id": job.id, "status": job.status, "cancelled": True}).data)
+
+
 class JobDetailApi(APIView):
     @extend_schema(responses={200: JobOutputSerializer, 404: ErrorSerializer}, summary="A job of yours")
     def get(self, request: Request, job_id: str) -> Response:
         job = selectors.job_get_for_owner(job_id=job_id, user=request.user)
         return Response(JobOutputSerializer(job).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: CancelOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        summary="Cancel a job (the same as POST /jobs/{id}/cancel)",
+    )
+    def delete(self, request: Request, job_id: str) -> Response:
+        return _cancel(request, job_id)
+
+
+class JobCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: CancelOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        summary="Cancel a queued or running job: stored in the ledger, then signalled to the workers",
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        return _cancel(request, job_id)
 
 
 class JobStatusApi(APIView):

@@ -7,19 +7,31 @@ The similarity flow:
     the balances task fires enrichment (enrichment-operations), which the job does not wait for.
 
 Header tasks never raise into the chord: each returns `{kind, wallet, ok, error}`, so the body always runs
-and decides with the wallets that succeeded (SPEC §4, §8).
+and decides with the wallets that succeeded (SPEC §4, §8). Every task of a run carries the run's `attempt`
+number, so tasks left over from a run that the stalled sweep replaced stop at their first checkpoint.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from celery import chord
 from celery.canvas import Signature
+from django.conf import settings
+from django.utils import timezone
 
 from config.celery import app as celery_app
-from config.queues import ENRICHMENT_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority, transport_priority
+from config.queues import (
+    ENRICHMENT_QUEUE,
+    QUEUES,
+    SIMILARITY_QUEUE,
+    WALLET_QUEUE,
+    Priority,
+    transport_priority,
+)
 from jobs import services
 from jobs.models import Job
 
@@ -31,10 +43,13 @@ SYNC_PROGRESS_START = 5
 SYNC_PROGRESS_END = 60
 COMPUTED_PROGRESS = 90
 MIN_WALLETS_FOR_SIMILARITY = 2
+STALL_MARGIN_S = 60
 
 
 def _signature(name: str, *, queue: str, priority: int, **kwargs: Any) -> Signature:
-    return celery_app.signature(name, kwargs=kwargs, queue=queue, priority=transport_priority(priority))
+    return celery_app.signature(
+        name, kwargs=kwargs, queue=queue, priority=transport_priority(priority), task_id=str(uuid.uuid4())
+    )
 
 
 def job_enqueue(job: Job) -> None:
@@ -43,6 +58,17 @@ def job_enqueue(job: Job) -> None:
         START_TASKS[Job.Kind(job.kind)], queue=job.queue, priority=job.priority, job_id=str(job.id)
     )
     start.apply_async(task_id=job.celery_task_ids[0])
+
+
+def job_revoke_tasks(job: Job) -> None:
+    """Revoke every recorded task of the job; workers that restart forget revokes, the ledger does not."""
+    if job.celery_task_ids:
+        celery_app.control.revoke(list(job.celery_task_ids))
+
+
+def task_resend(*, task_name: str, args: list[Any], kwargs: dict[str, Any], queue: str) -> str:
+    result = celery_app.send_task(task_name, args=args, kwargs=kwargs, queue=queue or None)
+    return str(result.id)
 
 
 def similarity_flow_start(*, job_id: str) -> None:
@@ -54,48 +80,49 @@ def similarity_flow_start(*, job_id: str) -> None:
     wallets: list[str] = job.params["wallets"]
     needing = wallets_needing_sync(addresses=wallets)
     # Every sync plus the balances fetch is one unit of the 5-60 progress range; fresh wallets count as done.
-    total_units = len(wallets) + 1
+    common: dict[str, Any] = {
+        "job_id": job_id,
+        "attempt": job.attempts,
+        "total_units": len(wallets) + 1,
+        "done_already": len(wallets) - len(needing),
+    }
     services.job_report_progress(
         job_id=job_id,
         progress=services.job_progress_between(
             start=SYNC_PROGRESS_START,
             end=SYNC_PROGRESS_END,
-            done=len(wallets) - len(needing),
-            total=total_units,
+            done=common["done_already"],
+            total=common["total_units"],
         ),
         stage="syncing",
         detail={"wallets": len(wallets), "needing_sync": len(needing)},
     )
     header = [
         _signature(
-            "jobs.similarity_sync_wallet",
-            queue=WALLET_QUEUE,
-            priority=job.priority,
-            job_id=job_id,
-            wallet=wallet,
-            total_units=total_units,
-            done_already=len(wallets) - len(needing),
+            "jobs.similarity_sync_wallet", queue=WALLET_QUEUE, priority=job.priority, wallet=wallet, **common
         )
         for wallet in needing
     ]
     header.append(
-        _signature(
-            "jobs.similarity_fetch_balances",
-            queue=WALLET_QUEUE,
-            priority=job.priority,
-            job_id=job_id,
-            total_units=total_units,
-            done_already=len(wallets) - len(needing),
-        )
+        _signature("jobs.similarity_fetch_balances", queue=WALLET_QUEUE, priority=job.priority, **common)
     )
-    body = _signature("jobs.similarity_finish", queue=SIMILARITY_QUEUE, priority=job.priority, job_id=job_id)
+    body = _signature(
+        "jobs.similarity_finish",
+        queue=SIMILARITY_QUEUE,
+        priority=job.priority,
+        job_id=job_id,
+        attempt=job.attempts,
+    )
+    services.job_record_task_ids(job_id=job_id, task_ids=[str(sig.id) for sig in [*header, body]])
     chord(header)(body)
 
 
 def _unit_done(
-    *, job_id: str, stage: str, total_units: int, done_already: int, detail: dict[str, Any]
+    *, job_id: str, attempt: int, stage: str, total_units: int, done_already: int, detail: dict[str, Any]
 ) -> None:
-    done = services.job_progress_units_done(job_id=job_id, total_units=total_units, done_already=done_already)
+    done = services.job_progress_units_done(
+        job_id=job_id, attempt=attempt, total_units=total_units, done_already=done_already
+    )
     services.job_report_progress(
         job_id=job_id,
         progress=services.job_progress_between(
@@ -107,13 +134,17 @@ def _unit_done(
 
 
 def similarity_flow_sync_wallet(
-    *, job_id: str, wallet: str, total_units: int, done_already: int
+    *, job_id: str, attempt: int, wallet: str, total_units: int, done_already: int
 ) -> dict[str, Any]:
     from wallets.services import wallet_sync
 
-    outcome = wallet_sync(address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id))
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    outcome = wallet_sync(
+        address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
+    )
     _unit_done(
         job_id=job_id,
+        attempt=attempt,
         stage="syncing",
         total_units=total_units,
         done_already=done_already,
@@ -123,10 +154,11 @@ def similarity_flow_sync_wallet(
 
 
 def similarity_flow_sync_failed(
-    *, job_id: str, wallet: str, total_units: int, done_already: int, error: str
+    *, job_id: str, attempt: int, wallet: str, total_units: int, done_already: int, error: str
 ) -> None:
     _unit_done(
         job_id=job_id,
+        attempt=attempt,
         stage="syncing",
         total_units=total_units,
         done_already=done_already,
@@ -134,15 +166,18 @@ def similarity_flow_sync_failed(
     )
 
 
-def similarity_flow_fetch_balances(*, job_id: str, total_units: int, done_already: int) -> dict[str, Any]:
+def similarity_flow_fetch_balances(
+    *, job_id: str, attempt: int, total_units: int, done_already: int
+) -> dict[str, Any]:
     """Fetch every wallet's balances; a wallet that fails is reported, the others still count."""
     from wallets.services import wallet_fetch_balances
 
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
     job = Job.objects.get(id=job_id)
     fetched: list[str] = []
     failed: dict[str, str] = {}
     for wallet in job.params["wallets"]:
-        services.job_checkpoint(job_id=job_id)
+        services.job_checkpoint(job_id=job_id, attempt=attempt)
         try:
             wallet_fetch_balances(address=wallet)
             fetched.append(wallet)
@@ -152,6 +187,7 @@ def similarity_flow_fetch_balances(*, job_id: str, total_units: int, done_alread
             failed[wallet] = f"{type(exc).__name__}: {exc}"
     _unit_done(
         job_id=job_id,
+        attempt=attempt,
         stage="balances",
         total_units=total_units,
         done_already=done_already,
@@ -161,6 +197,7 @@ def similarity_flow_fetch_balances(*, job_id: str, total_units: int, done_alread
         enrich = _signature(
             "jobs.enrich_job_balances", queue=ENRICHMENT_QUEUE, priority=Priority.LOW, job_id=job_id
         )
+        services.job_record_task_ids(job_id=job_id, task_ids=[str(enrich.id)])
         enrich.apply_async()
     return {
         "kind": "balances",
@@ -172,12 +209,15 @@ def similarity_flow_fetch_balances(*, job_id: str, total_units: int, done_alread
     }
 
 
-def similarity_flow_finish(*, job_id: str, header_results: list[dict[str, Any]]) -> None:
+def similarity_flow_finish(*, job_id: str, attempt: int, header_results: list[dict[str, Any]]) -> None:
     from similarity.services import similarity_analyze
 
-    job = Job.objects.get(id=job_id)
-    if job.status != Job.Status.RUNNING:
+    try:
+        services.job_checkpoint(job_id=job_id, attempt=attempt)
+    except services.JobNotRunningError:
+        logger.info("similarity body of job %s (attempt %s) skipped: the run is over", job_id, attempt)
         return
+    job = Job.objects.get(id=job_id)
     wallets: list[str] = job.params["wallets"]
     failed = {r["wallet"]: r["error"] for r in header_results if r.get("kind") == "sync" and not r.get("ok")}
     synced = [wallet for wallet in wallets if wallet not in failed]
@@ -189,6 +229,12 @@ def similarity_flow_finish(*, job_id: str, header_results: list[dict[str, Any]])
             error_type="insufficient_data",
             message=f"Only {len(synced)} of {len(wallets)} wallets could be synced; similarity needs at "
             f"least {MIN_WALLETS_FOR_SIMILARITY}. {reasons}",
+            dead_letter={
+                "task_name": "jobs.similarity_finish",
+                "queue": SIMILARITY_QUEUE,
+                "kwargs": {"job_id": job_id, "attempt": attempt},
+                "attempts": attempt,
+            },
         )
         return
     balances = next((r for r in header_results if r.get("kind") == "balances"), None) or {}
@@ -214,6 +260,8 @@ def job_enrich_balances(*, job_id: str) -> None:
     from wallets.selectors import wallet_latest_balances
 
     job = Job.objects.get(id=job_id)
+    if job.status in (Job.Status.CANCELLED, Job.Status.FAILED):
+        return
     balances = [wallet_latest_balances(address=wallet) for wallet in job.params["wallets"]]
     enriched = enrichment_enrich_balances(job_id=job_id, balances=[b for b in balances if b is not None])
     services.job_attach_enrichment(job_id=job_id, enrichment=enriched)
@@ -223,3 +271,52 @@ def job_enrichment_failed(*, job_id: str, reason: str) -> None:
     services.job_attach_enrichment(
         job_id=job_id, enrichment={"status": "failed", "reason": reason, "balances": []}
     )
+
+
+def stall_timeout_s(queue: str) -> int:
+    if settings.JOB_STALL_TIMEOUT_S:
+        return int(settings.JOB_STALL_TIMEOUT_S)
+    return QUEUES[queue].hard_time_limit_s + STALL_MARGIN_S
+
+
+def jobs_sweep_stalled() -> dict[str, int]:
+    """Recover jobs that stopped moving (SPEC §3): re-drive while attempts remain, else dead-letter them.
+
+    Covers a worker killed mid-task (its message sits unacknowledged until the visibility timeout) and Redis
+    losing queued messages or chord state (restart without persistence, FLUSHALL): the ledger still knows.
+    """
+    now = timezone.now()
+    counts = {"redriven": 0, "dead_lettered": 0, "requeued": 0}
+    for job in Job.objects.filter(status=Job.Status.RUNNING).order_by("heartbeat_at")[:500]:
+        cutoff = now - timedelta(seconds=stall_timeout_s(job.queue))
+        if job.heartbeat_at is not None and job.heartbeat_at >= cutoff:
+            continue
+        silent_s = int((now - (job.heartbeat_at or job.created_at)).total_seconds())
+        if job.attempts < QUEUES[job.queue].max_attempts:
+            if services.job_redrive(job=job, reason=f"stalled: no heartbeat for {silent_s}s"):
+                counts["redriven"] += 1
+            continue
+        message = f"stalled: no heartbeat for {silent_s}s after {job.attempts} attempt(s)"
+        if services.job_fail(
+            job_id=str(job.id),
+            error_type="stalled",
+            message=message,
+            dead_letter={
+                "task_name": START_TASKS[Job.Kind(job.kind)],
+                "queue": job.queue,
+                "kwargs": {"job_id": str(job.id)},
+                "attempts": job.attempts,
+            },
+        ):
+            counts["dead_lettered"] += 1
+    lost_before = now - timedelta(seconds=settings.JOB_QUEUED_LOST_AFTER_S)
+    for job in Job.objects.filter(status=Job.Status.QUEUED, heartbeat_at__lt=lost_before)[:500]:
+        # A duplicate start message is harmless (the claim only takes queued jobs), so re-sending is safe.
+        if services.job_redrive(job=job, reason="queued message presumed lost"):
+            counts["requeued"] += 1
+    for job in Job.objects.filter(
+        status=Job.Status.QUEUED, heartbeat_at__isnull=True, created_at__lt=lost_before
+    )[:500]:
+        if services.job_redrive(job=job, reason="queued message presumed lost"):
+            counts["requeued"] += 1
+    return counts

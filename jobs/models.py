@@ -111,3 +111,39 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} on {self.worker} ({self.state})"
+
+
+class DeadLetter(models.Model):
+    """A task that failed for good (SPEC §3): enough to inspect it and to replay it."""
+
+    task_name = models.CharField(max_length=120)
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    queue = models.CharField(max_length=40, blank=True, default="")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    error_type = models.CharField(max_length=40)
+    message = models.TextField()
+    traceback = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    job = models.ForeignKey(
+        Job,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="dead_letters",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    replay_count = models.PositiveSmallIntegerField(default=0)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replay_outcome = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["queue", "created_at"]),
+            models.Index(fields=["error_type", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}: {self.error_type} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -19,10 +19,16 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.errors import ConflictError, FatalError
-from config.redis import get_redis, job_progress_key, job_progress_write_key, job_synced_key
+from config.redis import (
+    get_redis,
+    job_cancelled_key,
+    job_progress_key,
+    job_progress_write_key,
+    job_synced_key,
+)
 from jobs import selectors
 from jobs.events import job_event_publish, result_url
-from jobs.models import Job
+from jobs.models import DeadLetter, Job
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +97,13 @@ def job_submit(
 
 
 def job_start(*, job_id: str) -> Job | None:
-    """Claim a job for running. None when it already ended (completed, failed or cancelled)."""
+    """Claim a queued job for running; None when it is not queued (cancelled, ended, or claimed already).
+
+    Claiming only from `queued` makes a duplicate start message (a re-enqueue after a lost message that was
+    not lost after all) a no-op instead of a second run of the flow.
+    """
     now = timezone.now()
-    claimed = Job.objects.filter(id=job_id, status__in=Job.ACTIVE_STATUSES).update(
+    claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING,
         started_at=Coalesce(F("started_at"), now),
         heartbeat_at=now,
@@ -105,10 +115,88 @@ def job_start(*, job_id: str) -> Job | None:
     return Job.objects.get(id=job_id)
 
 
-def job_checkpoint(*, job_id: str) -> None:
-    """Heartbeat and cancellation check in one statement: zero rows means the job is no longer running."""
-    if not Job.objects.filter(id=job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now()):
-        raise JobNotRunningError(f"job {job_id} is no longer running")
+def job_checkpoint(*, job_id: str, attempt: int | None = None) -> None:
+    """Heartbeat and cancellation check in one statement: zero rows means this run of the job is over.
+
+    With `attempt`, a task left over from an earlier run of a re-driven job stops too.
+    """
+    running = Job.objects.filter(id=job_id, status=Job.Status.RUNNING)
+    if attempt is not None:
+        running = running.filter(attempts=attempt)
+    if not running.update(heartbeat_at=timezone.now()):
+        raise JobNotRunningError(f"job {job_id} (attempt {attempt}) is no longer running")
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Cancel in the ledger first (durable, holds with no worker online), then signal the workers.
+
+    Tasks see the ledger at their start and at every checkpoint; the revoke only saves them the trip.
+    """
+    now = timezone.now()
+    cancelled = Job.objects.filter(id=job.id, status__in=Job.ACTIVE_STATUSES).update(
+        status=Job.Status.CANCELLED, stage="cancelled", finished_at=now, heartbeat_at=now
+    )
+    if not cancelled:
+        return False
+    job.refresh_from_db()
+    try:
+        get_redis().set(job_cancelled_key(str(job.id)), 1, ex=_DAY_S)
+    except RedisError:
+        logger.warning("cancel flag of job %s not set: Redis unavailable (the ledger holds it)", job.id)
+    from jobs.flows import job_revoke_tasks
+
+    job_revoke_tasks(job)
+    job_event_publish(job_id=str(job.id), event_type="job-cancelled", status=job.status)
+    return True
+
+
+def job_record_task_ids(*, job_id: str, task_ids: list[str]) -> None:
+    """Remember the tasks of the current run so cancelling can revoke them."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(id=job_id)
+        job.celery_task_ids = [*job.celery_task_ids, *task_ids][-1000:]
+        job.save(update_fields=["celery_task_ids"])
+
+
+def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
+    """Run a job again from the ledger: back to `queued` under a new start task, enqueued after commit.
+
+    Used by the stalled sweep (attempts kept) and by dead-letter replay (attempts reset). Fails with a
+    ConflictError when an identical job is already active, since two may not be.
+    """
+    from jobs.flows import job_enqueue
+
+    start_task_id = str(uuid.uuid4())
+    updates: dict[str, Any] = {
+        "status": Job.Status.QUEUED,
+        "stage": "requeued",
+        "error": None,
+        "finished_at": None,
+        "heartbeat_at": timezone.now(),
+        "celery_task_ids": [start_task_id],
+    }
+    if reset_attempts:
+        updates["attempts"] = 0
+    try:
+        with transaction.atomic():
+            moved = Job.objects.filter(id=job.id, status=job.status, attempts=job.attempts).update(**updates)
+            if not moved:
+                return False
+            job.refresh_from_db()
+            transaction.on_commit(partial(job_enqueue, job))
+    except IntegrityError:
+        raise ConflictError(
+            "An identical job is already queued or running; follow that one instead.", code="job_active"
+        ) from None
+    logger.info("job %s re-driven: %s", job.id, reason)
+    job_event_publish(
+        job_id=str(job.id),
+        event_type="job-progress",
+        progress=job.progress,
+        stage="requeued",
+        detail={"reason": reason},
+    )
+    return True
 
 
 _RAISE_PROGRESS = """
@@ -156,9 +244,9 @@ def job_report_progress(
         )
 
 
-def job_progress_units_done(*, job_id: str, total_units: int, done_already: int = 0) -> int:
+def job_progress_units_done(*, job_id: str, attempt: int, total_units: int, done_already: int = 0) -> int:
     """Count one more finished unit of a job's parallel phase; returns how many are done."""
-    key = job_synced_key(str(job_id))
+    key = job_synced_key(str(job_id), attempt)
     try:
         client = get_redis()
         pipe = client.pipeline()
@@ -199,7 +287,10 @@ def job_complete(*, job_id: str, result: dict[str, Any], summary: dict[str, Any]
     return True
 
 
-def job_fail(*, job_id: str, error_type: str, message: str) -> bool:
+def job_fail(
+    *, job_id: str, error_type: str, message: str, dead_letter: dict[str, Any] | None = None
+) -> bool:
+    """End a job as failed; with `dead_letter` (the failing task's details) also file it for replay."""
     now = timezone.now()
     failed = Job.objects.filter(id=job_id, status__in=Job.ACTIVE_STATUSES).update(
         status=Job.Status.FAILED,
@@ -209,10 +300,63 @@ def job_fail(*, job_id: str, error_type: str, message: str) -> bool:
         heartbeat_at=now,
     )
     if failed:
+        if dead_letter is not None:
+            dead_letter_record(job_id=job_id, error_type=error_type, message=message, **dead_letter)
         job_event_publish(
             job_id=job_id, event_type="job-failed", error={"type": error_type, "message": message}
         )
     return bool(failed)
+
+
+def dead_letter_record(
+    *,
+    task_name: str,
+    error_type: str,
+    message: str,
+    job_id: str | None = None,
+    task_id: str = "",
+    queue: str = "",
+    args: list[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    traceback: str = "",
+    attempts: int = 0,
+) -> DeadLetter:
+    return DeadLetter.objects.create(
+        task_name=task_name,
+        task_id=task_id or "",
+        queue=queue,
+        args=list(args or []),
+        kwargs=dict(kwargs or {}),
+        error_type=error_type[:40],
+        message=message,
+        traceback=traceback[-20_000:],
+        attempts=attempts,
+        job_id=job_id,
+    )
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> str:
+    """Replay a dead letter: its job runs again from the ledger, or a job-less task is sent again."""
+    from jobs.flows import task_resend
+
+    job = Job.objects.filter(id=dead_letter.job_id).first() if dead_letter.job_id else None
+    if job is not None and job.status in Job.ACTIVE_STATUSES:
+        outcome = f"job {job.id} is already {job.status}; nothing replayed"
+    elif job is not None:
+        job_redrive(job=job, reset_attempts=True, reason=f"replay of dead letter {dead_letter.pk}")
+        outcome = f"job {job.id} re-queued"
+    else:
+        task_id = task_resend(
+            task_name=dead_letter.task_name,
+            args=dead_letter.args,
+            kwargs=dead_letter.kwargs,
+            queue=dead_letter.queue,
+        )
+        outcome = f"task {dead_letter.task_name} sent again as {task_id}"
+    DeadLetter.objects.filter(pk=dead_letter.pk).update(
+        replay_count=F("replay_count") + 1, replayed_at=timezone.now(), replay_outcome=outcome[:200]
+    )
+    return outcome
 
 
 @transaction.atomic

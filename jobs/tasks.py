@@ -1,13 +1,15 @@
 """Thin, idempotent tasks: take ids, re-read state, call one service (SPEC §2, §3).
 
 Retries are by error class: a TransientError (or a lost database/Redis connection) is retried with the
-queue's backoff while attempts remain; anything else fails the job at once with a clear error.
+queue's backoff while attempts remain; a busy wallet lock is retried on a short countdown without using up
+attempts; anything else is final. A task that fails for good files a dead letter.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import traceback
 from typing import Any
 
 from celery import Task, shared_task
@@ -20,10 +22,15 @@ from config.celery import queue_task_options
 from config.errors import TransientError
 from config.queues import ENRICHMENT_QUEUE, QUEUES, SIMILARITY_QUEUE, WALLET_QUEUE
 from jobs import flows, services
+from wallets.locks import WalletLockBusyError
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (TransientError, DatabaseError, RedisConnectionError, RedisTimeoutError)
+# A sync finding its wallet locked waits for the other sync this many times, LOCK_WAIT_S apart: together
+# longer than the wallet queue's hard limit, so the holder either finishes or its lock expires.
+LOCK_WAIT_S = 1.5
+LOCK_WAIT_RETRIES = 300
 
 
 def _describe(exc: BaseException) -> str:
@@ -40,6 +47,10 @@ def _retry_if_transient(task: Task, exc: BaseException) -> None:
     """Raise Celery's Retry when another attempt may help; return when the error is final."""
     if isinstance(exc, services.JobNotRunningError) or not isinstance(exc, TRANSIENT_ERRORS):
         return
+    if isinstance(exc, WalletLockBusyError) and task.request.retries < LOCK_WAIT_RETRIES:
+        raise task.retry(
+            exc=exc, countdown=LOCK_WAIT_S * (1 + random.random() / 2), max_retries=LOCK_WAIT_RETRIES
+        )
     spec = QUEUES[str(getattr(task, "queue", ""))]
     if task.request.retries >= spec.max_retries:
         return
@@ -48,39 +59,72 @@ def _retry_if_transient(task: Task, exc: BaseException) -> None:
     raise task.retry(exc=exc, countdown=countdown)
 
 
+def _dead_letter(task: Task, exc: BaseException, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The failing task's details, for `job_fail(dead_letter=...)` or `dead_letter_record`."""
+    return {
+        "task_name": str(task.name),
+        "task_id": str(task.request.id or ""),
+        "queue": str(getattr(task, "queue", "")),
+        "kwargs": kwargs,
+        "traceback": "".join(traceback.format_exception(exc)),
+        "attempts": int(task.request.retries) + 1,
+    }
+
+
+def _fail_job(task: Task, exc: BaseException, *, job_id: str, kwargs: dict[str, Any]) -> None:
+    if isinstance(exc, services.JobNotRunningError):
+        return
+    services.job_fail(
+        job_id=job_id,
+        error_type=_error_type(exc),
+        message=_describe(exc),
+        dead_letter=_dead_letter(task, exc, kwargs),
+    )
+
+
 @shared_task(bind=True, name="jobs.similarity_flow", **queue_task_options(SIMILARITY_QUEUE))
 def similarity_flow_task(self: Task, *, job_id: str) -> None:
     try:
         flows.similarity_flow_start(job_id=job_id)
     except Exception as exc:
         _retry_if_transient(self, exc)
-        services.job_fail(job_id=job_id, error_type=_error_type(exc), message=_describe(exc))
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
 
 
 @shared_task(bind=True, name="jobs.similarity_sync_wallet", **queue_task_options(WALLET_QUEUE))
 def similarity_sync_wallet_task(
-    self: Task, *, job_id: str, wallet: str, total_units: int, done_already: int
+    self: Task, *, job_id: str, attempt: int, wallet: str, total_units: int, done_already: int
 ) -> dict[str, Any]:
+    kwargs = {"job_id": job_id, "attempt": attempt, "wallet": wallet}
     try:
         return flows.similarity_flow_sync_wallet(
-            job_id=job_id, wallet=wallet, total_units=total_units, done_already=done_already
+            job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units, done_already=done_already
         )
     except Exception as exc:
         _retry_if_transient(self, exc)
         error = _describe(exc)
-        flows.similarity_flow_sync_failed(
-            job_id=job_id, wallet=wallet, total_units=total_units, done_already=done_already, error=error
-        )
+        if not isinstance(exc, services.JobNotRunningError):
+            services.dead_letter_record(
+                job_id=job_id, error_type=_error_type(exc), message=error, **_dead_letter(self, exc, kwargs)
+            )
+            flows.similarity_flow_sync_failed(
+                job_id=job_id,
+                attempt=attempt,
+                wallet=wallet,
+                total_units=total_units,
+                done_already=done_already,
+                error=error,
+            )
         return {"kind": "sync", "wallet": wallet, "ok": False, "error": error}
 
 
 @shared_task(bind=True, name="jobs.similarity_fetch_balances", **queue_task_options(WALLET_QUEUE))
 def similarity_fetch_balances_task(
-    self: Task, *, job_id: str, total_units: int, done_already: int
+    self: Task, *, job_id: str, attempt: int, total_units: int, done_already: int
 ) -> dict[str, Any]:
     try:
         return flows.similarity_flow_fetch_balances(
-            job_id=job_id, total_units=total_units, done_already=done_already
+            job_id=job_id, attempt=attempt, total_units=total_units, done_already=done_already
         )
     except Exception as exc:
         _retry_if_transient(self, exc)
@@ -95,12 +139,14 @@ def similarity_fetch_balances_task(
 
 
 @shared_task(bind=True, name="jobs.similarity_finish", **queue_task_options(SIMILARITY_QUEUE))
-def similarity_finish_task(self: Task, header_results: list[dict[str, Any]], *, job_id: str) -> None:
+def similarity_finish_task(
+    self: Task, header_results: list[dict[str, Any]], *, job_id: str, attempt: int
+) -> None:
     try:
-        flows.similarity_flow_finish(job_id=job_id, header_results=header_results)
+        flows.similarity_flow_finish(job_id=job_id, attempt=attempt, header_results=header_results)
     except Exception as exc:
         _retry_if_transient(self, exc)
-        services.job_fail(job_id=job_id, error_type=_error_type(exc), message=_describe(exc))
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
 
 
 @shared_task(bind=True, name="jobs.enrich_job_balances", **queue_task_options(ENRICHMENT_QUEUE))
@@ -110,4 +156,15 @@ def enrich_job_balances_task(self: Task, *, job_id: str) -> None:
     except Exception as exc:
         _retry_if_transient(self, exc)
         # Enrichment is a bonus on top of the raw result: its failure never fails the job.
+        services.dead_letter_record(
+            job_id=job_id,
+            error_type=_error_type(exc),
+            message=_describe(exc),
+            **_dead_letter(self, exc, {"job_id": job_id}),
+        )
         flows.job_enrichment_failed(job_id=job_id, reason=_describe(exc))
+
+
+@shared_task(name="jobs.sweep_stalled", **queue_task_options(WALLET_QUEUE))
+def sweep_stalled_task() -> dict[str, int]:
+    return flows.jobs_sweep_stalled()

@@ -19,6 +19,7 @@ class Wallet(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     sync_error = models.TextField(blank=True, default="")
     transactions_seen = models.PositiveIntegerField(default=0)
+    sync_count = models.PositiveIntegerField(default=0, help_text="Syncs that reached the upstream")
     swaps_unparsed = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,8 +13,10 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from config.http import UpstreamFatalError, UpstreamTransientError
+from config.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY, get_redis
 
 __all__ = [
     "ChainProvider",
@@ -59,11 +61,25 @@ class SimulatedChainProvider:
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
 
+    def _overrides(self) -> tuple[float, float]:
+        """Latency (s) and fault rate: the settings, unless an operator set `sim:*` keys in Redis to change
+        them at run time (to show a slow or failing upstream in a demo, or to test recovery)."""
+        try:
+            latency_ms, fault_rate = get_redis().mget(SIMULATED_LATENCY_KEY, SIMULATED_FAULT_RATE_KEY)
+        except RedisError:
+            return self.latency_s, self.fault_rate
+        try:
+            latency_s = float(latency_ms) / 1000 if latency_ms is not None else self.latency_s
+            return latency_s, float(fault_rate) if fault_rate is not None else self.fault_rate
+        except ValueError:
+            return self.latency_s, self.fault_rate
+
     def _call(self, operation: str) -> None:
-        if self.latency_s:
-            time.sleep(self.latency_s)
+        latency_s, fault_rate = self._overrides()
+        if latency_s:
+            time.sleep(latency_s)
         # The fault draw is random on purpose: a retried call must be able to succeed.
-        if self.fault_rate and random.random() < self.fault_rate:
+        if fault_rate and random.random() < fault_rate:
             raise UpstreamTransientError(f"simulated upstream fault in {operation} (HTTP 503)")
 
     def get_signatures(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.errors import FatalError
@@ -156,6 +157,7 @@ def wallet_sync(
             newest_signature=newest,
             last_synced_at=timezone.now(),
             transactions_seen=wallet.transactions_seen + transactions_seen,
+            sync_count=F("sync_count") + 1,
         )
     return WalletSyncOutcome(
         address, skipped_fresh=False, new_transactions=transactions_seen, new_swaps=swaps_added

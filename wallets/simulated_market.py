@@ -50,6 +50,10 @@ __all__ = [
     "MAX_SIGNATURES_PER_CALL",
     "MAX_TRANSACTIONS_PER_CALL",
     "SOL_USD_PRICE",
+    "SPL_TOKEN_PROGRAM",
+    "TOKEN_2022_ACCOUNT_RENT",
+    "TOKEN_2022_PROGRAM",
+    "TOKEN_ACCOUNT_RENT",
     "WINDOW_START_TS",
     "Archetype",
     "Family",
@@ -88,7 +92,8 @@ TOKEN_2022_ACCOUNT_RENT = 2_074_080
 BASE_FEE_LAMPORTS = 5_000
 U64_MAX_EPOCH = 18_446_744_073_709_551_615
 
-_TOKEN_COUNT = 300
+_TOKEN_COUNT = 500
+_POPULARITY_ALPHA = 1.3  # Pareto tail of token popularity: a few coins draw most of the trading
 _TOKEN_SUPPLY = 1_000_000_000  # whole tokens, pump.fun style
 _POOL_FEE = 0.0025
 _MIN_SELL_LAMPORTS = 100_000  # below this the network fee eats the proceeds: nobody sells
@@ -290,7 +295,7 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         priority_fee_range=(50_000, 800_000),
     ),
     "bot": _ArchetypeParams(
-        tx_range=(350, 700),
+        tx_range=(300, 600),
         size_median_sol=0.15,
         hold_median_s=25,
         hold_sigma=0.6,
@@ -439,7 +444,7 @@ class _Tx:
 class _History:
     profile: WalletProfile
     txs: tuple[_Tx, ...]  # oldest first
-    positions: dict[str, int]
+    index_by_signature: dict[str, int]
     final_lamports: int
     wsol_lamports: int
     holdings: dict[int, int]  # token index -> raw amount still held
@@ -467,8 +472,13 @@ class SimulatedMarket:
         history_size: int | None = None,
         history_sizes: Mapping[str, int] | None = None,
     ) -> None:
-        """`history_size` fixes every wallet's history length (about that many transactions);
-        `history_sizes` does it per address (e.g. one 5,000-transaction wallet for a sync benchmark)."""
+        """`history_size` fixes every wallet's history length to exactly that many transactions (the oldest
+        of a longer plan, so the wallet's newest positions stay open); `history_sizes` does it per address,
+        e.g. one 5,000-transaction wallet for a sync benchmark. Default lengths depend on the archetype."""
+        if history_size is not None and history_size < 1:
+            raise ValueError("history_size must be at least 1")
+        if history_sizes and min(history_sizes.values()) < 1:
+            raise ValueError("history sizes must be at least 1")
         self.seed = seed
         self._seed_bytes = b"simmarket:" + str(seed).encode() + b":"
         self._history_size = history_size
@@ -479,8 +489,8 @@ class SimulatedMarket:
         self._histories: OrderedDict[str, _History] = OrderedDict()
         self._tokens: list[TokenInfo] = []
         self._token_index: dict[str, int] = {}
-        self._paths: list[_PricePath] = []
-        self._pools: list[_Pool] = []
+        self._paths: list[_PricePath | None] = []  # built on first use: most tokens are never priced
+        self._pools: dict[int, _Pool] = {}
         self._build_tokens()
         self._popularity_cdf = list(accumulate(token.popularity for token in self._tokens))
         self._launch_order = sorted(range(len(self._tokens)), key=lambda i: self._tokens[i].launch_ts)
@@ -527,21 +537,32 @@ class SimulatedMarket:
                 launch_ts=launch_ts,
                 program=TOKEN_2022_PROGRAM if rng.random() < 0.06 else SPL_TOKEN_PROGRAM,
                 venue=venue,
-                popularity=rng.paretovariate(1.3),
+                popularity=rng.paretovariate(_POPULARITY_ALPHA),
             )
             self._tokens.append(token)
             self._token_index[mint] = index
-            self._paths.append(_PricePath(self._digest("price", index), launch_ts))
-            pool = self._derive_address("pool", index)
+            self._paths.append(None)
+
+    def _path(self, index: int) -> _PricePath:
+        path = self._paths[index]
+        if path is None:
+            path = _PricePath(self._digest("price", index), self._tokens[index].launch_ts)
+            self._paths[index] = path
+        return path
+
+    def _pool(self, index: int) -> _Pool:
+        pool = self._pools.get(index)
+        if pool is None:
+            venue = self._tokens[index].venue
             authority = RAYDIUM_AUTHORITY if venue == "RAYDIUM" else self._derive_address("authority", index)
-            self._pools.append(
-                _Pool(
-                    pool,
-                    authority,
-                    self._derive_address("vault", index),
-                    self._derive_address("wsol-vault", index),
-                )
+            pool = _Pool(
+                self._derive_address("pool", index),
+                authority,
+                self._derive_address("vault", index),
+                self._derive_address("wsol-vault", index),
             )
+            self._pools[index] = pool
+        return pool
 
     def tokens(self) -> list[TokenInfo]:
         return list(self._tokens)
@@ -559,7 +580,7 @@ class SimulatedMarket:
         index = self._token_index.get(mint)
         if index is None or timestamp < self._tokens[index].launch_ts:
             return None
-        return self._paths[index].price(timestamp)
+        return self._path(index).price(timestamp)
 
     def sol_usd_price(self) -> float:
         return SOL_USD_PRICE
@@ -581,7 +602,7 @@ class SimulatedMarket:
 
     def _gains(self, token: int, buy_ts: int, sell_ts: int) -> bool:
         """Whether a round trip beats the pool fees."""
-        path = self._paths[token]
+        path = self._path(token)
         return path.price(sell_ts) > path.price(buy_ts) * 1.01
 
     def _launched_between(self, start: int, end: int) -> list[int]:
@@ -618,7 +639,7 @@ class SimulatedMarket:
         leader, followers = family.members[0], family.members[1:]
         scales = {follower: 10 ** rng.uniform(-0.5, 0.2) for follower in followers}
         used: set[int] = set()
-        wanted = rng.randint(15, 30)
+        wanted = rng.randint(20, 35)
         for _ in range(8 * wanted):
             if len(used) == wanted:
                 break
@@ -655,7 +676,7 @@ class SimulatedMarket:
 
     def _plan_bundle_family(self, family: Family, rng: random.Random) -> None:
         candidates = self._launched_between(WINDOW_START_TS + _LAUNCH_MARGIN_S, ANCHOR_TS - 12 * 3600)
-        tokens = rng.sample(candidates, min(len(candidates), rng.randint(8, 16)))
+        tokens = rng.sample(candidates, min(len(candidates), rng.randint(12, 20)))
         for token in tokens:
             buy_ts = self._tokens[token].launch_ts + rng.randint(0, 3)
             buyers = [m for m in family.members if rng.random() < 0.9]
@@ -780,7 +801,7 @@ class SimulatedMarket:
         target = rng.randint(low, high)
         if profile.family is not None:
             # Family members trade their own tokens too, but less: the shared plan must stay visible.
-            target = int(target * rng.uniform(0.3, 0.6))
+            target = int(target * rng.uniform(0.2, 0.4))
         return target
 
     def _generate(self, address: str, address_bytes: bytes) -> _History:
@@ -791,10 +812,18 @@ class SimulatedMarket:
         planned = self._family_plans.get(address, [])
         positions = list(planned)
         pinned_count = sum(len(p.buys) + len(p.sells) for p in planned)
-        noise_target = target - pinned_count if self._size_key(address) else target
+        limit: int | None = None
+        noise_target = target
+        if self._size_key(address):
+            # Some planned trades fall past the anchor or are not worth selling: plan extra, then keep
+            # exactly the oldest `target` transactions (the newest positions simply stay open).
+            limit = target
+            noise_target = int(max(0, target - pinned_count) * 1.15) + 10
         positions += self._noise_positions(rng, traits, noise_target, planned, address)
         events = self._events(rng, traits, positions)
-        return self._execute(address, address_bytes, profile=profile, traits=traits, rng=rng, events=events)
+        return self._execute(
+            address, address_bytes, profile=profile, traits=traits, rng=rng, events=events, limit=limit
+        )
 
     def _noise_positions(
         self, rng: random.Random, traits: _WalletTraits, target: int, planned: list[_Position], address: str
@@ -933,6 +962,7 @@ class SimulatedMarket:
         traits: _WalletTraits,
         rng: random.Random,
         events: list[_Event],
+        limit: int | None,
     ) -> _History:
         """Replay events against the pools: amounts, rent, WSOL routing; then size the funding deposit."""
         family = self._membership.get(address)
@@ -944,6 +974,8 @@ class SimulatedMarket:
         wsol = 0
         drafts: list[dict[str, Any]] = []
         for event in events:
+            if len(drafts) == limit:
+                break
             draft: dict[str, Any] = {
                 "ts": event.ts,
                 "kind": event.kind,
@@ -1002,7 +1034,7 @@ class SimulatedMarket:
         return _History(
             profile=profile,
             txs=txs,
-            positions={tx.signature: index for index, tx in enumerate(txs)},
+            index_by_signature={tx.signature: index for index, tx in enumerate(txs)},
             final_lamports=native,
             wsol_lamports=wsol,
             holdings={token: raw for token, raw in holdings.items() if raw > 0},
@@ -1012,7 +1044,7 @@ class SimulatedMarket:
         self, draft: dict[str, Any], event: _Event, holdings: dict[int, int], wsol: int, want_wsol: bool
     ) -> int:
         token = self._tokens[event.token]
-        price = self._paths[event.token].price(event.ts)
+        price = self._path(event.token).price(event.ts)
         raw = max(1, int(event.amount * (1 - _POOL_FEE) / LAMPORTS_PER_SOL / price * 10**token.decimals))
         via_wsol = want_wsol and wsol >= event.amount
         if event.token not in holdings:
@@ -1036,7 +1068,7 @@ class SimulatedMarket:
         token = self._tokens[event.token]
         held = holdings[event.token]
         raw = held if event.share >= 1.0 else min(held, max(1, int(held * event.share)))
-        price = self._paths[event.token].price(event.ts)
+        price = self._path(event.token).price(event.ts)
         proceeds = int(raw / 10**token.decimals * price * (1 - _POOL_FEE + edge) * LAMPORTS_PER_SOL)
         if proceeds < _MIN_SELL_LAMPORTS:
             return None
@@ -1123,7 +1155,7 @@ class SimulatedMarket:
 
     def _boundary(self, history: _History, signature: str, *, upper: bool) -> int:
         """Index bound for an exclusive `before` (upper) or `until` (lower) signature."""
-        position = history.positions.get(signature)
+        position = history.index_by_signature.get(signature)
         if position is not None:
             return position if upper else position + 1
         resolved = self._resolve_signature(signature)
@@ -1230,8 +1262,8 @@ class SimulatedMarket:
 
     def _token_pair(self, index: int) -> dict[str, Any]:
         token = self._tokens[index]
-        path = self._paths[index]
-        pool = self._pools[index]
+        path = self._path(index)
+        pool = self._pool(index)
         price = path.price(ANCHOR_TS)
         rng = self._rng("pair", index)
         market_cap_sol = price * _TOKEN_SUPPLY
@@ -1387,7 +1419,7 @@ class SimulatedMarket:
 
     def _render_swap(self, wallet: str, tx: _Tx) -> dict[str, Any]:
         token = self._tokens[tx.token]
-        pool = self._pools[tx.token]
+        pool = self._pool(tx.token)
         buying = tx.kind == _BUY
         sol = abs(tx.sol_delta)
         quantity = abs(tx.token_delta)

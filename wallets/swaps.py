@@ -43,7 +43,7 @@ class SwapLeg:
 
     @property
     def token_amount(self) -> float:
-        return self.token_amount_raw / 10**self.token_decimals
+        return self.token_amount_raw / float(10**self.token_decimals)
 
     @property
     def sol_value(self) -> float | None:

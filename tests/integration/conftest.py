@@ -47,11 +47,16 @@ def live_stack(django_db_setup: None, django_db_blocker: object, artifacts_dir: 
         "DATABASE_URL": _database_url(),
         "SIMULATED_LATENCY_MS": os.environ.get("TEST_SIMULATED_LATENCY_MS", "20"),
         "LOG_LEVEL": "INFO",
+        # Short recovery windows so the stalled sweep's re-drives fit in a test run; production defaults are
+        # the queue's hard limit plus a minute and ten minutes.
+        "JOB_STALL_TIMEOUT_S": "20",
+        "JOB_QUEUED_LOST_AFTER_S": "20",
+        "STALLED_SWEEP_INTERVAL_S": "2",
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(env=env, log_dir=artifacts_dir / "logs")
     try:
-        stack.start()
+        stack.start(beat=True)
         yield stack
     finally:
         stack.stop()

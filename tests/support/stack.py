@@ -108,12 +108,51 @@ class Stack:
             ],
         )
 
-    def start(self, queues: Iterable[str] = tuple(QUEUES)) -> Stack:
+    def start_beat(self) -> None:
+        # The file scheduler reads CELERY_BEAT_SCHEDULE from settings; the tests flush database tables between
+        # tests, which the database scheduler of production would trip over.
+        schedule = self.log_dir / f"beat-schedule-{self.web_port}"
+        self._spawn(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--scheduler",
+                "celery.beat:PersistentScheduler",
+                "--schedule",
+                str(schedule),
+                "--pidfile",
+                "",
+            ],
+        )
+
+    def start(self, queues: Iterable[str] = tuple(QUEUES), *, beat: bool = False) -> Stack:
         for queue in queues:
             self.start_worker(queue)
         self.start_web()
+        if beat:
+            self.start_beat()
         self.wait_ready(queues)
         return self
+
+    def kill_hard(self, name: str) -> None:
+        """SIGKILL the whole process group, as a crash or the OOM killer would."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def restart_workers(self, queues: Iterable[str]) -> None:
+        queues = list(queues)
+        for queue in queues:
+            self.start_worker(queue)
+        wanted = set(queues)
+        wait_for(lambda: wanted <= self.consumed_queues(), timeout_s=60, what=f"workers on {sorted(wanted)}")
 
     def wait_ready(self, queues: Iterable[str], timeout_s: float = 60.0) -> None:
         wait_for(

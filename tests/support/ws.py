@@ -16,7 +16,8 @@ class JobSocket:
         if token:
             all_headers["Authorization"] = f"Token {token}"
         # Entered at once (websockets 17 deprecates unentered connections); __exit__ closes it.
-        self.connection: ClientConnection = connect(url, additional_headers=all_headers, open_timeout=10).__enter__()
+        opened = connect(url, additional_headers=all_headers, open_timeout=10)
+        self.connection: ClientConnection = opened.__enter__()
         self.received: list[dict[str, Any]] = []
 
     def __enter__(self) -> JobSocket:

@@ -5,67 +5,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Wallet',
+            name="Wallet",
             fields=[
-                ('address', models.CharField(max_length=44, primary_key=True, serialize=False)),
-                ('sync_status', models.CharField(choices=[('never', 'Never synced'), ('syncing', 'Syncing'), ('synced', 'Synced'), ('failed', 'Failed')], default='never', max_length=16)),
-                ('newest_signature', models.CharField(blank=True, default='', max_length=100)),
-                ('last_synced_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_error', models.TextField(blank=True, default='')),
-                ('transactions_seen', models.PositiveIntegerField(default=0)),
-                ('swaps_unparsed', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("address", models.CharField(max_length=44, primary_key=True, serialize=False)),
+                (
+                    "sync_status",
+                    models.CharField(
+                        choices=[
+                            ("never", "Never synced"),
+                            ("syncing", "Syncing"),
+                            ("synced", "Synced"),
+                            ("failed", "Failed"),
+                        ],
+                        default="never",
+                        max_length=16,
+                    ),
+                ),
+                ("newest_signature", models.CharField(blank=True, default="", max_length=100)),
+                ("last_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_error", models.TextField(blank=True, default="")),
+                ("transactions_seen", models.PositiveIntegerField(default=0)),
+                ("swaps_unparsed", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['last_synced_at'], name='wallets_wal_last_sy_7be6de_idx')],
+                "indexes": [models.Index(fields=["last_synced_at"], name="wallets_wal_last_sy_7be6de_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Swap',
+            name="Swap",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signature', models.CharField(max_length=100)),
-                ('slot', models.BigIntegerField()),
-                ('timestamp', models.BigIntegerField(help_text='Block time, unix seconds')),
-                ('mint', models.CharField(max_length=44)),
-                ('direction', models.CharField(choices=[('buy', 'Buy'), ('sell', 'Sell')], max_length=4)),
-                ('token_amount_raw', models.DecimalField(decimal_places=0, max_digits=40)),
-                ('token_decimals', models.PositiveSmallIntegerField()),
-                ('quote_mint', models.CharField(blank=True, default='', max_length=44)),
-                ('quote_amount_raw', models.DecimalField(decimal_places=0, default=0, max_digits=40)),
-                ('quote_decimals', models.PositiveSmallIntegerField(default=0)),
-                ('sol_value_lamports', models.BigIntegerField(blank=True, null=True)),
-                ('usd_value', models.FloatField(blank=True, null=True)),
-                ('fee_lamports', models.BigIntegerField(default=0)),
-                ('source', models.CharField(blank=True, default='', max_length=40)),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='swaps', to='wallets.wallet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("signature", models.CharField(max_length=100)),
+                ("slot", models.BigIntegerField()),
+                ("timestamp", models.BigIntegerField(help_text="Block time, unix seconds")),
+                ("mint", models.CharField(max_length=44)),
+                ("direction", models.CharField(choices=[("buy", "Buy"), ("sell", "Sell")], max_length=4)),
+                ("token_amount_raw", models.DecimalField(decimal_places=0, max_digits=40)),
+                ("token_decimals", models.PositiveSmallIntegerField()),
+                ("quote_mint", models.CharField(blank=True, default="", max_length=44)),
+                ("quote_amount_raw", models.DecimalField(decimal_places=0, default=0, max_digits=40)),
+                ("quote_decimals", models.PositiveSmallIntegerField(default=0)),
+                ("sol_value_lamports", models.BigIntegerField(blank=True, null=True)),
+                ("usd_value", models.FloatField(blank=True, null=True)),
+                ("fee_lamports", models.BigIntegerField(default=0)),
+                ("source", models.CharField(blank=True, default="", max_length=40)),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="swaps", to="wallets.wallet"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['wallet', 'timestamp'], name='wallets_swa_wallet__6e5895_idx'), models.Index(fields=['mint'], name='wallets_swa_mint_ebce63_idx')],
-                'constraints': [models.UniqueConstraint(fields=('wallet', 'signature', 'mint', 'direction'), name='swap_unique_leg')],
+                "indexes": [
+                    models.Index(fields=["wallet", "timestamp"], name="wallets_swa_wallet__6e5895_idx"),
+                    models.Index(fields=["mint"], name="wallets_swa_mint_ebce63_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("wallet", "signature", "mint", "direction"), name="swap_unique_leg"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BalanceSnapshot',
+            name="BalanceSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fetched_at', models.DateTimeField(db_index=True)),
-                ('sol_lamports', models.BigIntegerField()),
-                ('tokens', models.JSONField(default=list, help_text='[{mint, amount_raw, decimals, ui_amount, program}]')),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='balance_snapshots', to='wallets.wallet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fetched_at", models.DateTimeField(db_index=True)),
+                ("sol_lamports", models.BigIntegerField()),
+                (
+                    "tokens",
+                    models.JSONField(
+                        default=list, help_text="[{mint, amount_raw, decimals, ui_amount, program}]"
+                    ),
+                ),
+                (
+                    "wallet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="balance_snapshots",
+                        to="wallets.wallet",
+                    ),
+                ),
             ],
             options={
-                'get_latest_by': 'fetched_at',
-                'indexes': [models.Index(fields=['wallet', '-fetched_at'], name='wallets_bal_wallet__ee8df4_idx')],
+                "get_latest_by": "fetched_at",
+                "indexes": [
+                    models.Index(fields=["wallet", "-fetched_at"], name="wallets_bal_wallet__ee8df4_idx")
+                ],
             },
         ),
     ]

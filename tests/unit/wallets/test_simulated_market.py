@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -21,10 +22,15 @@ from wallets.simulated_market import (
     ANCHOR_TS,
     MAX_DEX_MINTS_PER_CALL,
     SOL_USD_PRICE,
+    SPL_TOKEN_PROGRAM,
+    TOKEN_2022_ACCOUNT_RENT,
     TOKEN_2022_PROGRAM,
+    TOKEN_ACCOUNT_RENT,
     WINDOW_START_TS,
+    Archetype,
     IntendedTrade,
     SimulatedMarket,
+    TokenInfo,
     b58decode,
     b58encode,
     slot_at,
@@ -34,6 +40,7 @@ from wallets.swaps import SOL_MINT, USDC_MINT
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "fixtures"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SWAP_SOURCES = {"RAYDIUM", "PUMP_AMM", "JUPITER", "METEORA"}
+ARCHETYPES: tuple[Archetype, ...] = ("flipper", "holder", "sniper", "bot")
 
 
 @cache
@@ -45,9 +52,7 @@ def market() -> SimulatedMarket:
 def wallets() -> tuple[str, ...]:
     """One unrelated wallet of each archetype, plus a copy leader, a follower and a bundle member."""
     m = market()
-    picked = [
-        m.sample_wallets(1, archetype=archetype)[0] for archetype in ("flipper", "holder", "sniper", "bot")
-    ]
+    picked = [m.sample_wallets(1, archetype=archetype)[0] for archetype in ARCHETYPES]
     families = m.families()
     copy = next(f for f in families if f.kind == "copy")
     bundle = next(f for f in families if f.kind == "bundle")
@@ -87,6 +92,12 @@ def snapshot(m: SimulatedMarket, address: str) -> str:
 
 def is_base58_of(value: object, size: int) -> bool:
     return isinstance(value, str) and len(b58decode(value)) == size and b58encode(b58decode(value)) == value
+
+
+def token_of(m: SimulatedMarket, mint: str) -> TokenInfo:
+    token = m.token(mint)
+    assert token is not None, mint
+    return token
 
 
 def trades_by_mint(trades: list[IntendedTrade], direction: str) -> dict[str, list[IntendedTrade]]:
@@ -130,7 +141,7 @@ def test_different_address_or_seed_gives_different_output() -> None:
     first, second = wallets()[0], wallets()[2]
     m = market()
     assert m.get_signatures(first) != m.get_signatures(second)
-    other_seed = SimulatedMarket(seed=1)
+    other_seed = SimulatedMarket(seed=market().seed + 1)
     assert other_seed.get_signatures(first) != m.get_signatures(first)
     assert other_seed.tokens()[0].mint != m.tokens()[0].mint
     assert other_seed.families()[0].leader != m.families()[0].leader
@@ -288,7 +299,7 @@ def test_transactions_carry_the_helius_keys_and_types() -> None:
 
 def test_swaps_model_fees_rent_wsol_and_failures() -> None:
     m = market()
-    seen = defaultdict(int)
+    seen: dict[str, int] = defaultdict(int)
     for address in m.sample_wallets(12):
         for tx in all_transactions(m, address):
             if tx["transactionError"] is not None:
@@ -312,7 +323,7 @@ def test_swaps_model_fees_rent_wsol_and_failures() -> None:
             ]
             seen["wsol"] += any(change["mint"] == SOL_MINT for change in owned)
             seen["rent"] += any(
-                abs(entry["nativeBalanceChange"]) in (2_039_280, 2_074_080)
+                abs(entry["nativeBalanceChange"]) in (TOKEN_ACCOUNT_RENT, TOKEN_2022_ACCOUNT_RENT)
                 for entry in tx["accountData"][1:2]
             )
             seen[tx["source"]] += 1
@@ -331,7 +342,11 @@ def test_buy_spends_amount_plus_fee_plus_rent_from_the_wallet() -> None:
                 continue
             tx = rendered[trade.signature]
             native = tx["accountData"][0]["nativeBalanceChange"]
-            rent = 2_074_080 if m.token(trade.mint).program == TOKEN_2022_PROGRAM else 2_039_280  # type: ignore[union-attr]
+            rent = (
+                TOKEN_2022_ACCOUNT_RENT
+                if token_of(m, trade.mint).program == TOKEN_2022_PROGRAM
+                else TOKEN_ACCOUNT_RENT
+            )
             expected = (
                 -trade.sol_amount_lamports if trade.direction == "buy" else trade.sol_amount_lamports
             ) - trade.fee_lamports
@@ -343,7 +358,9 @@ def test_unknown_foreign_seed_and_too_many_signatures() -> None:
     m = market()
     signatures = [e["signature"] for e in m.get_signatures(wallets()[0], limit=5)]
     made_up = b58encode(hashlib.sha512(b"unknown").digest())
-    other_seed = [e["signature"] for e in SimulatedMarket(seed=9).get_signatures(wallets()[0], limit=2)]
+    other_seed = [
+        e["signature"] for e in SimulatedMarket(seed=market().seed + 9).get_signatures(wallets()[0], limit=2)
+    ]
     answered = m.get_transactions([signatures[0], made_up, "not-base58-0OIl", *other_seed, signatures[1]])
     assert [tx["signature"] for tx in answered] == signatures[:2]
     with pytest.raises(ValueError):
@@ -353,7 +370,7 @@ def test_unknown_foreign_seed_and_too_many_signatures() -> None:
 def test_transactions_resolve_in_a_fresh_market_without_prior_listing() -> None:
     """A signature encodes its wallet, so another process (another worker) can serve it."""
     signatures = [e["signature"] for e in market().get_signatures(wallets()[4], limit=50)]
-    fresh = SimulatedMarket(seed=0)
+    fresh = SimulatedMarket(seed=market().seed)
     assert fresh.get_transactions(signatures) == market().get_transactions(signatures)
 
 
@@ -388,9 +405,8 @@ def test_balances_are_the_net_of_the_history(index: int) -> None:
     for entry in accounts:
         info = entry["account"]["data"]["parsed"]["info"]
         assert info["owner"] == address
-        token = m.token(info["mint"])
-        program = TOKEN_2022_PROGRAM if token is not None and token.program == TOKEN_2022_PROGRAM else None
-        assert entry["account"]["owner"] == (program or "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+        program = SPL_TOKEN_PROGRAM if info["mint"] == SOL_MINT else token_of(m, info["mint"]).program
+        assert entry["account"]["owner"] == program
 
 
 def test_token_accounts_have_the_rpc_shape_and_filter_by_program() -> None:
@@ -415,7 +431,7 @@ def test_token_accounts_have_the_rpc_shape_and_filter_by_program() -> None:
             int(amount["amount"]) / 10 ** amount["decimals"]
         )
         assert is_base58_of(entry["pubkey"], 32)
-    spl = m.get_token_accounts(holder, program_id="TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+    spl = m.get_token_accounts(holder, program_id=SPL_TOKEN_PROGRAM)
     token_2022 = m.get_token_accounts(holder, program_id=TOKEN_2022_PROGRAM)
     assert len(spl) + len(token_2022) == len(accounts)
     assert any(token.program == TOKEN_2022_PROGRAM for token in m.tokens())
@@ -432,7 +448,7 @@ def test_families_are_fixed_and_well_formed() -> None:
         assert family.leader == family.members[0]
         assert 3 <= len(family.members) <= 5
         assert all(market().profile(member).family == family.name for member in family.members)
-    assert market().families() == SimulatedMarket(seed=0).families()
+    assert market().families() == SimulatedMarket(seed=market().seed).families()
 
 
 def test_copy_followers_buy_the_leaders_tokens_5_to_120_seconds_later() -> None:
@@ -479,18 +495,31 @@ def test_bundle_members_buy_the_same_token_in_the_same_slot() -> None:
 def test_family_members_trade_more_alike_than_unrelated_wallets() -> None:
     m = market()
 
+    def first_buys(address: str) -> dict[str, int]:
+        firsts: dict[str, int] = {}
+        for trade in m.intended_trades(address):
+            if trade.direction == "buy":
+                firsts.setdefault(trade.mint, trade.timestamp)
+        return firsts
+
     def jaccard(a: str, b: str) -> float:
-        mints_a = {t.mint for t in m.intended_trades(a)}
-        mints_b = {t.mint for t in m.intended_trades(b)}
+        mints_a, mints_b = set(first_buys(a)), set(first_buys(b))
         return len(mints_a & mints_b) / len(mints_a | mints_b)
 
-    family_scores = [jaccard(f.leader, member) for f in m.families() for member in f.members[1:]]
-    unrelated = m.sample_wallets(8)
-    unrelated_scores = [jaccard(a, b) for i, a in enumerate(unrelated) for b in unrelated[i + 1 :]]
-    assert min(family_scores) > 0.1
-    assert statistics.median(family_scores) > 4 * statistics.median(unrelated_scores)
+    def co_traded(a: str, b: str) -> int:
+        buys_a, buys_b = first_buys(a), first_buys(b)
+        return sum(abs(buys_a[mint] - buys_b[mint]) <= 300 for mint in set(buys_a) & set(buys_b))
+
+    pairs = [(f.leader, member) for f in m.families() for member in f.members[1:]]
+    unrelated = m.sample_wallets(10)
+    unrelated_pairs = [(a, b) for i, a in enumerate(unrelated) for b in unrelated[i + 1 :]]
+    family_jaccard = [jaccard(a, b) for a, b in pairs]
+    unrelated_jaccard = [jaccard(a, b) for a, b in unrelated_pairs]
+    assert statistics.median(family_jaccard) > 2 * statistics.median(unrelated_jaccard)
     # Members also trade their own tokens: similar, not identical.
-    assert max(family_scores) < 0.9
+    assert max(family_jaccard) < 0.8
+    assert min(co_traded(a, b) for a, b in pairs) >= 5
+    assert statistics.median(co_traded(a, b) for a, b in unrelated_pairs) <= 1
 
 
 def hold_times(trades: list[IntendedTrade]) -> list[int]:
@@ -507,7 +536,7 @@ def hold_times(trades: list[IntendedTrade]) -> list[int]:
 def test_archetypes_behave_as_named() -> None:
     m = market()
     medians = {}
-    for archetype in ("flipper", "holder", "sniper", "bot"):
+    for archetype in ARCHETYPES:
         holds = [
             h for w in m.sample_wallets(3, archetype=archetype) for h in hold_times(m.intended_trades(w))
         ]
@@ -523,7 +552,7 @@ def test_archetypes_behave_as_named() -> None:
         assert sum(per_day.values()) / len(per_day) >= 50
     for sniper in m.sample_wallets(3, archetype="sniper"):
         first_buys = trades_by_mint(m.intended_trades(sniper), "buy")
-        launches = [buys[0].timestamp - m.token(mint).launch_ts for mint, buys in first_buys.items()]  # type: ignore[union-attr]
+        launches = [buys[0].timestamp - token_of(m, mint).launch_ts for mint, buys in first_buys.items()]
         assert sum(0 <= delay <= 30 for delay in launches) >= 0.5 * len(launches)
 
 
@@ -535,12 +564,12 @@ def test_default_history_sizes() -> None:
 
 
 def test_large_history_override() -> None:
-    m = SimulatedMarket(seed=0, history_sizes={wallets()[0]: 5000})
+    m = SimulatedMarket(seed=market().seed, history_sizes={wallets()[0]: 5000})
     started = time.perf_counter()
-    assert m.history_length(wallets()[0]) >= 5000
+    assert m.history_length(wallets()[0]) == 5000
     assert time.perf_counter() - started < 5
     entries = all_signatures(m, wallets()[0])
-    assert len(entries) == len({e["signature"] for e in entries}) >= 5000
+    assert len(entries) == len({e["signature"] for e in entries}) == 5000
     # A default market issued other signatures for this wallet and does not resolve these.
     assert market().get_transactions([entries[0]["signature"]]) == []
     assert m.get_transactions([entries[0]["signature"]])[0]["signature"] == entries[0]["signature"]
@@ -629,3 +658,23 @@ def test_extraction_recovers_the_intended_swaps() -> None:
             assert leg.source == trade.source
             assert leg.timestamp == trade.timestamp
             assert leg.slot == trade.slot
+
+
+def test_global_history_size_applies_to_every_wallet() -> None:
+    m = SimulatedMarket(seed=market().seed, history_size=40)
+    family = m.families()[0]
+    for address in (*m.sample_wallets(4), family.leader, family.members[1]):
+        assert m.history_length(address) == 40
+        assert len(m.get_signatures(address)) == 40
+    with pytest.raises(ValueError):
+        SimulatedMarket(history_size=0)
+
+
+def test_concurrent_callers_see_the_same_history() -> None:
+    """Celery's thread pools share one market per process."""
+    shared = SimulatedMarket(seed=market().seed)
+    addresses = shared.sample_wallets(6)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda a: json.dumps(shared.get_signatures(a)), addresses * 4))
+    expected = [json.dumps(market().get_signatures(a)) for a in addresses]
+    assert results == expected * 4
