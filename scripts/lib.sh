@@ -92,14 +92,16 @@ start_postgres() {
     # initdb refuses to run as root: the cluster belongs to the postgres user.
     id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
     chown -R postgres "$dir"
-    chmod 755 "$dir"
+    # The postgres user must be able to reach the directory: open up its parents (mktemp makes them 0700).
+    chmod 755 "$dir" "$(dirname "$dir")"
     run=(runuser -u postgres --)
   fi
   "${run[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
-    || die "initdb failed (see $dir/initdb.log)"
+    || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
     -o "-p $port -k $dir -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null || die "PostgreSQL did not start (see $dir/postgres.log)"
+    start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+  "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres wallet_analysis
 }
 
 stop_postgres() {
