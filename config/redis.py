@@ -13,6 +13,7 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `job:synced:{job_id}:{attempt}` | units of the job's parallel phase that ended, per run | 1 day |
 | `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
 | `sim:fault-rate`, `sim:latency-ms` | run-time overrides of the simulated market | until deleted |
+| `sim:fault-rate:dexscreener`, `sim:latency-ms:dexscreener` | the same, for prices only | until deleted |
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def job_cancelled_key(job_id: str) -> str:
 
 SIMULATED_FAULT_RATE_KEY = "sim:fault-rate"
 SIMULATED_LATENCY_KEY = "sim:latency-ms"
+SIMULATED_DEXSCREENER_FAULT_RATE_KEY = "sim:fault-rate:dexscreener"
+SIMULATED_DEXSCREENER_LATENCY_KEY = "sim:latency-ms:dexscreener"
 
 
 @lru_cache(maxsize=1)

@@ -198,8 +198,18 @@ SPECTACULAR_SETTINGS = {
 JOB_RESULT_FRESHNESS_S = env.get_int("JOB_RESULT_FRESHNESS", 300, minimum=0)
 WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
+# A wallet analysed (PnL, behaviour) this recently, from the same swaps, is served from the stored run.
+ANALYSIS_FRESHNESS_S = env.get_int("ANALYSIS_FRESHNESS_S", 600, minimum=0)
+# A PnL job fetches the wallet's balances first when the newest snapshot is older than this.
+ANALYSIS_BALANCES_MAX_AGE_S = env.get_int("ANALYSIS_BALANCES_MAX_AGE_S", 300, minimum=0)
 BALANCE_CACHE_TTL_S = 30
 ENRICHMENT_CACHE_TTL_S = 300
+# Token metadata younger than this answers instead of DexScreener; unknown tokens are not asked again within it.
+TOKEN_METADATA_FRESHNESS_S = env.get_int("TOKEN_METADATA_FRESHNESS", 300, minimum=0)
+TOKEN_METADATA_REFRESH_INTERVAL_S = env.get_int("TOKEN_METADATA_REFRESH_INTERVAL_S", 6 * 3600, minimum=60)
+# The periodic refresh keeps warm the known tokens some job asked for within this many days, at most this many.
+TOKEN_METADATA_REFRESH_SEEN_DAYS = env.get_int("TOKEN_METADATA_REFRESH_SEEN_DAYS", 7, minimum=1)
+TOKEN_METADATA_REFRESH_MAX_TOKENS = env.get_int("TOKEN_METADATA_REFRESH_MAX_TOKENS", 3000, minimum=0)
 # A running job whose heartbeat is older than this is stalled; 0 means its queue's hard limit plus a minute.
 JOB_STALL_TIMEOUT_S = env.get_int("JOB_STALL_TIMEOUT_S", 0, minimum=0)
 # A queued job never started after this long lost its message (Redis restart, flush): it is enqueued again.
@@ -215,6 +225,15 @@ CELERY_BEAT_SCHEDULE = {
             "queue": WALLET_QUEUE,
             "priority": transport_priority(Priority.HIGH),
             "expires": STALLED_SWEEP_INTERVAL_S,
+        },
+    },
+    "refresh-token-metadata": {
+        "task": "enrichment.refresh_token_metadata",
+        "schedule": float(TOKEN_METADATA_REFRESH_INTERVAL_S),
+        "options": {
+            "queue": ENRICHMENT_QUEUE,
+            "priority": transport_priority(Priority.MAINTENANCE),
+            "expires": TOKEN_METADATA_REFRESH_INTERVAL_S,
         },
     },
 }

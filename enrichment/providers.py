@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
+import requests
 from django.conf import settings
+from redis.exceptions import RedisError
 
-from config.http import build_session, request_json
+from config.http import UpstreamTransientError, build_session, request_json
 from config.ratelimit import rate_limit_acquire
+from config.redis import (
+    SIMULATED_DEXSCREENER_FAULT_RATE_KEY,
+    SIMULATED_DEXSCREENER_LATENCY_KEY,
+    SIMULATED_FAULT_RATE_KEY,
+    SIMULATED_LATENCY_KEY,
+    get_redis,
+)
 
 MAX_MINTS_PER_CALL = 30
+DEXSCREENER_API = "dexscreener"
+
+RateLimiter = Callable[[str, str], None]
+"""Takes one slot of a rate limit: `(api, limit)`, e.g. `("dexscreener", "300/minute")`; may block."""
 
 
 class PriceProvider(Protocol):
@@ -19,43 +34,104 @@ class PriceProvider(Protocol):
 
 
 class DexScreenerClient:
-    """`GET {base}/tokens/v1/solana/{mints}`: at most 30 mints a call, 300 requests/min shared globally."""
+    """`GET {base}/tokens/v1/solana/{mints}`: at most 30 mints a call, 300 requests/min shared globally.
 
-    def __init__(self, *, base_url: str, timeout_s: float, rate_limit: str) -> None:
+    Retries (429/5xx honouring Retry-After, connection errors, timeouts) are urllib3's, inside the session;
+    what is still failing after them surfaces as UpstreamTransientError for the task to retry later.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_s: float,
+        rate_limit: str,
+        rate_limiter: RateLimiter = rate_limit_acquire,
+        retries: int = 3,
+        backoff_factor: float = 0.5,
+        session: requests.Session | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.rate_limit = rate_limit
-        self.session = build_session()
+        self.rate_limiter = rate_limiter
+        self.session = session or build_session(retries=retries, backoff_factor=backoff_factor)
+
+    @classmethod
+    def from_settings(cls) -> DexScreenerClient:
+        return cls(
+            base_url=settings.DEXSCREENER_API_URL,
+            timeout_s=settings.UPSTREAM_TIMEOUT_S,
+            rate_limit=settings.DEXSCREENER_RATE_LIMIT,
+        )
 
     def get_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]:
         if len(mints) > MAX_MINTS_PER_CALL:
             raise ValueError(f"DexScreener takes at most {MAX_MINTS_PER_CALL} mints a call")
         if not mints:
             return []
-        rate_limit_acquire("dexscreener", self.rate_limit)
+        # One slot per request as sent; urllib3's retries of it are not counted, which a 429 answer backs off.
+        self.rate_limiter(DEXSCREENER_API, self.rate_limit)
         url = f"{self.base_url}/tokens/v1/solana/{','.join(mints)}"
         body = request_json(self.session, "GET", url, api="DexScreener", timeout_s=self.timeout_s)
         if isinstance(body, dict):  # the older `latest/dex/tokens` shape wraps pairs
             body = body.get("pairs") or []
+        if not isinstance(body, list):
+            raise UpstreamTransientError(f"DexScreener answered {type(body).__name__}, not a list of pairs")
         return [pair for pair in body if isinstance(pair, dict)]
 
 
 class SimulatedPriceProvider:
-    def __init__(self, *, seed: int) -> None:
+    """The simulated market's DexScreener pairs, with the simulated latency and fault rate.
+
+    Run-time overrides in Redis, read on every call: `sim:fault-rate:dexscreener` and
+    `sim:latency-ms:dexscreener` for prices only, else the market-wide `sim:fault-rate` / `sim:latency-ms`,
+    else the SIMULATED_FAULT_RATE / SIMULATED_LATENCY_MS settings.
+    """
+
+    def __init__(self, *, seed: int, latency_ms: int = 0, fault_rate: float = 0.0) -> None:
         from wallets.simulated_market import SimulatedMarket
 
         self.market = SimulatedMarket(seed=seed)
+        self.latency_s = latency_ms / 1000
+        self.fault_rate = fault_rate
+
+    def _overrides(self) -> tuple[float, float]:
+        try:
+            dex_latency, dex_fault, latency, fault = get_redis().mget(
+                SIMULATED_DEXSCREENER_LATENCY_KEY,
+                SIMULATED_DEXSCREENER_FAULT_RATE_KEY,
+                SIMULATED_LATENCY_KEY,
+                SIMULATED_FAULT_RATE_KEY,
+            )
+        except RedisError:
+            return self.latency_s, self.fault_rate
+        latency_ms = dex_latency if dex_latency is not None else latency
+        fault_rate = dex_fault if dex_fault is not None else fault
+        try:
+            return (
+                float(latency_ms) / 1000 if latency_ms is not None else self.latency_s,
+                float(fault_rate) if fault_rate is not None else self.fault_rate,
+            )
+        except ValueError:
+            return self.latency_s, self.fault_rate
 
     def get_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]:
+        latency_s, fault_rate = self._overrides()
+        if latency_s:
+            time.sleep(latency_s)
+        # Random on purpose, like the chain provider's faults: a retried call must be able to succeed.
+        if fault_rate and random.random() < fault_rate:
+            raise UpstreamTransientError("simulated upstream fault in DexScreener (HTTP 503)")
         return self.market.get_dex_pairs(mints)
 
 
 @lru_cache(maxsize=1)
 def get_price_provider() -> PriceProvider:
     if settings.CHAIN_PROVIDER == "simulated":
-        return SimulatedPriceProvider(seed=settings.SIMULATED_SEED)
-    return DexScreenerClient(
-        base_url=settings.DEXSCREENER_API_URL,
-        timeout_s=settings.UPSTREAM_TIMEOUT_S,
-        rate_limit=settings.DEXSCREENER_RATE_LIMIT,
-    )
+        return SimulatedPriceProvider(
+            seed=settings.SIMULATED_SEED,
+            latency_ms=settings.SIMULATED_LATENCY_MS,
+            fault_rate=settings.SIMULATED_FAULT_RATE,
+        )
+    return DexScreenerClient.from_settings()

@@ -1,74 +1,221 @@
-"""Enriched balances: symbol, name, image, price and value in USD and SOL for every token held."""
+"""Token metadata and prices (DexScreener, kept in the database for a freshness window) and enriched balances:
+symbol, name, image, price and value in USD and SOL for every token held."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.redis import enrichment_key, get_redis
-from enrichment.pricing import TokenQuote, best_quotes
-from enrichment.providers import MAX_MINTS_PER_CALL, get_price_provider
+from enrichment.models import TokenMetadata
+from enrichment.pricing import TokenQuote, best_quotes, price_in_sol
+from enrichment.providers import MAX_MINTS_PER_CALL, PriceProvider, get_price_provider
+from enrichment.selectors import token_metadata_due_for_refresh, token_metadata_fresh
 from wallets.swaps import SOL_MINT
 
+logger = logging.getLogger(__name__)
 
-def enrichment_quotes(*, mints: Sequence[str]) -> dict[str, TokenQuote]:
-    provider = get_price_provider()
+# `last_requested_at` only decides what the 6-hourly refresh keeps warm: bumping it hourly is plenty and
+# spares a write per enrichment.
+REQUESTED_BUMP_INTERVAL = timedelta(hours=1)
+
+_KNOWN_FIELDS = [
+    "status",
+    "symbol",
+    "name",
+    "image_url",
+    "price_usd",
+    "price_native",
+    "quote_mint",
+    "liquidity_usd",
+    "market_cap_usd",
+    "fdv_usd",
+    "pair_address",
+    "dex_id",
+    "fetched_at",
+]
+# A token that lost its pairs keeps the name and image we knew; only its price goes.
+_UNKNOWN_FIELDS = ["status", "price_usd", "price_native", "liquidity_usd", "fetched_at"]
+
+
+def _known_row(quote: TokenQuote, *, now: datetime) -> TokenMetadata:
+    return TokenMetadata(
+        mint=quote.mint,
+        status=TokenMetadata.Status.KNOWN,
+        symbol=quote.symbol[:64],
+        name=quote.name[:200],
+        image_url=quote.image_url or "",
+        price_usd=quote.price_usd,
+        price_native=quote.price_native,
+        quote_mint=quote.quote_mint[:44],
+        liquidity_usd=quote.liquidity_usd,
+        market_cap_usd=quote.market_cap_usd,
+        fdv_usd=quote.fdv_usd,
+        pair_address=quote.pair_address[:64],
+        dex_id=quote.dex_id[:64],
+        fetched_at=now,
+        last_requested_at=now,
+    )
+
+
+def _unknown_row(mint: str, *, now: datetime) -> TokenMetadata:
+    return TokenMetadata(
+        mint=mint, status=TokenMetadata.Status.UNKNOWN, fetched_at=now, last_requested_at=now
+    )
+
+
+def token_metadata_store(
+    *, mints: Sequence[str], quotes: dict[str, TokenQuote], now: datetime
+) -> dict[str, TokenMetadata]:
+    """Upsert what one upstream answer said about `mints`: a quote makes a token known, no quote unknown.
+
+    Upserts, so concurrent enrichments of the same tokens cannot collide. Each statement commits on its own
+    (rows in mint order) rather than both in one transaction: two workers holding row locks across two
+    statements could deadlock, and each row is a complete fact either way. `last_requested_at` of existing
+    rows is left to `token_metadata_mark_requested`, so a refresh does not make a token look wanted.
+    """
+    known = [_known_row(quotes[mint], now=now) for mint in mints if mint in quotes]
+    unknown = [_unknown_row(mint, now=now) for mint in mints if mint not in quotes]
+    for rows, fields in ((known, _KNOWN_FIELDS), (unknown, _UNKNOWN_FIELDS)):
+        if rows:
+            TokenMetadata.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["mint"], update_fields=fields
+            )
+    return {row.mint: row for row in [*known, *unknown]}
+
+
+def token_metadata_fetch(
+    *, mints: Sequence[str], provider: PriceProvider, now: datetime
+) -> dict[str, TokenMetadata]:
+    """Ask the provider about `mints`, at most 30 a call, storing each answer before the next call, so a
+    failure part-way keeps what came back and a retry asks only for the rest."""
     unique = sorted(set(mints))
-    quotes: dict[str, TokenQuote] = {}
+    stored: dict[str, TokenMetadata] = {}
     for start in range(0, len(unique), MAX_MINTS_PER_CALL):
         chunk = unique[start : start + MAX_MINTS_PER_CALL]
-        quotes.update(best_quotes(provider.get_pairs(chunk), chunk))
-    return quotes
+        quotes = best_quotes(provider.get_pairs(chunk), chunk)
+        stored.update(token_metadata_store(mints=chunk, quotes=quotes, now=now))
+    return stored
+
+
+def token_metadata_mark_requested(*, mints: Sequence[str], now: datetime) -> int:
+    return TokenMetadata.objects.filter(
+        mint__in=list(mints), last_requested_at__lt=now - REQUESTED_BUMP_INTERVAL
+    ).update(last_requested_at=now)
+
+
+def enrichment_quotes(
+    *, mints: Sequence[str], provider: PriceProvider | None = None, now: datetime | None = None
+) -> dict[str, TokenQuote]:
+    """Quotes of the tokens DexScreener prices: fresh database rows first, the provider for the rest.
+
+    Tokens without a base-side pair are recorded as unknown and left out; within the freshness window they
+    are not asked for again.
+    """
+    unique = sorted(set(mints))
+    if not unique:
+        return {}
+    now = now or timezone.now()
+    rows = token_metadata_fresh(mints=unique, now=now)
+    missing = [mint for mint in unique if mint not in rows]
+    if missing:
+        rows.update(token_metadata_fetch(mints=missing, provider=provider or get_price_provider(), now=now))
+    token_metadata_mark_requested(mints=unique, now=now)
+    return {mint: row.to_quote() for mint, row in rows.items() if row.status == TokenMetadata.Status.KNOWN}
+
+
+def enrichment_prices_sol(
+    *, mints: Sequence[str], provider: PriceProvider | None = None
+) -> tuple[dict[str, float], float | None]:
+    """Current prices in SOL of the priced `mints`, and SOL/USD: what unrealized PnL needs (SPEC §6.2)."""
+    quotes = enrichment_quotes(mints=[*mints, SOL_MINT], provider=provider)
+    sol_quote = quotes.get(SOL_MINT)
+    sol_usd = sol_quote.price_usd if sol_quote else None
+    prices: dict[str, float] = {}
+    for mint in set(mints):
+        quote = quotes.get(mint)
+        price = price_in_sol(quote, sol_usd) if quote else None
+        if price is not None:
+            prices[mint] = price
+    return prices, sol_usd
+
+
+def token_metadata_refresh(
+    *, provider: PriceProvider | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Re-fetch the known tokens jobs asked for recently whose metadata went stale (the 6-hourly beat)."""
+    now = now or timezone.now()
+    mints = token_metadata_due_for_refresh(now=now, limit=settings.TOKEN_METADATA_REFRESH_MAX_TOKENS)
+    if not mints:
+        return {"refreshed": 0, "now_unknown": 0}
+    rows = token_metadata_fetch(mints=mints, provider=provider or get_price_provider(), now=now)
+    now_unknown = sum(1 for row in rows.values() if row.status == TokenMetadata.Status.UNKNOWN)
+    logger.info("refreshed %d tokens' metadata (%d no longer priced)", len(rows), now_unknown)
+    return {"refreshed": len(rows), "now_unknown": now_unknown}
 
 
 def _enrich_wallet(
     balance: dict[str, Any], quotes: dict[str, TokenQuote], sol_usd: float | None
 ) -> dict[str, Any]:
     tokens = []
-    total_usd = 0.0
+    total_usd = total_sol = 0.0
     for token in balance.get("tokens", []):
         quote = quotes.get(token["mint"])
+        amount = float(token["ui_amount"])
         price_usd = quote.price_usd if quote else None
-        value_usd = token["ui_amount"] * price_usd if price_usd is not None else None
+        price_sol = price_in_sol(quote, sol_usd) if quote else None
+        value_usd = amount * price_usd if price_usd is not None else None
+        value_sol = amount * price_sol if price_sol is not None else None
         total_usd += value_usd or 0.0
+        total_sol += value_sol or 0.0
         tokens.append(
             {
                 "mint": token["mint"],
-                "amount": token["ui_amount"],
+                "amount": amount,
                 "symbol": quote.symbol if quote else None,
                 "name": quote.name if quote else None,
                 "image_url": quote.image_url if quote else None,
                 "price_usd": price_usd,
+                "price_sol": price_sol,
                 "value_usd": value_usd,
-                "value_sol": value_usd / sol_usd if value_usd is not None and sol_usd else None,
+                "value_sol": value_sol,
+                "liquidity_usd": quote.liquidity_usd if quote else None,
+                "market_cap_usd": quote.market_cap_usd if quote else None,
             }
         )
     tokens.sort(key=lambda item: item["value_usd"] or 0.0, reverse=True)
-    sol_value_usd = balance["sol"] * sol_usd if sol_usd else None
+    sol = float(balance["sol"])
+    sol_value_usd = sol * sol_usd if sol_usd else None
     return {
         "wallet": balance["wallet"],
-        "sol": balance["sol"],
+        "sol": sol,
         "sol_value_usd": sol_value_usd,
         "tokens": tokens,
         "total_value_usd": total_usd + (sol_value_usd or 0.0),
+        "total_value_sol": total_sol + sol,
     }
 
 
-def enrichment_enrich_balances(*, job_id: str, balances: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    mints = [token["mint"] for balance in balances for token in balance.get("tokens", [])]
-    quotes = enrichment_quotes(mints=[*mints, SOL_MINT])
+def enrichment_enrich_balances(
+    *, job_id: str, balances: Sequence[dict[str, Any]], provider: PriceProvider | None = None
+) -> dict[str, Any]:
+    mints = {token["mint"] for balance in balances for token in balance.get("tokens", [])}
+    quotes = enrichment_quotes(mints=[*mints, SOL_MINT], provider=provider)
     sol_quote = quotes.get(SOL_MINT)
     sol_usd = sol_quote.price_usd if sol_quote else None
     enriched = {
         "status": "completed",
         "sol_price_usd": sol_usd,
-        "priced_tokens": sum(1 for mint in set(mints) if mint in quotes),
-        "unpriced_tokens": sum(1 for mint in set(mints) if mint not in quotes),
+        "priced_tokens": sum(1 for mint in mints if mint in quotes),
+        "unpriced_tokens": sum(1 for mint in mints if mint not in quotes),
         "balances": [_enrich_wallet(balance, quotes, sol_usd) for balance in balances],
     }
     # The ledger copy (merged into the job's result) is the one that matters; the cache is a convenience.

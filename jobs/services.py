@@ -145,7 +145,10 @@ def job_cancel(*, job: Job) -> bool:
         logger.warning("cancel flag of job %s not set: Redis unavailable (the ledger holds it)", job.id)
     from jobs.flows import job_revoke_tasks
 
-    job_revoke_tasks(job)
+    try:
+        job_revoke_tasks(job)
+    except Exception:
+        logger.warning("revoke of job %s not broadcast (the ledger holds the cancel)", job.id, exc_info=True)
     job_event_publish(job_id=str(job.id), event_type="job-cancelled", status=job.status)
     return True
 

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import json
+import zlib
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 
 class Wallet(models.Model):
@@ -80,3 +85,48 @@ class BalanceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wallet_id} @ {self.fetched_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Token(models.Model):
+    """A mint seen in a swap leg or a balance. Decimals never change for a mint; the token program is known
+    from balances only (swap legs do not carry it), so it stays blank until a balance names it."""
+
+    mint = models.CharField(max_length=44, primary_key=True)
+    decimals = models.PositiveSmallIntegerField()
+    token_program = models.CharField(max_length=44, blank=True, default="")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.mint
+
+
+class Transaction(models.Model):
+    """The transaction cache: a Helius enhanced transaction as fetched, zlib-compressed JSON.
+
+    Keyed by signature alone because the payload does not depend on the wallet asking; `wallets` links every
+    wallet whose history holds it and whose swaps were extracted from it. A sync re-run after a crash reads
+    these rows instead of the upstream, and swaps can be re-extracted from them when extraction improves.
+    """
+
+    signature = models.CharField(max_length=100, primary_key=True)
+    slot = models.BigIntegerField()
+    timestamp = models.BigIntegerField(help_text="Block time, unix seconds")
+    payload = models.BinaryField(help_text="zlib-compressed JSON of the enhanced transaction")
+    wallets = models.ManyToManyField(Wallet, related_name="transactions", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.signature
+
+    @staticmethod
+    def pack(payload: dict[str, Any]) -> bytes:
+        return zlib.compress(json.dumps(payload, separators=(",", ":")).encode())
+
+    @staticmethod
+    def unpack(blob: bytes | memoryview) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(zlib.decompress(blob))
+        return loaded
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.unpack(self.payload)

@@ -1,10 +1,10 @@
-"""Writes of chain data: wallet sync and balance fetches."""
+"""Writes of chain data: wallet sync, swap re-extraction and balance fetches."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,11 +15,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import FatalError
+from config.http import UpstreamTransientError
 from config.redis import balance_key, get_redis
 from wallets.addresses import InvalidAddressError, validate_address
 from wallets.extraction import extract_wallet_swaps
 from wallets.locks import WalletSyncLock
-from wallets.models import BalanceSnapshot, Swap, Wallet
+from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
 from wallets.providers import (
     SIGNATURE_PAGE_LIMIT,
     TRANSACTIONS_BATCH_LIMIT,
@@ -29,10 +30,19 @@ from wallets.providers import (
 from wallets.swaps import SwapLeg
 
 Checkpoint = Callable[[], None]
+WalletTransaction = Transaction.wallets.through
+# Cached payloads are decompressed this many at a time when swaps are re-extracted.
+REEXTRACT_CHUNK = 500
 
 
 class InvalidWalletError(FatalError):
     """The address is not a valid Solana public key; no upstream call is made for it."""
+
+
+class IncompleteHistoryError(UpstreamTransientError):
+    """The upstream listed signatures but did not return their transactions (not indexed yet, most often).
+
+    Everything else is stored; the wallet's mark does not move, so the next attempt asks only for these."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,17 @@ class WalletSyncOutcome:
     skipped_fresh: bool
     new_transactions: int
     new_swaps: int
+    fetched_transactions: int = 0  # of new_transactions, how many came from the upstream (not the cache)
+
+
+@dataclass(slots=True)
+class _Window:
+    """A fetch window's signatures not yet stored for the wallet, split by where their payload comes from."""
+
+    signatures: list[str]
+    cached: dict[str, dict[str, Any]]
+    missing: list[str]
+    fetched: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _checked_address(address: str) -> str:
@@ -73,10 +94,35 @@ def _new_signatures(
         before = page[-1]["signature"]
 
 
-def _swap_rows(wallet: Wallet, legs: Iterable[SwapLeg]) -> list[Swap]:
+def _window_size(provider: ChainProvider) -> int:
+    """Signatures per provider call: one batch, or as many as a provider that fetches batches in parallel
+    (Helius) runs at once, so its parallelism is used without holding a whole history in memory."""
+    parallel = getattr(provider, "max_parallel_batches", 1)
+    return TRANSACTIONS_BATCH_LIMIT * max(1, parallel if isinstance(parallel, int) else 1)
+
+
+def _plan_window(address: str, signatures: Sequence[str]) -> _Window:
+    """Skip what this wallet already stored (a re-run after a crash); take the rest from the cache when
+    another wallet or an earlier run fetched it; only what is left goes upstream."""
+    stored = set(
+        WalletTransaction.objects.filter(wallet_id=address, transaction_id__in=signatures).values_list(
+            "transaction_id", flat=True
+        )
+    )
+    todo = [signature for signature in signatures if signature not in stored]
+    cached = {
+        signature: Transaction.unpack(payload)
+        for signature, payload in Transaction.objects.filter(signature__in=todo).values_list(
+            "signature", "payload"
+        )
+    }
+    return _Window(todo, cached, [signature for signature in todo if signature not in cached])
+
+
+def _swap_rows(address: str, legs: Iterable[SwapLeg]) -> list[Swap]:
     return [
         Swap(
-            wallet=wallet,
+            wallet_id=address,
             signature=leg.signature,
             slot=leg.slot,
             timestamp=leg.timestamp,
@@ -96,16 +142,82 @@ def _swap_rows(wallet: Wallet, legs: Iterable[SwapLeg]) -> list[Swap]:
     ]
 
 
-def _store_batch(wallet: Wallet, transactions: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    extracted = extract_wallet_swaps(transactions, wallet.address)
-    rows = _swap_rows(wallet, extracted.legs)
-    # ignore_conflicts makes a re-run after a crash idempotent: legs already stored are skipped.
-    before = Swap.objects.filter(wallet=wallet).count()
-    Swap.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    inserted = Swap.objects.filter(wallet=wallet).count() - before
-    Wallet.objects.filter(pk=wallet.pk).update(swaps_unparsed=wallet.swaps_unparsed + extracted.unparsed)
-    wallet.swaps_unparsed += extracted.unparsed
+def _tokens_seen(legs: Iterable[SwapLeg]) -> None:
+    decimals: dict[str, int] = {}
+    for leg in legs:
+        decimals.setdefault(leg.mint, leg.token_decimals)
+        if leg.quote_mint:
+            decimals.setdefault(leg.quote_mint, leg.quote_decimals)
+    # Sorted: concurrent syncs inserting overlapping mints take index locks in one order, so cannot deadlock.
+    Token.objects.bulk_create(
+        [Token(mint=mint, decimals=decimals[mint]) for mint in sorted(decimals)], ignore_conflicts=True
+    )
+
+
+def _insert_new_legs(address: str, legs: Sequence[SwapLeg]) -> int:
+    """Insert the legs not stored yet and return how many: the existing keys of these signatures tell, which
+    costs one indexed query per window instead of counting the wallet's whole table."""
+    if not legs:
+        return 0
+    existing = set(
+        Swap.objects.filter(wallet_id=address, signature__in={leg.signature for leg in legs}).values_list(
+            "signature", "mint", "direction"
+        )
+    )
+    new = [leg for leg in legs if (leg.signature, leg.mint, leg.direction) not in existing]
+    # ignore_conflicts as well: the sync lock makes a concurrent writer unlikely, not impossible (a lock
+    # that expired under a stalled worker).
+    Swap.objects.bulk_create(_swap_rows(address, new), ignore_conflicts=True, batch_size=1000)
+    return len(new)
+
+
+@transaction.atomic
+def _store_window(address: str, window: _Window) -> tuple[int, int]:
+    """Cache the fetched payloads, link the window's transactions to the wallet and store their swaps, in
+    one transaction: a transaction is linked exactly when its legs are stored."""
+    payloads = {**window.cached, **window.fetched}
+    transactions = [payloads[signature] for signature in window.signatures if signature in payloads]
+    if not transactions:
+        return 0, 0
+    Transaction.objects.bulk_create(
+        [
+            Transaction(
+                signature=payload["signature"],
+                slot=int(payload.get("slot") or 0),
+                timestamp=int(payload.get("timestamp") or 0),
+                payload=Transaction.pack(payload),
+            )
+            for payload in window.fetched.values()
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    WalletTransaction.objects.bulk_create(
+        [WalletTransaction(wallet_id=address, transaction_id=tx["signature"]) for tx in transactions],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    extracted = extract_wallet_swaps(transactions, address)
+    _tokens_seen(extracted.legs)
+    inserted = _insert_new_legs(address, extracted.legs)
+    Wallet.objects.filter(pk=address).update(
+        transactions_seen=F("transactions_seen") + len(transactions),
+        swaps_unparsed=F("swaps_unparsed") + extracted.unparsed,
+    )
     return len(transactions), inserted
+
+
+def _fetch_missing(provider: ChainProvider, window: _Window) -> int:
+    """Fetch the window's uncached transactions; returns how many the upstream did not return."""
+    if not window.missing:
+        return 0
+    wanted = set(window.missing)
+    window.fetched = {
+        tx["signature"]: tx
+        for tx in provider.get_transactions(window.missing)
+        if tx.get("signature") in wanted
+    }
+    return len(wanted) - len(window.fetched)
 
 
 def wallet_sync(
@@ -114,7 +226,8 @@ def wallet_sync(
     """Bring a wallet's swaps up to date, incrementally and idempotently.
 
     The newest stored signature moves only after every transaction newer than it is stored, so a sync
-    killed half way starts again from the old mark and the unique legs absorb what was already written.
+    killed half way starts again from the old mark: what it already stored is skipped, what it fetched but
+    did not store is read from the transaction cache, and the unique legs absorb any overlap.
     """
     address = _checked_address(address)
     check = checkpoint or (lambda: None)
@@ -133,18 +246,27 @@ def wallet_sync(
             check()
             lock.renew()
 
+        transactions_seen = swaps_added = fetched = not_returned = 0
         try:
             signatures = _new_signatures(
                 provider, address=address, until=wallet.newest_signature, checkpoint=checkpoint_and_renew
             )
+            # Failed transactions cannot hold swaps: they are not fetched.
             wanted = [entry["signature"] for entry in signatures if entry.get("err") is None]
-            transactions_seen = swaps_added = 0
-            for start in range(0, len(wanted), TRANSACTIONS_BATCH_LIMIT):
+            size = _window_size(provider)
+            for start in range(0, len(wanted), size):
                 checkpoint_and_renew()
-                batch = provider.get_transactions(wanted[start : start + TRANSACTIONS_BATCH_LIMIT])
-                seen, added = _store_batch(wallet, batch)
+                window = _plan_window(address, wanted[start : start + size])
+                not_returned += _fetch_missing(provider, window)
+                seen, added = _store_window(address, window)
                 transactions_seen += seen
                 swaps_added += added
+                fetched += len(window.fetched)
+            if not_returned:
+                raise IncompleteHistoryError(
+                    f"the upstream listed {not_returned} transaction(s) of wallet {address} but did not "
+                    "return them; the rest is stored and the next attempt asks for these only"
+                )
         except Exception as exc:
             Wallet.objects.filter(pk=address).update(
                 sync_status=Wallet.SyncStatus.FAILED, sync_error=str(exc)[:2000]
@@ -156,16 +278,40 @@ def wallet_sync(
             sync_status=Wallet.SyncStatus.SYNCED,
             newest_signature=newest,
             last_synced_at=timezone.now(),
-            transactions_seen=wallet.transactions_seen + transactions_seen,
             sync_count=F("sync_count") + 1,
         )
     return WalletSyncOutcome(
-        address, skipped_fresh=False, new_transactions=transactions_seen, new_swaps=swaps_added
+        address,
+        skipped_fresh=False,
+        new_transactions=transactions_seen,
+        new_swaps=swaps_added,
+        fetched_transactions=fetched,
     )
 
 
+def wallet_reextract_swaps(*, address: str) -> int:
+    """Rebuild a wallet's swaps from its cached transactions (after an extraction fix); returns the number
+    of legs. Swaps of transactions that are not in the cache are left alone."""
+    address = _checked_address(address)
+    with WalletSyncLock(address), transaction.atomic():
+        links = WalletTransaction.objects.filter(wallet_id=address)
+        signatures = list(links.values_list("transaction_id", flat=True))
+        Swap.objects.filter(wallet_id=address, signature__in=links.values("transaction_id")).delete()
+        legs_total = unparsed = 0
+        for start in range(0, len(signatures), REEXTRACT_CHUNK):
+            rows = Transaction.objects.filter(signature__in=signatures[start : start + REEXTRACT_CHUNK])
+            payloads = [Transaction.unpack(blob) for blob in rows.values_list("payload", flat=True)]
+            extracted = extract_wallet_swaps(payloads, address)
+            _tokens_seen(extracted.legs)
+            legs_total += _insert_new_legs(address, extracted.legs)
+            unparsed += extracted.unparsed
+        Wallet.objects.filter(pk=address).update(swaps_unparsed=unparsed)
+    return legs_total
+
+
 def _parse_token_account(entry: dict[str, Any]) -> dict[str, Any] | None:
-    data = entry.get("account", {}).get("data", {})
+    account = entry.get("account") or {}
+    data = account.get("data", {}) if isinstance(account, dict) else {}
     info = data.get("parsed", {}).get("info", {}) if isinstance(data, dict) else {}
     amount = info.get("tokenAmount") or {}
     if not info.get("mint") or not amount.get("amount"):
@@ -180,13 +326,27 @@ def _parse_token_account(entry: dict[str, Any]) -> dict[str, Any] | None:
         "decimals": decimals,
         "ui_amount": raw / 10**decimals,
         "program": data.get("program", ""),
+        "token_program": str(account.get("owner") or ""),
         "token_account": entry.get("pubkey", ""),
     }
 
 
-@transaction.atomic
+def _tokens_held(tokens: Sequence[Mapping[str, Any]]) -> None:
+    """Balances name each mint's token program, which swap legs cannot: they win over what is stored."""
+    Token.objects.bulk_create(
+        [
+            Token(mint=token["mint"], decimals=token["decimals"], token_program=token["token_program"])
+            for token in sorted(tokens, key=lambda token: token["mint"])
+        ],
+        update_conflicts=True,
+        unique_fields=["mint"],
+        update_fields=["decimals", "token_program"],
+    )
+
+
 def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
-    """Fetch SOL and token balances, keep a snapshot in the database and a 30 s copy in Redis."""
+    """Fetch SOL and token balances (both token programs), keep a snapshot in the database and a 30 s copy
+    in Redis. The upstream calls run before the database transaction opens, so none is held across them."""
     address = _checked_address(address)
     provider = get_chain_provider()
     sol_lamports = provider.get_sol_balance(address)
@@ -204,11 +364,7 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
         else:
             tokens_by_mint[parsed["mint"]] = parsed
     tokens = sorted(tokens_by_mint.values(), key=lambda token: token["mint"])
-    wallet, _ = Wallet.objects.get_or_create(address=address)
     fetched_at = timezone.now()
-    BalanceSnapshot.objects.create(
-        wallet=wallet, fetched_at=fetched_at, sol_lamports=sol_lamports, tokens=tokens
-    )
     balances = {
         "wallet": address,
         "sol_lamports": sol_lamports,
@@ -217,7 +373,13 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
         "fetched_at": fetched_at.isoformat(),
     }
     payload = json.dumps(balances)
-    transaction.on_commit(
-        lambda: get_redis().set(balance_key(address), payload, ex=settings.BALANCE_CACHE_TTL_S)
-    )
+    with transaction.atomic():
+        wallet, _ = Wallet.objects.get_or_create(address=address)
+        BalanceSnapshot.objects.create(
+            wallet=wallet, fetched_at=fetched_at, sol_lamports=sol_lamports, tokens=tokens
+        )
+        _tokens_held(tokens)
+        transaction.on_commit(
+            lambda: get_redis().set(balance_key(address), payload, ex=settings.BALANCE_CACHE_TTL_S)
+        )
     return balances

@@ -18,6 +18,7 @@ from jobs import services
 from jobs.models import DeadLetter, Job, TaskRun
 from tests.integration.conftest import ApiUser, make_api_user
 from tests.support.stack import Stack, wait_for
+from tests.support.ws import JobSocket
 from wallets.extraction import extract_wallet_swaps
 from wallets.models import Swap, Wallet
 from wallets.simulated_market import SimulatedMarket
@@ -136,8 +137,14 @@ def test_job_cancelled_while_syncing_never_runs_its_body(
         timeout_s=30,
         what="a sync to start",
     )
-    response = requests.delete(f"{live_stack.base_url}/jobs/{job_id}", headers=api_user.headers, timeout=10)
-    assert response.status_code == 200 and response.json()["cancelled"] is True
+    with JobSocket(live_stack.ws_url, token=api_user.token) as socket:
+        socket.subscribe(job_id)
+        response = requests.delete(
+            f"{live_stack.base_url}/jobs/{job_id}", headers=api_user.headers, timeout=10
+        )
+        assert response.status_code == 200 and response.json()["cancelled"] is True
+        cancelled = socket.wait_for(lambda e: e["type"] == "job-cancelled", timeout_s=10)
+    assert cancelled["job_id"] == job_id and cancelled["status"] == "cancelled"
     wait_for(
         lambda: not TaskRun.objects.filter(job_id=job_id, finished_at__isnull=True).exists(),
         timeout_s=60,

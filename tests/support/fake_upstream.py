@@ -9,10 +9,12 @@ Routes (any path prefix before them is accepted, as real base URLs may carry one
 - `POST …/v0/transactions?api-key=K`: Helius Enhanced API, `{"transactions": [<= 100 signatures]}`.
 - `POST …?api-key=K` (anything else): JSON-RPC 2.0, single or batch, for `getSignaturesForAddress`,
   `getBalance` and `getTokenAccountsByOwner` (jsonParsed; `programId` or `mint` filter).
-- `GET …/tokens/v1/solana/{mint,mint,…}`: DexScreener pairs (no key, <= 30 mints).
+- `GET …/tokens/v1/solana/{mint,mint,…}`: DexScreener pairs (no key, <= 30 mints): the recorded pairs of
+  `dexscreener/*.json` for the mints they list (as base or quote, like the real API), the market's otherwise.
 
 Fault knobs are plain attributes read on every request, so tests change them at runtime: `fault_rate`,
-`hang_s`, `force_status`, `rpc_error`, `retry_after_s`, and `fail_next(...)` for an exact sequence.
+`hang_s`, `force_status`, `dex_force_status` (DexScreener only), `rpc_error`, `retry_after_s`, and
+`fail_next(...)` for an exact sequence.
 """
 
 from __future__ import annotations
@@ -167,8 +169,8 @@ class FakeUpstream:
     this error object), `api_key` (None accepts any).
     Counters (`reset_counters()` clears them): `requests_by_route` ("rpc", "transactions", "dexscreener",
     "unknown"), `requests_by_path`, `responses_by_status`, `rpc_calls` ((method, params) of every JSON-RPC
-    call served), `transaction_batch_sizes`, `max_in_flight`, `internal_errors` (tracebacks of bugs in the
-    fake; a test should expect none).
+    call served), `transaction_batch_sizes`, `dex_batch_sizes` (mints per DexScreener request, as received),
+    `max_in_flight`, `internal_errors` (tracebacks of bugs in the fake; a test should expect none).
     """
 
     def __init__(
@@ -187,11 +189,13 @@ class FakeUpstream:
     ) -> None:
         self.market = market or SimulatedMarket(seed, history_sizes=history_sizes)
         self.fixtures = FixtureHistories(fixtures_dir / "helius" if fixtures_dir else None)
+        self.dex_fixture_pairs = _dex_fixture_pairs(fixtures_dir / "dexscreener" if fixtures_dir else None)
         self.api_key = api_key
         self.fault_rate = fault_rate
         self.retry_after_s = retry_after_s
         self.hang_s = hang_s
         self.force_status = force_status
+        self.dex_force_status: int | None = None
         self.rpc_error: dict[str, Any] | None = None
         self._fault_rng = random.Random(fault_seed)
         self._scripted: deque[int] = deque()
@@ -258,6 +262,7 @@ class FakeUpstream:
             self.responses_by_status: Counter[int] = Counter()
             self.rpc_calls: list[tuple[str, list[Any]]] = []
             self.transaction_batch_sizes: list[int] = []
+            self.dex_batch_sizes: list[int] = []
             self.max_in_flight = 0
             self.internal_errors: list[str] = []
 
@@ -293,6 +298,8 @@ class FakeUpstream:
         if self.hang_s > 0:
             self._stopping.wait(self.hang_s)
         injected = self._injected_status()
+        if injected is None and route == "dexscreener":
+            injected = self.dex_force_status
         if injected is not None:
             return self._status_reply(injected)
         if route in HELIUS_ROUTES and self.api_key is not None and query.get("api-key") != [self.api_key]:
@@ -414,9 +421,26 @@ class FakeUpstream:
 
     def _dexscreener_reply(self, path: str) -> Reply:
         mints = [mint for mint in unquote(path.split("/tokens/v1/solana/", 1)[1]).split(",") if mint]
+        with self._lock:
+            self.dex_batch_sizes.append(len(mints))
         if len(mints) > MAX_DEX_MINTS_PER_CALL:
             return _json_reply(400, {"error": f"at most {MAX_DEX_MINTS_PER_CALL} token addresses"})
-        return _json_reply(200, self.market.get_dex_pairs(mints))
+        recorded = {
+            pair["pairAddress"]: pair for mint in mints for pair in self.dex_fixture_pairs.get(mint, [])
+        }
+        simulated = self.market.get_dex_pairs([mint for mint in mints if mint not in self.dex_fixture_pairs])
+        return _json_reply(200, [*recorded.values(), *simulated])
+
+
+def _dex_fixture_pairs(dex_dir: Path | None) -> dict[str, list[dict[str, Any]]]:
+    """Recorded DexScreener pairs (bare arrays or `{pairs: [...]}`) by every mint they list, base or quote."""
+    by_mint: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(dex_dir.glob("*.json")) if dex_dir is not None else []:
+        data = json.loads(path.read_text())
+        for pair in (data.get("pairs") or []) if isinstance(data, dict) else data:
+            for side in ("baseToken", "quoteToken"):
+                by_mint.setdefault(pair[side]["address"], []).append(pair)
+    return by_mint
 
 
 def _route(method: str, path: str) -> str:

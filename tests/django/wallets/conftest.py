@@ -1,0 +1,116 @@
+"""Wallet services in-process against the fake upstream over real HTTP, with the real HeliusChainProvider
+(urllib3 retries, timeouts, the Redis rate limiter on this run's REDIS_URL) and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytest_django.fixtures import Settings
+
+from config.redis import get_redis
+from tests.support.fake_upstream import DEFAULT_API_KEY, FakeUpstream
+from wallets.extraction import extract_wallet_swaps
+from wallets.models import Swap
+from wallets.providers import get_chain_provider
+from wallets.simulated_market import SimulatedMarket
+
+BIG_WALLET = "BxS8mTARsT2Qvnp9iXvRAmqPruEPrLfb4RU7nMi7fKev"
+MID_WALLET = "A3M6hwyPraHDdczujRFAQJY42nhDjSXQjmhMfxNnFYg2"
+SMALL_WALLET = "GtFdUr1oX636jWLDMg9QE7CKw85CeFUdukqy9KyKtfs8"
+FIXTURE_WALLET = "3JoVBiQEA2QKsq7TzW5ez5jVRtbbYgTNijoZzp5qgkr2"
+HISTORY_SIZES = {BIG_WALLET: 5000, MID_WALLET: 1200, SMALL_WALLET: 400}
+GENEROUS_LIMIT = "2000/second"
+
+LegKey = tuple[str, str, str, int, int, str, int | None, int]
+
+
+@pytest.fixture(scope="session")
+def market() -> SimulatedMarket:
+    # One market for the session: the 5,000-transaction history is generated once.
+    return SimulatedMarket(0, history_sizes=HISTORY_SIZES)
+
+
+@pytest.fixture
+def upstream(market: SimulatedMarket) -> Iterator[FakeUpstream]:
+    with FakeUpstream(market=market) as server:
+        yield server
+        assert server.internal_errors == []
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> Iterator[None]:
+    # This run's own Redis database: sync locks, rate-limit windows and balance copies start empty.
+    get_redis().flushdb()
+    yield
+    get_redis().flushdb()
+
+
+@pytest.fixture
+def helius(settings: Settings, upstream: FakeUpstream) -> Iterator[FakeUpstream]:
+    """Point the real Helius provider at the fake upstream (URLs with a path prefix, as real ones may have)."""
+    settings.CHAIN_PROVIDER = "helius"
+    settings.HELIUS_API_KEY = DEFAULT_API_KEY
+    settings.HELIUS_API_URL = upstream.url + "/helius"
+    settings.SOLANA_RPC_URL = upstream.url + "/rpc/mainnet"
+    settings.HELIUS_RPC_RATE_LIMIT = GENEROUS_LIMIT
+    settings.HELIUS_API_RATE_LIMIT = GENEROUS_LIMIT
+    settings.UPSTREAM_TIMEOUT_S = 10.0
+    get_chain_provider.cache_clear()
+    yield upstream
+    get_chain_provider.cache_clear()
+
+
+def upstream_history(upstream: FakeUpstream, address: str) -> list[dict[str, Any]]:
+    """Every successful transaction of the wallet, read straight from the fake's data (no HTTP)."""
+    if address in upstream.fixtures.wallets:
+        history = upstream.fixtures.wallets[address]
+        return [tx for tx in history if tx.get("transactionError") is None]
+    entries: list[dict[str, Any]] = []
+    before: str | None = None
+    while True:
+        page = upstream.market.get_signatures(address, before=before, limit=1000)
+        entries.extend(page)
+        if len(page) < 1000:
+            break
+        before = page[-1]["signature"]
+    ok = [entry["signature"] for entry in entries if entry["err"] is None]
+    return [
+        tx
+        for start in range(0, len(ok), 100)
+        for tx in upstream.market.get_transactions(ok[start : start + 100])
+    ]
+
+
+def expected_legs(upstream: FakeUpstream, address: str) -> set[LegKey]:
+    legs = extract_wallet_swaps(upstream_history(upstream, address), address).legs
+    return {
+        (
+            leg.signature,
+            leg.mint,
+            leg.direction,
+            leg.token_amount_raw,
+            leg.quote_amount_raw,
+            leg.quote_mint or "",
+            leg.sol_value_lamports,
+            leg.fee_lamports,
+        )
+        for leg in legs
+    }
+
+
+def stored_legs(address: str) -> set[LegKey]:
+    rows = Swap.objects.filter(wallet_id=address).values_list(
+        "signature",
+        "mint",
+        "direction",
+        "token_amount_raw",
+        "quote_amount_raw",
+        "quote_mint",
+        "sol_value_lamports",
+        "fee_lamports",
+    )
+    keys = {(s, m, d, int(t), int(q), qm, v, f) for s, m, d, t, q, qm, v, f in rows}
+    assert len(keys) == Swap.objects.filter(wallet_id=address).count()
+    return keys
