@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import error_body
+from jobs import ops_apis
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -15,6 +16,10 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health/queues", ops_apis.HealthQueuesApi.as_view(), name="health-queues"),
+    path("jobs/queues", ops_apis.QueuesApi.as_view(), name="queues"),
+    path("jobs/queue/<str:queue>/stats", ops_apis.QueueStatsApi.as_view(), name="queue-stats"),
+    path("jobs/queue/<str:queue>/jobs", ops_apis.QueueJobsApi.as_view(), name="queue-jobs"),
     path("", include("jobs.urls")),
 ]
 

@@ -7,11 +7,12 @@ import time
 from typing import Any
 
 from celery import Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.db import DatabaseError
 from django.utils import timezone
 
 from jobs.models import TaskRun
+from jobs.monitoring import SENT_AT_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,13 @@ _started: dict[str, float] = {}
 def _queue_of(task: Task) -> str:
     delivery = getattr(task.request, "delivery_info", None) or {}
     return str(delivery.get("routing_key") or getattr(task, "queue", None) or "")
+
+
+@before_task_publish.connect
+def stamp_sent_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Stamp when a message was sent, so health can tell how long the oldest message has waited."""
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
 
 
 @task_prerun.connect

@@ -1,0 +1,79 @@
+"""Operator endpoints: health, queue statistics, queue job listings (SPEC §7)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotFoundError
+from config.queues import QUEUES
+from jobs import monitoring
+from jobs.apis import ErrorSerializer, JobOutputSerializer
+from jobs.models import Job
+
+_ANY_DICT = inline_serializer(name="QueueStats", fields={"queue": serializers.CharField()})
+
+
+def _known_queue(queue: str) -> str:
+    if queue not in QUEUES:
+        raise NotFoundError(f"No queue named {queue!r}; queues are: {', '.join(QUEUES)}.")
+    return queue
+
+
+class HealthQueuesApi(APIView):
+    """Open to monitoring systems: it carries no user data. 503 when unhealthy, so probes can act on it."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        responses={200: _ANY_DICT, 503: _ANY_DICT}, summary="Health of Redis, the database and queues"
+    )
+    def get(self, request: Request) -> Response:
+        report = monitoring.health_report()
+        return Response(report, status=503 if report["status"] == "unhealthy" else 200)
+
+
+class QueueStatsApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: _ANY_DICT, 404: ErrorSerializer}, summary="Statistics of one queue")
+    def get(self, request: Request, queue: str) -> Response:
+        return Response(monitoring.queue_statistics(_known_queue(queue)))
+
+
+class QueuesApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: _ANY_DICT}, summary="Statistics of every queue")
+    def get(self, request: Request) -> Response:
+        return Response({"queues": [monitoring.queue_statistics(queue) for queue in QUEUES]})
+
+
+class QueueJobsApi(APIView):
+    """Jobs of one queue, newest first. Staff only: jobs carry their owners' parameters."""
+
+    permission_classes = [IsAdminUser]
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Job.Status.choices, required=False)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: JobOutputSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="Jobs of one queue (staff)",
+    )
+    def get(self, request: Request, queue: str) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        jobs = Job.objects.filter(queue=_known_queue(queue))
+        if "status" in filters.validated_data:
+            jobs = jobs.filter(status=filters.validated_data["status"])
+        return Response(JobOutputSerializer(jobs[: filters.validated_data["limit"]], many=True).data)

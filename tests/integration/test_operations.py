@@ -1,0 +1,66 @@
+"""Operator endpoints against the live stack: health and queue statistics (issue 9)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from config.queues import ENRICHMENT_QUEUE, QUEUES
+from jobs.models import Job
+from tests.integration.conftest import ApiUser
+from tests.support.stack import Stack, wait_for
+from wallets.simulated_market import SimulatedMarket
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _health(stack: Stack) -> dict:
+    response = requests.get(f"{stack.base_url}/health/queues", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_health_is_healthy_with_every_worker_and_degraded_without_one(live_stack: Stack) -> None:
+    report = wait_for(
+        lambda: (r := _health(live_stack))["status"] == "healthy" and r, timeout_s=30, what="a healthy report"
+    )
+    assert report["redis"]["ok"] and report["database"]["ok"]
+    assert set(report["queues"]) == set(QUEUES)
+    assert all(queue["consuming_workers"] >= 1 for queue in report["queues"].values())
+
+    live_stack.stop_process(ENRICHMENT_QUEUE)
+    try:
+        degraded = wait_for(
+            lambda: (r := _health(live_stack))["status"] == "degraded" and r,
+            timeout_s=30,
+            what="a degraded report",
+        )
+        assert degraded["queues"][ENRICHMENT_QUEUE]["consuming_workers"] == 0
+        assert any(ENRICHMENT_QUEUE in problem for problem in degraded["problems"])
+    finally:
+        live_stack.restart_workers([ENRICHMENT_QUEUE])
+    wait_for(lambda: _health(live_stack)["status"] == "healthy", timeout_s=30, what="health to recover")
+
+
+def test_queue_stats_count_what_ran(live_stack: Stack, api_user: ApiUser) -> None:
+    wallets = SimulatedMarket(seed=0).sample_wallets(33)[31:]
+    response = requests.post(
+        f"{live_stack.base_url}/jobs/similarity/analyze",
+        json={"wallets": wallets},
+        headers=api_user.headers,
+        timeout=10,
+    )
+    job_id = response.json()["job_id"]
+    wait_for(
+        lambda: Job.objects.get(id=job_id).status == Job.Status.COMPLETED, timeout_s=90, what="completion"
+    )
+
+    stats = requests.get(f"{live_stack.base_url}/jobs/queue/wallet-operations/stats", timeout=10).json()
+    assert stats["queue"] == "wallet-operations"
+    assert stats["last_hour"]["completed"] >= 3  # two syncs and the balances fetch
+    assert stats["last_hour"]["success_rate"] == 1.0
+    assert stats["last_hour"]["p95_ms"] is not None and stats["consuming_workers"] == 1
+    every = requests.get(f"{live_stack.base_url}/jobs/queues", timeout=10).json()["queues"]
+    assert [queue["queue"] for queue in every] == list(QUEUES)
+    missing = requests.get(f"{live_stack.base_url}/jobs/queue/nope/stats", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
