@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 from kombu import Exchange, Queue
 
 from config.queues import QUEUES, QueueSpec
@@ -18,6 +19,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # those vanish (a restart without persistence, FLUSHALL) kombu silently drops every message sent to them.
 app.conf.task_queues = [Queue(name, Exchange(""), routing_key=name) for name in QUEUES]
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def use_django_logging(**_: Any) -> None:
+    """Workers log through Django's LOGGING, so task lines carry the job and task ids like all others."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
 
 
 def queue_task_options(queue: str) -> dict[str, Any]:

@@ -110,9 +110,12 @@ def job_start(*, job_id: str) -> Job | None:
         attempts=F("attempts") + 1,
     )
     if not claimed:
+        logger.info("job %s not started: it is no longer queued", job_id)
         return None
     job_report_progress(job_id=job_id, progress=5, stage="started")
-    return Job.objects.get(id=job_id)
+    job = Job.objects.get(id=job_id)
+    logger.info("job %s started (%s, attempt %s)", job_id, job.kind, job.attempts)
+    return job
 
 
 def job_checkpoint(*, job_id: str, attempt: int | None = None) -> None:
