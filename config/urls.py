@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import error_body
 from jobs import ops_apis
+from similarity.apis import SimilaritySyncApi
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -16,6 +17,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("analyses/similarity", SimilaritySyncApi.as_view(), name="similarity-sync"),
     path("health/queues", ops_apis.HealthQueuesApi.as_view(), name="health-queues"),
     path("jobs/queues", ops_apis.QueuesApi.as_view(), name="queues"),
     path("jobs/queue/<str:queue>/stats", ops_apis.QueueStatsApi.as_view(), name="queue-stats"),
