@@ -3,15 +3,38 @@ call, and errors mapped onto our transient/fatal classes."""
 
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from config.errors import FatalError, TransientError
+from config.metrics import metric_api_label, metric_incr
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class CountingRetry(Retry):
+    """urllib3's Retry, counting every answer it retries (429s above all) for /metrics."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        status = response.status if response is not None else None
+        metric_incr("upstream_retries_total", status=str(status or "network"))
+        if status == 429:
+            metric_incr("upstream_rate_limited_total")
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class UpstreamTransientError(TransientError):
@@ -25,7 +48,7 @@ class UpstreamFatalError(FatalError):
 def build_session(
     *, retries: int = 3, backoff_factor: float = 0.5, max_backoff_s: float = 10.0
 ) -> requests.Session:
-    retry = Retry(
+    retry = CountingRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -50,12 +73,18 @@ def request_json(
     session: requests.Session, method: str, url: str, *, api: str, timeout_s: float, **kwargs: Any
 ) -> Any:
     """One upstream call; returns the decoded JSON or raises UpstreamTransientError / UpstreamFatalError."""
+    label = metric_api_label(api)
+    metric_incr("upstream_calls_total", api=label)
     try:
         response = session.request(method, url, timeout=timeout_s, **kwargs)
     except (requests.Timeout, requests.ConnectionError) as exc:
+        metric_incr("upstream_errors_total", api=label, kind="network")
         raise UpstreamTransientError(f"{api}: {type(exc).__name__} after retries") from exc
     except requests.RequestException as exc:
+        metric_incr("upstream_errors_total", api=label, kind="network")
         raise UpstreamTransientError(f"{api}: {exc}") from exc
+    if response.status_code >= 400:
+        metric_incr("upstream_errors_total", api=label, kind=str(response.status_code))
     if response.status_code in (401, 403):
         raise UpstreamFatalError(
             f"{api} refused the credentials (HTTP {response.status_code}): check the API key setting"

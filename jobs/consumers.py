@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from config.errors import NotFoundError
+from config.metrics import metric_incr
 from jobs.events import job_group_name
 from jobs.selectors import job_get_for_owner, job_snapshot
 
@@ -30,8 +32,11 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         # must never see progress go down.
         self.subscriptions: dict[str, int] = {}
         await self.accept()
+        await sync_to_async(metric_incr)("websocket_connections", 1)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "subscriptions"):
+            await sync_to_async(metric_incr)("websocket_connections", -1)
         for job_id in getattr(self, "subscriptions", {}):
             await self.channel_layer.group_discard(job_group_name(job_id), self.channel_name)
 

@@ -11,17 +11,21 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from config.celery import app as celery_app
+from config.metrics import metric_counters
 from config.queues import PRIORITY_STEPS, QUEUES
-from jobs.models import DeadLetter, TaskRun
+from jobs.models import DeadLetter, Job, TaskRun
 
 SENT_AT_HEADER = "sent_at"
 _cache_lock = threading.Lock()
@@ -213,3 +217,65 @@ def health_report() -> dict[str, Any]:
 
     report: dict[str, Any] = _cached("health", settings.HEALTH_CACHE_S, compute)
     return report
+
+
+class _Collector:
+    """Reads everything at scrape time: shared counters from Redis, the ledger and the broker."""
+
+    def collect(self) -> Iterator[Metric]:
+        counters: dict[str, CounterMetricFamily] = {}
+        for name, labels, value in metric_counters():
+            if name == "websocket_connections":
+                gauge = GaugeMetricFamily("websocket_connections", "Open WebSocket connections")
+                gauge.add_metric([], max(0, value))
+                yield gauge
+                continue
+            family = counters.get(name)
+            if family is None:
+                family = counters[name] = CounterMetricFamily(
+                    name.removesuffix("_total"), _HELP.get(name, name), labels=sorted(labels)
+                )
+            family.add_metric([labels[key] for key in sorted(labels)], value)
+        yield from counters.values()
+
+        jobs = GaugeMetricFamily("jobs", "Jobs in the ledger by kind and status", labels=["kind", "status"])
+        for kind, status, count in (
+            Job.objects.values_list("kind", "status").annotate(n=Count("id")).order_by()
+        ):
+            jobs.add_metric([kind, status], count)
+        yield jobs
+
+        since_hour = timezone.now() - timedelta(hours=1)
+        duration = GaugeMetricFamily(
+            "task_duration_seconds", "Task run time over the last hour", labels=["queue", "quantile"]
+        )
+        runs = GaugeMetricFamily(
+            "task_runs_last_hour", "Task runs ended in the last hour", labels=["queue", "state"]
+        )
+        client = _monitoring_redis()
+        depth = GaugeMetricFamily("queue_depth", "Messages waiting in the broker", labels=["queue"])
+        for queue in QUEUES:
+            finished = TaskRun.objects.filter(queue=queue, finished_at__gte=since_hour)
+            stats = _runtime_stats(list(finished.values_list("state", "runtime_ms")[:20_000]))
+            for quantile, key in (("mean", "mean_ms"), ("0.95", "p95_ms")):
+                if stats[key] is not None:
+                    duration.add_metric([queue, quantile], stats[key] / 1000)
+            for state in ("completed", "failed", "retried"):
+                runs.add_metric([queue, state], stats[state])
+            depth.add_metric([queue], broker_queue_state(client, queue)["waiting"])
+        yield from (duration, runs, depth)
+
+
+_HELP = {
+    "upstream_calls_total": "Calls to upstream APIs",
+    "upstream_errors_total": "Upstream calls that failed, by kind (HTTP status or network)",
+    "upstream_retries_total": "Upstream answers retried by the HTTP client",
+    "upstream_rate_limited_total": "HTTP 429 answers from upstream APIs",
+    "cache_requests_total": "Cache lookups by cache and result (hit or miss)",
+}
+
+
+def prometheus_text() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector())
+    return bytes(generate_latest(registry))

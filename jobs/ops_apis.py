@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -54,6 +56,11 @@ class QueuesApi(APIView):
     @extend_schema(responses={200: _ANY_DICT}, summary="Statistics of every queue")
     def get(self, request: Request) -> Response:
         return Response({"queues": [monitoring.queue_statistics(queue) for queue in QUEUES]})
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; no user data, so open like the health endpoint."""
+    return HttpResponse(monitoring.prometheus_text(), content_type=CONTENT_TYPE_LATEST)
 
 
 class QueueJobsApi(APIView):

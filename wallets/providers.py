@@ -16,6 +16,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from config.http import UpstreamFatalError, UpstreamTransientError
+from config.metrics import metric_incr
 from config.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY, get_redis
 
 __all__ = [
@@ -75,11 +76,13 @@ class SimulatedChainProvider:
             return self.latency_s, self.fault_rate
 
     def _call(self, operation: str) -> None:
+        metric_incr("upstream_calls_total", api="simulated")
         latency_s, fault_rate = self._overrides()
         if latency_s:
             time.sleep(latency_s)
         # The fault draw is random on purpose: a retried call must be able to succeed.
         if fault_rate and random.random() < fault_rate:
+            metric_incr("upstream_errors_total", api="simulated", kind="503")
             raise UpstreamTransientError(f"simulated upstream fault in {operation} (HTTP 503)")
 
     def get_signatures(

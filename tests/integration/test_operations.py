@@ -81,3 +81,32 @@ def test_queue_stats_count_what_ran(live_stack: Stack, api_user: ApiUser) -> Non
     assert [queue["queue"] for queue in every] == list(QUEUES)
     missing = requests.get(f"{live_stack.base_url}/jobs/queue/nope/stats", timeout=10)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_metrics_in_prometheus_text_format(live_stack: Stack, api_user: ApiUser) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.support.ws import JobSocket
+
+    wallets = SimulatedMarket(seed=0).sample_wallets(37)[35:]
+    with JobSocket(live_stack.ws_url, token=api_user.token) as socket:
+        response = requests.post(
+            f"{live_stack.base_url}/jobs/similarity/analyze",
+            json={"wallets": wallets},
+            headers=api_user.headers,
+            timeout=10,
+        )
+        job_id = response.json()["job_id"]
+        socket.subscribe(job_id)
+        socket.wait_for(lambda e: e["type"] == "job-completed", timeout_s=90)
+        text = requests.get(f"{live_stack.base_url}/metrics", timeout=10).text
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples[("jobs", (("kind", "similarity"), ("status", "completed")))] >= 1
+    assert samples[("upstream_calls_total", (("api", "simulated"),))] > 0
+    assert ("queue_depth", (("queue", "wallet-operations"),)) in samples
+    assert samples[("websocket_connections", ())] >= 1
+    assert samples[("task_runs_last_hour", (("queue", "wallet-operations"), ("state", "completed")))] >= 3
