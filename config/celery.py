@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, setup_logging
 from kombu import Exchange, Queue
 
 from config.queues import QUEUES, QueueSpec
@@ -29,6 +29,18 @@ def use_django_logging(**_: Any) -> None:
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@beat_init.connect
+def hold_the_beat_lock(**_: Any) -> None:
+    """Refuse to start a second beat: two would send every periodic task twice (SPEC §8).
+
+    The lock lives in Redis with a short expiry and a renewing thread, so a beat that dies frees it within
+    BEAT_LOCK_TTL_S and a replacement can take over.
+    """
+    from config.beat_lock import BeatLock
+
+    BeatLock().acquire_or_exit()
 
 
 def queue_task_options(queue: str) -> dict[str, Any]:
