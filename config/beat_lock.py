@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -32,6 +34,13 @@ class BeatLock:
             raise SystemExit(f"error: another celery beat is running ({holder}); only one may run")
         get_redis().set(f"{BEAT_LOCK_KEY}:holder", f"{socket.gethostname()} pid {os.getpid()}", ex=self.ttl_s)
         threading.Thread(target=self._renew_forever, name="beat-lock", daemon=True).start()
+        # A beat stopped cleanly hands over at once instead of after the expiry.
+        atexit.register(self.release)
+
+    def release(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(LockError, RedisError):
+            self._lock.release()
 
     def _renew_forever(self) -> None:
         while not self._stopped.wait(self.ttl_s / 3):

@@ -21,7 +21,10 @@ def test_second_beat_is_refused_while_the_first_runs() -> None:
     first.acquire_or_exit()
     with pytest.raises(SystemExit, match="another celery beat is running"):
         BeatLock(ttl_s=5).acquire_or_exit()
-    first._stopped.set()
+    first.release()
+    second = BeatLock(ttl_s=5)
+    second.acquire_or_exit()  # released: the next one starts at once
+    second.release()
 
 
 def test_a_dead_beat_frees_the_lock_when_it_expires() -> None:
@@ -33,4 +36,4 @@ def test_a_dead_beat_frees_the_lock_when_it_expires() -> None:
     )
     successor = BeatLock(ttl_s=5)
     successor.acquire_or_exit()
-    successor._stopped.set()
+    successor.release()
