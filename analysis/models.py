@@ -20,7 +20,9 @@ class AnalysisRun(models.Model):
     wallet = models.CharField(max_length=44)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     computed_at = models.DateTimeField(db_index=True)
-    duration_ms = models.PositiveIntegerField(default=0, help_text="Time to compute and store")
+    duration_ms = models.PositiveIntegerField(
+        default=0, help_text="Time to compute and store (shared price lookup excluded)"
+    )
     compute_count = models.PositiveIntegerField(default=0, help_text="Computations so far (reuses excluded)")
     # Input fingerprint: a stored run is reused only while the wallet's swaps are still these.
     swap_count = models.PositiveIntegerField(default=0, help_text="Swap legs analysed")
@@ -31,7 +33,10 @@ class AnalysisRun(models.Model):
     )
     sol_price_usd = models.FloatField(null=True, blank=True)
     prices_error = models.CharField(
-        max_length=300, blank=True, default="", help_text="Why prices were unavailable; such runs are not reused"
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Why prices were unavailable; such runs are not reused",
     )
 
     class Meta:
@@ -59,7 +64,9 @@ class WalletPnlSummary(models.Model):
     proceeds_sol = models.FloatField()
     unknown_basis_proceeds_sol = models.FloatField()
     realized_pnl_sol = models.FloatField(db_index=True)
-    unrealized_pnl_sol = models.FloatField(null=True, blank=True, help_text="Null when no held token is priced")
+    unrealized_pnl_sol = models.FloatField(
+        null=True, blank=True, help_text="Null when no held token is priced"
+    )
     total_pnl_sol = models.FloatField(db_index=True)
     total_includes_unrealized = models.BooleanField()
     net_pnl_sol = models.FloatField()
@@ -101,7 +108,9 @@ class TokenPnlRow(models.Model):
     invested_sol = models.FloatField()
     proceeds_sol = models.FloatField()
     realized_pnl_sol = models.FloatField()
-    unrealized_pnl_sol = models.FloatField(null=True, blank=True, help_text="Null when the token has no price")
+    unrealized_pnl_sol = models.FloatField(
+        null=True, blank=True, help_text="Null when the token has no price"
+    )
     total_pnl_sol = models.FloatField()
     roi = models.FloatField(null=True, blank=True)
     fees_sol = models.FloatField()

@@ -1,13 +1,26 @@
-from django.contrib import admin
+import json
 
-from wallets.models import BalanceSnapshot, Swap, Wallet
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
 
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    list_display = ("address", "sync_status", "last_synced_at", "transactions_seen", "swaps_unparsed")
+    list_display = (
+        "address",
+        "sync_status",
+        "last_synced_at",
+        "transactions_seen",
+        "swaps_unparsed",
+        "sync_count",
+    )
     list_filter = ("sync_status",)
     search_fields = ("address",)
+    readonly_fields = ("created_at", "updated_at")
 
 
 @admin.register(Swap)
@@ -31,3 +44,28 @@ class BalanceSnapshotAdmin(admin.ModelAdmin):
     list_display = ("wallet", "fetched_at", "sol_lamports")
     search_fields = ("wallet__address",)
     raw_id_fields = ("wallet",)
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = ("mint", "decimals", "token_program", "first_seen_at")
+    list_filter = ("token_program",)
+    search_fields = ("mint",)
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ("signature", "slot", "timestamp", "created_at")
+    search_fields = ("signature", "wallets__address")
+    raw_id_fields = ("wallets",)
+    exclude = ("payload",)
+    readonly_fields = ("signature", "slot", "timestamp", "created_at", "payload_json")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Transaction]:
+        # The change list never shows the payload: do not read every compressed blob for it. The detail
+        # page loads its one payload on access.
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="payload")
+    def payload_json(self, obj: Transaction) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.data, indent=2))

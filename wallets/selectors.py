@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +13,52 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.redis import balance_key, get_redis
-from wallets.models import BalanceSnapshot, Swap, Wallet
+from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
 from wallets.swaps import SwapLeg
+
+
+@dataclass(frozen=True, slots=True)
+class WalletSyncState:
+    address: str
+    sync_status: str  # never, syncing, synced, failed
+    last_synced_at: datetime | None
+    sync_error: str
+    transactions_seen: int  # successful transactions stored for the wallet
+    swaps_unparsed: int  # swaps (typed SWAP or with events.swap) that produced no legs, and unreadable ones
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    mint: str
+    decimals: int
+    token_program: str  # program id; "" until a balance has named it
+
+
+def wallet_sync_state(*, address: str) -> WalletSyncState | None:
+    wallet = Wallet.objects.filter(address=address).first()
+    if wallet is None:
+        return None
+    return WalletSyncState(
+        address=wallet.address,
+        sync_status=wallet.sync_status,
+        last_synced_at=wallet.last_synced_at,
+        sync_error=wallet.sync_error,
+        transactions_seen=wallet.transactions_seen,
+        swaps_unparsed=wallet.swaps_unparsed,
+    )
+
+
+def tokens_by_mint(*, mints: Iterable[str]) -> dict[str, TokenRecord]:
+    """The known tokens among `mints` (seen in a swap or a balance); unknown mints are absent."""
+    rows = Token.objects.filter(mint__in=list(mints)).values_list("mint", "decimals", "token_program")
+    return {mint: TokenRecord(mint, decimals, program) for mint, decimals, program in rows}
+
+
+def wallet_cached_transactions(*, address: str, chunk_size: int = 500) -> Iterator[dict[str, Any]]:
+    """The wallet's stored Helius transactions, oldest first, decompressed a chunk at a time."""
+    rows = Transaction.objects.filter(wallets=address).order_by("slot", "signature")
+    for payload in rows.values_list("payload", flat=True).iterator(chunk_size=chunk_size):
+        yield Transaction.unpack(payload)
 
 
 def wallets_needing_sync(*, addresses: Sequence[str]) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +29,7 @@ from wallets.providers import (
     ChainProvider,
     get_chain_provider,
 )
+from wallets.selectors import wallet_cached_transactions
 from wallets.swaps import SwapLeg
 
 Checkpoint = Callable[[], None]
@@ -62,6 +65,7 @@ class _Window:
     cached: dict[str, dict[str, Any]]
     missing: list[str]
     fetched: dict[str, dict[str, Any]] = field(default_factory=dict)
+    packed: dict[str, bytes] = field(default_factory=dict)  # fetched payloads, compressed for the cache
 
 
 def _checked_address(address: str) -> str:
@@ -185,7 +189,7 @@ def _store_window(address: str, window: _Window) -> tuple[int, int]:
                 signature=payload["signature"],
                 slot=int(payload.get("slot") or 0),
                 timestamp=int(payload.get("timestamp") or 0),
-                payload=Transaction.pack(payload),
+                payload=window.packed[payload["signature"]],
             )
             for payload in window.fetched.values()
         ],
@@ -208,7 +212,9 @@ def _store_window(address: str, window: _Window) -> tuple[int, int]:
 
 
 def _fetch_missing(provider: ChainProvider, window: _Window) -> int:
-    """Fetch the window's uncached transactions; returns how many the upstream did not return."""
+    """Fetch and compress the window's uncached transactions; returns how many the upstream did not return.
+
+    Runs in the prefetch thread, so it touches no database connection."""
     if not window.missing:
         return 0
     wanted = set(window.missing)
@@ -217,7 +223,53 @@ def _fetch_missing(provider: ChainProvider, window: _Window) -> int:
         for tx in provider.get_transactions(window.missing)
         if tx.get("signature") in wanted
     }
+    window.packed = {signature: Transaction.pack(tx) for signature, tx in window.fetched.items()}
     return len(wanted) - len(window.fetched)
+
+
+@dataclass(slots=True)
+class _SyncTotals:
+    stored: int = 0
+    swaps: int = 0
+    fetched: int = 0
+    not_returned: int = 0
+
+    def add(self, address: str, window: _Window, fetching: Future[int]) -> None:
+        self.not_returned += fetching.result()
+        stored, swaps = _store_window(address, window)
+        self.stored += stored
+        self.swaps += swaps
+        self.fetched += len(window.fetched)
+
+
+def _sync_windows(
+    provider: ChainProvider, *, address: str, signatures: Sequence[str], checkpoint: Checkpoint
+) -> _SyncTotals:
+    """Fetch and store the signatures' transactions window by window, newest first.
+
+    Window k+1 is fetched (in a thread, no database work there) while window k is stored, so the database
+    work hides behind the upstream's latency; a crash loses at most the one fetched, unstored window."""
+    totals = _SyncTotals()
+    size = _window_size(provider)
+    pending: tuple[_Window, Future[int]] | None = None
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallet-sync-prefetch")
+    try:
+        for start in range(0, len(signatures), size):
+            checkpoint()
+            window = _plan_window(address, signatures[start : start + size])
+            fetching = prefetch.submit(_fetch_missing, provider, window)
+            if pending is not None:
+                totals.add(address, *pending)
+            pending = (window, fetching)
+        if pending is not None:
+            totals.add(address, *pending)
+    except BaseException:
+        # Stop at once: a fetch still in flight finishes on its own (bounded by the provider's timeouts and
+        # retries) and its result is dropped; it writes nothing.
+        prefetch.shutdown(wait=False, cancel_futures=True)
+        raise
+    prefetch.shutdown(wait=True)
+    return totals
 
 
 def wallet_sync(
@@ -226,8 +278,8 @@ def wallet_sync(
     """Bring a wallet's swaps up to date, incrementally and idempotently.
 
     The newest stored signature moves only after every transaction newer than it is stored, so a sync
-    killed half way starts again from the old mark: what it already stored is skipped, what it fetched but
-    did not store is read from the transaction cache, and the unique legs absorb any overlap.
+    killed half way starts again from the old mark: what it already stored is skipped, what another wallet
+    or run fetched is read from the transaction cache, and the unique legs absorb any overlap.
     """
     address = _checked_address(address)
     check = checkpoint or (lambda: None)
@@ -246,26 +298,21 @@ def wallet_sync(
             check()
             lock.renew()
 
-        transactions_seen = swaps_added = fetched = not_returned = 0
         try:
             signatures = _new_signatures(
                 provider, address=address, until=wallet.newest_signature, checkpoint=checkpoint_and_renew
             )
             # Failed transactions cannot hold swaps: they are not fetched.
-            wanted = [entry["signature"] for entry in signatures if entry.get("err") is None]
-            size = _window_size(provider)
-            for start in range(0, len(wanted), size):
-                checkpoint_and_renew()
-                window = _plan_window(address, wanted[start : start + size])
-                not_returned += _fetch_missing(provider, window)
-                seen, added = _store_window(address, window)
-                transactions_seen += seen
-                swaps_added += added
-                fetched += len(window.fetched)
-            if not_returned:
+            wanted = list(
+                dict.fromkeys(entry["signature"] for entry in signatures if entry.get("err") is None)
+            )
+            totals = _sync_windows(
+                provider, address=address, signatures=wanted, checkpoint=checkpoint_and_renew
+            )
+            if totals.not_returned:
                 raise IncompleteHistoryError(
-                    f"the upstream listed {not_returned} transaction(s) of wallet {address} but did not "
-                    "return them; the rest is stored and the next attempt asks for these only"
+                    f"the upstream listed {totals.not_returned} transaction(s) of wallet {address} but did "
+                    "not return them; the rest is stored and the next attempt asks for these only"
                 )
         except Exception as exc:
             Wallet.objects.filter(pk=address).update(
@@ -283,9 +330,9 @@ def wallet_sync(
     return WalletSyncOutcome(
         address,
         skipped_fresh=False,
-        new_transactions=transactions_seen,
-        new_swaps=swaps_added,
-        fetched_transactions=fetched,
+        new_transactions=totals.stored,
+        new_swaps=totals.swaps,
+        fetched_transactions=totals.fetched,
     )
 
 
@@ -294,14 +341,12 @@ def wallet_reextract_swaps(*, address: str) -> int:
     of legs. Swaps of transactions that are not in the cache are left alone."""
     address = _checked_address(address)
     with WalletSyncLock(address), transaction.atomic():
-        links = WalletTransaction.objects.filter(wallet_id=address)
-        signatures = list(links.values_list("transaction_id", flat=True))
-        Swap.objects.filter(wallet_id=address, signature__in=links.values("transaction_id")).delete()
+        cached = WalletTransaction.objects.filter(wallet_id=address).values("transaction_id")
+        Swap.objects.filter(wallet_id=address, signature__in=cached).delete()
         legs_total = unparsed = 0
-        for start in range(0, len(signatures), REEXTRACT_CHUNK):
-            rows = Transaction.objects.filter(signature__in=signatures[start : start + REEXTRACT_CHUNK])
-            payloads = [Transaction.unpack(blob) for blob in rows.values_list("payload", flat=True)]
-            extracted = extract_wallet_swaps(payloads, address)
+        payloads = wallet_cached_transactions(address=address, chunk_size=REEXTRACT_CHUNK)
+        while chunk := list(islice(payloads, REEXTRACT_CHUNK)):
+            extracted = extract_wallet_swaps(chunk, address)
             _tokens_seen(extracted.legs)
             legs_total += _insert_new_legs(address, extracted.legs)
             unparsed += extracted.unparsed
@@ -379,7 +424,9 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
             wallet=wallet, fetched_at=fetched_at, sol_lamports=sol_lamports, tokens=tokens
         )
         _tokens_held(tokens)
+        # robust: the snapshot is committed either way; readers fall back to it when Redis missed the copy.
         transaction.on_commit(
-            lambda: get_redis().set(balance_key(address), payload, ex=settings.BALANCE_CACHE_TTL_S)
+            lambda: get_redis().set(balance_key(address), payload, ex=settings.BALANCE_CACHE_TTL_S),
+            robust=True,
         )
     return balances

@@ -4,36 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='TokenMetadata',
+            name="TokenMetadata",
             fields=[
-                ('mint', models.CharField(max_length=44, primary_key=True, serialize=False)),
-                ('status', models.CharField(choices=[('known', 'Known'), ('unknown', 'Unknown to DexScreener')], max_length=8)),
-                ('symbol', models.CharField(blank=True, default='', max_length=64)),
-                ('name', models.CharField(blank=True, default='', max_length=200)),
-                ('image_url', models.TextField(blank=True, default='')),
-                ('price_usd', models.FloatField(blank=True, null=True)),
-                ('price_native', models.FloatField(blank=True, help_text="In the pair's quote token", null=True)),
-                ('quote_mint', models.CharField(blank=True, default='', max_length=44)),
-                ('liquidity_usd', models.FloatField(blank=True, null=True)),
-                ('market_cap_usd', models.FloatField(blank=True, null=True)),
-                ('fdv_usd', models.FloatField(blank=True, null=True)),
-                ('pair_address', models.CharField(blank=True, default='', max_length=64)),
-                ('dex_id', models.CharField(blank=True, default='', max_length=64)),
-                ('fetched_at', models.DateTimeField(help_text='When DexScreener was last asked about this token')),
-                ('last_requested_at', models.DateTimeField()),
+                ("mint", models.CharField(max_length=44, primary_key=True, serialize=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("known", "Known"), ("unknown", "Unknown to DexScreener")], max_length=8
+                    ),
+                ),
+                ("symbol", models.CharField(blank=True, default="", max_length=64)),
+                ("name", models.CharField(blank=True, default="", max_length=200)),
+                ("image_url", models.TextField(blank=True, default="")),
+                ("price_usd", models.FloatField(blank=True, null=True)),
+                (
+                    "price_native",
+                    models.FloatField(blank=True, help_text="In the pair's quote token", null=True),
+                ),
+                ("quote_mint", models.CharField(blank=True, default="", max_length=44)),
+                ("liquidity_usd", models.FloatField(blank=True, null=True)),
+                ("market_cap_usd", models.FloatField(blank=True, null=True)),
+                ("fdv_usd", models.FloatField(blank=True, null=True)),
+                ("pair_address", models.CharField(blank=True, default="", max_length=64)),
+                ("dex_id", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "fetched_at",
+                    models.DateTimeField(help_text="When DexScreener was last asked about this token"),
+                ),
+                ("last_requested_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': 'token metadata',
-                'verbose_name_plural': 'token metadata',
-                'indexes': [models.Index(fields=['fetched_at'], name='enrichment__fetched_71047e_idx'), models.Index(fields=['status', 'last_requested_at'], name='enrichment__status_6e69c1_idx')],
+                "verbose_name": "token metadata",
+                "verbose_name_plural": "token metadata",
+                "indexes": [
+                    models.Index(fields=["fetched_at"], name="enrichment__fetched_71047e_idx"),
+                    models.Index(
+                        fields=["status", "last_requested_at"], name="enrichment__status_6e69c1_idx"
+                    ),
+                ],
             },
         ),
     ]

@@ -49,7 +49,7 @@ def clean_redis() -> Iterator[None]:
 
 @pytest.fixture
 def helius(settings: Settings, upstream: FakeUpstream) -> Iterator[FakeUpstream]:
-    """Point the real Helius provider at the fake upstream (URLs with a path prefix, as real ones may have)."""
+    """Point the real Helius provider at the fake upstream, with path prefixes as real base URLs may have."""
     settings.CHAIN_PROVIDER = "helius"
     settings.HELIUS_API_KEY = DEFAULT_API_KEY
     settings.HELIUS_API_URL = upstream.url + "/helius"

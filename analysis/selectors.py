@@ -1,0 +1,162 @@
+"""Reads of stored analyses, in the shapes the services return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
+from wallets.selectors import wallet_latest_balances
+
+# The figures a multi-wallet result (similarity) carries per wallet: enough to rank and label wallets
+# without the per-token rows.
+PNL_HEADLINE_FIELDS = (
+    "realized_pnl_sol",
+    "unrealized_pnl_sol",
+    "total_pnl_sol",
+    "total_includes_unrealized",
+    "net_pnl_sol",
+    "invested_sol",
+    "proceeds_sol",
+    "fees_sol",
+    "roi",
+    "win_rate",
+    "profit_factor",
+    "median_token_pnl_sol",
+    "trimmed_mean_token_pnl_sol",
+    "tokens_traded",
+    "tokens_open",
+    "tokens_closed",
+    "tokens_unpriced",
+    "swaps_parsed",
+    "sol_price_usd",
+    "realized_pnl_usd",
+    "unrealized_pnl_usd",
+    "total_pnl_usd",
+)
+BEHAVIOR_HEADLINE_FIELDS = (
+    "trades",
+    "tokens_traded",
+    "active_days",
+    "trades_per_active_day",
+    "hold_median_s",
+    "exit_within_60s_share",
+    "exit_within_5m_share",
+    "exit_within_1h_share",
+    "never_sold_share",
+    "reentry_rate",
+    "median_position_size_sol",
+    "flipper_score",
+    "speed_class",
+    "tags",
+    "confidence",
+)
+
+
+def analysis_runs_for(*, addresses: Sequence[str], kind: str) -> dict[str, AnalysisRun]:
+    return {run.wallet: run for run in AnalysisRun.objects.filter(wallet__in=list(addresses), kind=kind)}
+
+
+def analysis_run_get(*, address: str, kind: str) -> AnalysisRun | None:
+    return AnalysisRun.objects.filter(wallet=address, kind=kind).first()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _inputs(run: AnalysisRun) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        "swap_count": run.swap_count,
+        "newest_signature": run.newest_signature or None,
+        "newest_swap_at": _iso(run.newest_swap_at),
+    }
+    if run.kind == AnalysisRun.Kind.PNL:
+        inputs.update(
+            holdings_source="balances" if run.balances_fetched_at is not None else "reconstructed",
+            balances_fetched_at=_iso(run.balances_fetched_at),
+            sol_price_usd=run.sol_price_usd,
+            prices_error=run.prices_error or None,
+        )
+    return inputs
+
+
+def _envelope(run: AnalysisRun, *, recomputed: bool) -> dict[str, Any]:
+    return {
+        "wallet": run.wallet,
+        "analysis": run.kind,
+        "computed_at": run.computed_at.isoformat(),
+        "recomputed": recomputed,
+        "compute_duration_ms": run.duration_ms,
+        "inputs": _inputs(run),
+    }
+
+
+def analysis_pnl_result(*, run: AnalysisRun, recomputed: bool) -> dict[str, Any]:
+    """The stored PnL of a run: wallet figures with every token row (sorted by mint)."""
+    summary = WalletPnlSummary.objects.get(run=run)
+    tokens = list(TokenPnlRow.objects.filter(run=run).order_by("mint").values_list("data", flat=True))
+    return {**_envelope(run, recomputed=recomputed), "pnl": {**summary.data, "tokens": tokens}}
+
+
+def analysis_behavior_result(*, run: AnalysisRun, recomputed: bool) -> dict[str, Any]:
+    profile = WalletBehavior.objects.get(run=run)
+    return {**_envelope(run, recomputed=recomputed), "behavior": profile.data}
+
+
+def analysis_headlines(*, runs: Sequence[AnalysisRun]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Headline figures of runs, keyed by (wallet, kind), in two queries whatever the number of runs."""
+    pnl_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.PNL]
+    behavior_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR]
+    computed_at = {run.pk: run.computed_at.isoformat() for run in runs}
+    headlines: dict[tuple[str, str], dict[str, Any]] = {}
+    for summary in WalletPnlSummary.objects.filter(run_id__in=pnl_ids).only("run_id", "wallet", "data"):
+        figures = {field: summary.data.get(field) for field in PNL_HEADLINE_FIELDS}
+        headlines[(summary.wallet, AnalysisRun.Kind.PNL)] = {
+            **figures,
+            "computed_at": computed_at[summary.run_id],
+        }
+    for profile in WalletBehavior.objects.filter(run_id__in=behavior_ids).only("run_id", "wallet", "data"):
+        figures = {field: profile.data.get(field) for field in BEHAVIOR_HEADLINE_FIELDS}
+        headlines[(profile.wallet, AnalysisRun.Kind.BEHAVIOR)] = {
+            **figures,
+            "computed_at": computed_at[profile.run_id],
+        }
+    return headlines
+
+
+def analysis_result_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What a `job-completed` event carries for an analysis job: the headline, not the token rows."""
+    kind = result["analysis"]
+    fields = PNL_HEADLINE_FIELDS if kind == AnalysisRun.Kind.PNL else BEHAVIOR_HEADLINE_FIELDS
+    figures = result.get(kind) or {}
+    return {
+        "wallet": result["wallet"],
+        "analysis": kind,
+        "recomputed": result["recomputed"],
+        "computed_at": result["computed_at"],
+        **{field: figures.get(field) for field in fields},
+    }
+
+
+def analysis_balances_stale(*, address: str) -> bool:
+    """True when the wallet has no balance snapshot younger than ANALYSIS_BALANCES_MAX_AGE_S."""
+    balances = wallet_latest_balances(address=address)
+    fetched_at = balances_fetched_at(balances)
+    if fetched_at is None:
+        return True
+    return fetched_at < timezone.now() - timedelta(seconds=settings.ANALYSIS_BALANCES_MAX_AGE_S)
+
+
+def balances_fetched_at(balances: dict[str, Any] | None) -> datetime | None:
+    raw = (balances or {}).get("fetched_at")
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None

@@ -1,0 +1,465 @@
+"""PnL and behaviour of wallets: load swaps, balances and prices, compute (pure modules), persist (SPEC §6).
+
+Freshness: a stored run is served instead of a new computation while it is younger than
+ANALYSIS_FRESHNESS_S *and* the wallet's swaps are still the ones it analysed (same leg count, same newest
+signature), so a sync that brought new swaps is never hidden behind a fresh-looking result. A PnL run whose
+price lookup failed is never reused. `force=True` always recomputes.
+
+Prices: unrealized PnL needs a current price in SOL for every token still held; `price_sol` is the token's
+USD price (enrichment) over SOL's. Prices are looked up only for held tokens, across all the wallets of a
+call at once. A failed lookup does not fail the analysis: unrealized PnL is then null (never 0) and the
+run records why.
+
+Holdings: the newest balance snapshot replaces the holdings reconstructed from swaps (catching transfers
+in and out) when it was taken after the newest swap; otherwise the swaps alone decide.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from analysis import selectors
+from analysis.behavior import BehaviorProfile, compute_behavior
+from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
+from analysis.pnl import WalletPnl, compute_pnl
+from config.errors import FatalError, TransientError
+from enrichment.services import enrichment_quotes
+from wallets.addresses import InvalidAddressError, validate_address
+from wallets.selectors import wallet_latest_balances, wallet_swap_legs
+from wallets.swaps import SOL_MINT, SwapLeg
+
+logger = logging.getLogger(__name__)
+
+# Upstream or limiter trouble while pricing: the analysis goes on without prices.
+PRICE_ERRORS = (TransientError, FatalError, RedisError)
+
+
+class InvalidAnalysisInputError(FatalError):
+    """The wallet address is not a valid Solana public key."""
+
+    error_type = "invalid_input"
+
+
+@dataclass(frozen=True, slots=True)
+class SwapFingerprint:
+    """What a run analysed: a stored run stands for the wallet only while its swaps are still these."""
+
+    swap_count: int
+    newest_signature: str
+    newest_swap_ts: int | None
+
+    @classmethod
+    def of(cls, legs: Sequence[SwapLeg]) -> SwapFingerprint:
+        if not legs:
+            return cls(0, "", None)
+        newest = max(legs, key=lambda leg: (leg.timestamp, leg.slot, leg.signature))
+        return cls(len(legs), newest.signature, newest.timestamp)
+
+    def matches(self, run: AnalysisRun) -> bool:
+        return run.swap_count == self.swap_count and run.newest_signature == self.newest_signature
+
+
+@dataclass(frozen=True, slots=True)
+class _Prices:
+    prices_sol: dict[str, float]
+    sol_price_usd: float | None
+    error: str
+
+
+def _checked(address: str) -> str:
+    try:
+        return validate_address(address)
+    except InvalidAddressError as exc:
+        raise InvalidAnalysisInputError(str(exc)) from exc
+
+
+def _utc(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+def _utc_or_none(ts: int | None) -> datetime | None:
+    return None if ts is None else _utc(ts)
+
+
+def _reusable(run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: datetime) -> bool:
+    if run is None:
+        return False
+    fresh_since = now - timedelta(seconds=settings.ANALYSIS_FRESHNESS_S)
+    return run.computed_at >= fresh_since and fingerprint.matches(run) and not run.prices_error
+
+
+def _claim_run(*, address: str, kind: str, now: datetime) -> AnalysisRun:
+    """The wallet's run row, locked until the transaction ends, so concurrent stores of one wallet queue."""
+    run, _ = AnalysisRun.objects.select_for_update().get_or_create(
+        wallet=address, kind=kind, defaults={"computed_at": now}
+    )
+    return run
+
+
+def _update_run(
+    run: AnalysisRun, *, fingerprint: SwapFingerprint, computed_at: datetime, duration_ms: int, **extra: Any
+) -> None:
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        computed_at=computed_at,
+        duration_ms=duration_ms,
+        compute_count=F("compute_count") + 1,
+        swap_count=fingerprint.swap_count,
+        newest_signature=fingerprint.newest_signature,
+        newest_swap_at=_utc_or_none(fingerprint.newest_swap_ts),
+        **extra,
+    )
+    run.refresh_from_db()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PnL
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _holdings(
+    legs: Sequence[SwapLeg], fingerprint: SwapFingerprint, balances: Mapping[str, Any] | None
+) -> tuple[dict[str, int] | None, datetime | None]:
+    """Current raw holdings of every traded mint from a snapshot taken after the newest swap, else None."""
+    fetched_at = selectors.balances_fetched_at(dict(balances) if balances else None)
+    if fetched_at is None or (
+        fingerprint.newest_swap_ts is not None and fetched_at.timestamp() < fingerprint.newest_swap_ts
+    ):
+        return None, None
+    held = {str(token["mint"]): int(token["amount_raw"]) for token in (balances or {}).get("tokens", [])}
+    # A mint absent from the snapshot is not held any more (its token account is empty or closed).
+    return {leg.mint: held.get(leg.mint, 0) for leg in legs}, fetched_at
+
+
+def _window(legs: Sequence[SwapLeg]) -> tuple[int, int] | None:
+    """The period the PnL covers: all of the wallet's stored history, reported as (first, last) trade."""
+    if not legs:
+        return None
+    timestamps = [leg.timestamp for leg in legs]
+    return min(timestamps), max(timestamps)
+
+
+def _held_mints(legs: Sequence[SwapLeg], holdings: Mapping[str, int] | None) -> set[str]:
+    if holdings is not None:
+        return {mint for mint, raw in holdings.items() if raw > 0}
+    # Remaining quantities are exact integers that do not depend on prices: a price-less pass finds them.
+    return {token.mint for token in compute_pnl(legs).tokens if token.remaining_qty_raw > 0}
+
+
+def _lookup_prices(mints: set[str]) -> _Prices:
+    try:
+        quotes = enrichment_quotes(mints=sorted({*mints, SOL_MINT}))
+    except PRICE_ERRORS as exc:
+        logger.warning("PnL without prices: %s: %s", type(exc).__name__, exc)
+        return _Prices({}, None, f"{type(exc).__name__}: {exc}"[:300])
+    sol_quote = quotes.get(SOL_MINT)
+    sol_usd = sol_quote.price_usd if sol_quote is not None else None
+    if sol_usd is None or sol_usd <= 0:
+        return _Prices({}, None, "")
+    prices = {
+        mint: quote.price_usd / sol_usd
+        for mint, quote in quotes.items()
+        if mint in mints and quote.price_usd is not None
+    }
+    return _Prices(prices, sol_usd, "")
+
+
+def _pnl_dict(pnl: WalletPnl) -> dict[str, Any]:
+    data = pnl.to_dict()
+    data.pop("tokens")
+    # The count of unparsed transactions lives with the wallet's sync state, which `wallets` does not
+    # expose yet; null says "unknown" where 0 would claim none.
+    data["swaps_unparsed"] = None
+    return data
+
+
+def _token_rows(run: AnalysisRun, pnl: WalletPnl) -> list[TokenPnlRow]:
+    return [
+        TokenPnlRow(
+            run=run,
+            mint=token.mint,
+            status=token.status,
+            buy_count=token.buy_count,
+            sell_count=token.sell_count,
+            bought_qty_raw=Decimal(token.bought_qty_raw),
+            sold_qty_raw=Decimal(token.sold_qty_raw),
+            remaining_qty_raw=Decimal(token.remaining_qty_raw),
+            unknown_basis_qty_raw=Decimal(token.unknown_basis_qty_raw),
+            invested_sol=token.invested_sol,
+            proceeds_sol=token.proceeds_sol,
+            realized_pnl_sol=token.realized_pnl_sol,
+            unrealized_pnl_sol=token.unrealized_pnl_sol,
+            total_pnl_sol=token.total_pnl_sol,
+            roi=token.roi,
+            fees_sol=token.fees_sol,
+            price_sol=token.price_sol,
+            hold_time_s=token.hold_time_s,
+            first_trade_at=_utc(token.first_trade_at),
+            last_trade_at=_utc(token.last_trade_at),
+            data=token.to_dict(),
+        )
+        for token in pnl.tokens
+    ]
+
+
+@transaction.atomic
+def _store_pnl(
+    *,
+    address: str,
+    fingerprint: SwapFingerprint,
+    pnl: WalletPnl,
+    prices: _Prices,
+    balances_fetched_at: datetime | None,
+    started: float,
+) -> AnalysisRun:
+    now = timezone.now()
+    run = _claim_run(address=address, kind=AnalysisRun.Kind.PNL, now=now)
+    TokenPnlRow.objects.filter(run=run).delete()
+    WalletPnlSummary.objects.filter(run=run).delete()
+    data = _pnl_dict(pnl)
+    WalletPnlSummary.objects.create(
+        run=run,
+        wallet=address,
+        tokens_traded=pnl.tokens_traded,
+        tokens_open=pnl.tokens_open,
+        tokens_closed=pnl.tokens_closed,
+        tokens_dust=pnl.tokens_dust,
+        tokens_unpriced=pnl.tokens_unpriced,
+        swaps_parsed=pnl.swaps_parsed,
+        legs_parsed=pnl.legs_parsed,
+        buy_count=pnl.buy_count,
+        sell_count=pnl.sell_count,
+        invested_sol=pnl.invested_sol,
+        proceeds_sol=pnl.proceeds_sol,
+        unknown_basis_proceeds_sol=pnl.unknown_basis_proceeds_sol,
+        realized_pnl_sol=pnl.realized_pnl_sol,
+        unrealized_pnl_sol=pnl.unrealized_pnl_sol,
+        total_pnl_sol=pnl.total_pnl_sol,
+        total_includes_unrealized=pnl.total_includes_unrealized,
+        net_pnl_sol=pnl.net_pnl_sol,
+        fees_sol=pnl.fees_sol,
+        roi=data["roi"],
+        win_rate=data["win_rate"],
+        profit_factor=data["profit_factor"],
+        median_token_pnl_sol=data["median_token_pnl_sol"],
+        trimmed_mean_token_pnl_sol=data["trimmed_mean_token_pnl_sol"],
+        realized_pnl_usd=pnl.realized_pnl_usd,
+        unrealized_pnl_usd=pnl.unrealized_pnl_usd,
+        total_pnl_usd=pnl.total_pnl_usd,
+        first_trade_at=_utc_or_none(min((t.first_trade_at for t in pnl.tokens), default=None)),
+        last_trade_at=_utc_or_none(max((t.last_trade_at for t in pnl.tokens), default=None)),
+        data=data,
+    )
+    TokenPnlRow.objects.bulk_create(_token_rows(run, pnl), batch_size=1000)
+    _update_run(
+        run,
+        fingerprint=fingerprint,
+        computed_at=now,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        balances_fetched_at=balances_fetched_at,
+        sol_price_usd=prices.sol_price_usd,
+        prices_error=prices.error,
+    )
+    return run
+
+
+def _pnl_runs(
+    *,
+    addresses: Sequence[str],
+    legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
+    balances_by_wallet: Mapping[str, Mapping[str, Any] | None],
+    force: bool,
+) -> dict[str, tuple[AnalysisRun, bool]]:
+    """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup."""
+    now = timezone.now()
+    stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
+    outcome: dict[str, tuple[AnalysisRun, bool]] = {}
+    pending: dict[str, tuple[SwapFingerprint, dict[str, int] | None, datetime | None]] = {}
+    for address in addresses:
+        legs = legs_by_wallet[address]
+        fingerprint = SwapFingerprint.of(legs)
+        run = stored.get(address)
+        if not force and run is not None and _reusable(run, fingerprint, now=now):
+            outcome[address] = (run, False)
+            continue
+        holdings, fetched_at = _holdings(legs, fingerprint, balances_by_wallet.get(address))
+        pending[address] = (fingerprint, holdings, fetched_at)
+    if not pending:
+        return outcome
+    held = {
+        address: _held_mints(legs_by_wallet[address], holdings)
+        for address, (_, holdings, _) in pending.items()
+    }
+    prices = _lookup_prices(set().union(*held.values()))
+    for address, (fingerprint, holdings, fetched_at) in pending.items():
+        started = time.perf_counter()
+        legs = legs_by_wallet[address]
+        pnl = compute_pnl(
+            legs,
+            prices_sol=prices.prices_sol,
+            sol_price_usd=prices.sol_price_usd,
+            holdings_raw=holdings,
+            window=_window(legs),
+        )
+        run = _store_pnl(
+            address=address,
+            fingerprint=fingerprint,
+            pnl=pnl,
+            prices=prices,
+            balances_fetched_at=fetched_at,
+            started=started,
+        )
+        outcome[address] = (run, True)
+    return outcome
+
+
+def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]:
+    """PnL of one wallet from its stored swaps (SPEC §6.2), stored and returned with every token row."""
+    address = _checked(address)
+    legs = wallet_swap_legs(address=address)
+    balances = wallet_latest_balances(address=address)
+    run, recomputed = _pnl_runs(
+        addresses=[address],
+        legs_by_wallet={address: legs},
+        balances_by_wallet={address: balances},
+        force=force,
+    )[address]
+    return selectors.analysis_pnl_result(run=run, recomputed=recomputed)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Behaviour
+# ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def _store_behavior(
+    *, address: str, fingerprint: SwapFingerprint, profile: BehaviorProfile, started: float
+) -> AnalysisRun:
+    now = timezone.now()
+    run = _claim_run(address=address, kind=AnalysisRun.Kind.BEHAVIOR, now=now)
+    data = profile.to_dict()
+    WalletBehavior.objects.update_or_create(
+        run=run,
+        defaults={
+            "wallet": address,
+            "trades": profile.trades,
+            "buys": profile.buys,
+            "sells": profile.sells,
+            "transactions": profile.transactions,
+            "tokens_traded": profile.tokens_traded,
+            "active_days": profile.active_days,
+            "trades_per_active_day": data["trades_per_active_day"],
+            "buy_sell_ratio": data["buy_sell_ratio"],
+            "buy_sell_symmetry": data["buy_sell_symmetry"],
+            "matched_exits": profile.matched_exits,
+            "hold_p25_s": data["hold_p25_s"],
+            "hold_median_s": data["hold_median_s"],
+            "hold_p75_s": data["hold_p75_s"],
+            "exit_within_60s_share": data["exit_within_60s_share"],
+            "exit_within_5m_share": data["exit_within_5m_share"],
+            "exit_within_1h_share": data["exit_within_1h_share"],
+            "reentry_rate": data["reentry_rate"],
+            "never_sold_share": data["never_sold_share"],
+            "median_position_size_sol": data["median_position_size_sol"],
+            "session_count": profile.session_count,
+            "session_mean_length_s": data["session_mean_length_s"],
+            "flipper_score": data["flipper_score"],
+            "speed_class": profile.speed_class or "",
+            "confidence": profile.confidence,
+            "tags": list(profile.tags),
+            "hour_histogram_utc": list(profile.hour_histogram_utc),
+            "first_trade_at": _utc_or_none(profile.first_trade_at),
+            "last_trade_at": _utc_or_none(profile.last_trade_at),
+            "data": data,
+        },
+    )
+    _update_run(
+        run,
+        fingerprint=fingerprint,
+        computed_at=now,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+    return run
+
+
+def _behavior_runs(
+    *, addresses: Sequence[str], legs_by_wallet: Mapping[str, Sequence[SwapLeg]], force: bool
+) -> dict[str, tuple[AnalysisRun, bool]]:
+    now = timezone.now()
+    stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.BEHAVIOR)
+    outcome: dict[str, tuple[AnalysisRun, bool]] = {}
+    for address in addresses:
+        legs = legs_by_wallet[address]
+        fingerprint = SwapFingerprint.of(legs)
+        run = stored.get(address)
+        if not force and run is not None and _reusable(run, fingerprint, now=now):
+            outcome[address] = (run, False)
+            continue
+        started = time.perf_counter()
+        profile = compute_behavior(legs)
+        run = _store_behavior(address=address, fingerprint=fingerprint, profile=profile, started=started)
+        outcome[address] = (run, True)
+    return outcome
+
+
+def analysis_compute_behavior(*, address: str, force: bool = False) -> dict[str, Any]:
+    """Trading-behaviour profile of one wallet from its stored swaps (SPEC §6.3), stored and returned."""
+    address = _checked(address)
+    legs = wallet_swap_legs(address=address)
+    run, recomputed = _behavior_runs(addresses=[address], legs_by_wallet={address: legs}, force=force)[
+        address
+    ]
+    return selectors.analysis_behavior_result(run=run, recomputed=recomputed)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Many wallets at once
+# ---------------------------------------------------------------------------------------------------------
+
+
+def analysis_wallet_summaries(
+    *,
+    addresses: Sequence[str],
+    legs_by_wallet: Mapping[str, Sequence[SwapLeg]] | None = None,
+    balances_by_wallet: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """PnL and behaviour headline figures per wallet, for results about many wallets (similarity).
+
+    Callers that loaded the swaps or balances already pass them, so nothing is read twice. Freshness holds
+    as for single wallets; the wallets that need a computation share one price lookup.
+    """
+    given_legs = legs_by_wallet or {}
+    given_balances = balances_by_wallet or {}
+    legs = {
+        address: given_legs[address] if address in given_legs else wallet_swap_legs(address=address)
+        for address in addresses
+    }
+    balances = {
+        address: given_balances[address]
+        if address in given_balances
+        else wallet_latest_balances(address=address)
+        for address in addresses
+    }
+    pnl_runs = _pnl_runs(addresses=addresses, legs_by_wallet=legs, balances_by_wallet=balances, force=False)
+    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
+    runs = [run for run, _ in [*pnl_runs.values(), *behavior_runs.values()]]
+    headlines = selectors.analysis_headlines(runs=runs)
+    return {
+        address: {
+            "pnl": headlines.get((address, AnalysisRun.Kind.PNL)),
+            "behavior": headlines.get((address, AnalysisRun.Kind.BEHAVIOR)),
+        }
+        for address in addresses
+    }
