@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,10 @@ class Stack:
     ws_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests).
+        self.env = {**self.env, "WEBSOCKET_PUBLIC_URL": self.ws_url}
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
@@ -64,15 +68,30 @@ class Stack:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws_port}/ws/job-progress/"
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        prefix: Sequence[str] = (),
+    ) -> None:
+        """`prefix` runs the command through another one, e.g. `ip netns exec HOST` (benchmarks)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*prefix, *argv],
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
-    def start_worker(self, queue: str) -> None:
-        self._spawn(queue, [sys.executable, "-m", "config.worker", queue])
+    def start_worker(
+        self, queue: str, *, extra_env: Mapping[str, str] | None = None, prefix: Sequence[str] = ()
+    ) -> None:
+        self._spawn(queue, [sys.executable, "-m", "config.worker", queue], extra_env=extra_env, prefix=prefix)
 
     def start_web(self) -> None:
         self._spawn(

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from lab import views
+
+urlpatterns = [
+    path("", views.LabView.as_view(), name="lab"),
+]
