@@ -3,20 +3,134 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from similarity.engine import SimilarityOptions, activity_from_legs, compute_similarity
+from django.conf import settings
+
+from analysis.services import analysis_wallet_summaries
+from config.errors import InvalidInputError
+from similarity.engine import (
+    CHANNELS,
+    DEFAULT_EXCLUDED_MINTS,
+    SimilarityOptions,
+    WalletActivity,
+    activity_from_legs,
+    compute_similarity,
+)
 from wallets.selectors import wallet_latest_balances, wallet_swap_legs
 
-# Request options a caller may set; anything else in `options` is ignored rather than trusted.
-TUNABLE_OPTIONS = ("co_trade_window_s", "cluster_threshold", "top_pairs", "evidence_tokens")
+SUMMARY_BATCH_WALLETS = 8
+# Bounds of the request options: a day-long co-trade window already means "bought the same week", and the
+# pair/evidence caps bound the size of the stored result.
+MAX_CO_TRADE_WINDOW_S = 86_400
+MAX_TOP_PAIRS = 1_000
+MAX_EVIDENCE_TOKENS = 100
+MAX_CHANNEL_WEIGHT = 1_000.0  # weights are relative; a cap keeps their sum finite
 
 
-def similarity_options_from(raw: Mapping[str, Any]) -> SimilarityOptions:
-    defaults = SimilarityOptions()
-    overrides = {key: raw[key] for key in TUNABLE_OPTIONS if key in raw}
-    return dataclasses.replace(defaults, **overrides)
+def _number(value: object, *, low: float, high: float, low_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    if number < low or (low_open and number == low) or number > high:
+        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ValueError(f"must be in {bounds}, got {number:g}")
+    return number
+
+
+def _integer(value: object, *, low: int, high: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _share_or_null(value: object) -> float | None:
+    return None if value is None else _number(value, low=0.0, high=1.0, low_open=True)
+
+
+def _weights(value: object) -> dict[str, float]:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError(f"must be an object of channel weights, channels: {', '.join(CHANNELS)}")
+    unknown = sorted(str(name) for name in value if name not in CHANNELS)
+    if unknown:
+        raise ValueError(f"unknown channels {', '.join(unknown)}; channels: {', '.join(CHANNELS)}")
+    weights = {}
+    for name, weight in value.items():
+        try:
+            weights[str(name)] = _number(weight, low=0.0, high=MAX_CHANNEL_WEIGHT)
+        except ValueError as exc:
+            raise ValueError(f"{name} {exc}") from exc
+    if sum(weights.values()) <= 0:
+        raise ValueError("at least one channel needs a weight above 0")
+    return weights
+
+
+# Request options a caller may set, each with its check (which returns the normalised value).
+_OPTION_CHECKS: dict[str, Callable[[object], Any]] = {
+    "cluster_threshold": lambda v: _number(v, low=0.0, high=1.0, low_open=True),
+    "co_trade_window_s": lambda v: _integer(v, low=0, high=MAX_CO_TRADE_WINDOW_S),
+    "top_pairs": lambda v: _integer(v, low=0, high=MAX_TOP_PAIRS),
+    "evidence_tokens": lambda v: _integer(v, low=0, high=MAX_EVIDENCE_TOKENS),
+    "common_token_share": _share_or_null,
+    "common_token_weight": lambda v: _number(v, low=0.0, high=1.0),
+    "weights": _weights,
+}
+TUNABLE_OPTIONS = tuple(_OPTION_CHECKS)
+
+
+def similarity_validate_options(raw: object) -> dict[str, Any]:
+    """Check a request's similarity ``options``; return them normalised (only the keys given, JSON-safe).
+
+    For the API to call at submit time, so a bad option answers 400 instead of failing the job in the worker.
+    Every bad key is reported at once, as ``options.<key>`` in the error's fields. ``weights`` replaces the
+    default weights as a whole (a channel it does not name weighs 0); ``common_token_share: null`` turns the
+    down-weighting off.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError("options must be an object", fields={"options": ["must be an object"]})
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        check = _OPTION_CHECKS.get(key)
+        if check is None:
+            errors[f"options.{key}"] = [f"unknown option; allowed: {', '.join(TUNABLE_OPTIONS)}"]
+            continue
+        try:
+            clean[key] = check(value)
+        except ValueError as exc:
+            errors[f"options.{key}"] = [str(exc)]
+    if errors:
+        detail = "; ".join(f"{field}: {messages[0]}" for field, messages in errors.items())
+        raise InvalidInputError(f"Invalid similarity options: {detail}", fields=errors)
+    return clean
+
+
+def similarity_default_options() -> SimilarityOptions:
+    """The engine's options from the settings (excluded mints, down-weighting, cluster threshold)."""
+    return SimilarityOptions(
+        excluded_mints=DEFAULT_EXCLUDED_MINTS | frozenset(settings.SIMILARITY_EXTRA_EXCLUDED_MINTS),
+        common_token_share=settings.SIMILARITY_COMMON_TOKEN_SHARE or None,
+        common_token_weight=settings.SIMILARITY_COMMON_TOKEN_WEIGHT,
+        cluster_threshold=settings.SIMILARITY_CLUSTER_THRESHOLD,
+    )
+
+
+def similarity_options_from(raw: Mapping[str, Any] | None) -> SimilarityOptions:
+    """The settings' defaults overridden by a request's options (validated: InvalidInputError when bad)."""
+    return dataclasses.replace(similarity_default_options(), **similarity_validate_options(raw))
 
 
 def _normalised_holdings(balances: Mapping[str, dict[str, Any] | None]) -> dict[str, dict[str, float]]:
@@ -38,15 +152,27 @@ def _normalised_holdings(balances: Mapping[str, dict[str, Any] | None]) -> dict[
 def similarity_analyze(
     *, wallets: Sequence[str], failed_wallets: Sequence[Mapping[str, str]], options: Mapping[str, Any]
 ) -> dict[str, Any]:
+    # Keys the engine does not read are left alone: the API refuses them at submit time
+    # (similarity_validate_options) and internal callers may tag a job's params with their own. A bad value
+    # of a known option raises InvalidInputError before any work, which fails the job for good.
+    engine_options = similarity_options_from({k: v for k, v in options.items() if k in _OPTION_CHECKS})
     balances = {wallet: wallet_latest_balances(address=wallet) for wallet in wallets}
     holdings = _normalised_holdings(balances)
-    activities = [
-        activity_from_legs(wallet, wallet_swap_legs(address=wallet), holdings.get(wallet, {}))
-        for wallet in wallets
-    ]
-    result = compute_similarity(
-        activities, options=similarity_options_from(options), failed_wallets=failed_wallets
-    )
+    activities: list[WalletActivity] = []
+    summaries: dict[str, dict[str, Any]] = {}
+    # A few wallets at a time: each one's legs serve its activity and its PnL/behaviour summary, then go,
+    # so memory stays bounded by the batch however many large wallets a request names.
+    for start in range(0, len(wallets), SUMMARY_BATCH_WALLETS):
+        batch = list(wallets[start : start + SUMMARY_BATCH_WALLETS])
+        legs = {wallet: wallet_swap_legs(address=wallet) for wallet in batch}
+        activities.extend(
+            activity_from_legs(wallet, legs[wallet], holdings.get(wallet, {})) for wallet in batch
+        )
+        summaries.update(
+            analysis_wallet_summaries(addresses=batch, legs_by_wallet=legs, balances_by_wallet=balances)
+        )
+    result = compute_similarity(activities, options=engine_options, failed_wallets=failed_wallets)
     output: dict[str, Any] = result.to_dict()
     output["balances"] = {wallet: balance for wallet, balance in balances.items() if balance is not None}
+    output["wallet_summaries"] = summaries  # each wallet's PnL and behaviour headline (SPEC §6.2, §6.3)
     return output

@@ -223,6 +223,20 @@ def test_clusters_equal_the_planted_families() -> None:
     assert result.global_stats.cluster_note is None
 
 
+def test_default_weights_cluster_on_timing_not_on_overlap_alone() -> None:
+    # A and B each trade 10 tokens (1 SOL each) and share 5: capital and binary cosine 1/2, Jaccard 1/3.
+    a_trades = [trade(f"T{k}", 1.0, 10_000 * k) for k in range(10)]
+    apart = [trade(f"T{k}", 1.0, 10_000 * k + 3_600) for k in range(5, 15)]  # the shared ones an hour later
+    together = [trade(f"T{k}", 1.0, 10_000 * k + 60) for k in range(5, 15)]  # a minute later
+    overlap_only = 0.15 * 0.5 + 0.15 * 0.5 + 0.15 * (1 / 3)
+    for b_trades, co_trade, clustered in ((apart, 0.0, False), (together, 0.5, True)):
+        result = compute_similarity([wallet("A", a_trades), wallet("B", b_trades)])
+        assert score(result, CO_TRADE, 0, 1) == co_trade
+        assert score(result, COMBINED, 0, 1) == pytest.approx(overlap_only + 0.45 * co_trade, abs=1e-6)
+        assert bool(result.clusters) is clustered
+    assert overlap_only < engine.DEFAULT_CLUSTER_THRESHOLD < overlap_only + 0.45 * 0.5
+
+
 def test_no_cluster_reaching_the_threshold_is_explained() -> None:
     activities, _ = planted_families()
     result = compute_similarity(activities, options=SimilarityOptions(cluster_threshold=1.0))
