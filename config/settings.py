@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from limits import parse as parse_rate_limit
 
 from config.env import Env, load_dotenv
+from config.logging import LOG_FORMAT
 from config.queues import (
     ENRICHMENT_QUEUE,
     LONGEST_HARD_LIMIT_S,
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
     "similarity",
     "enrichment",
     "jobs",
+    "lab",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +64,13 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# The Similarity Lab (`/`) signs users in with Django sessions; the API also accepts tokens.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Where browsers open the job-progress WebSocket. Empty: the page's own origin (`/ws/job-progress/` behind
+# the reverse proxy). Set it when daphne answers on another host or port: ws://127.0.0.1:8001/ws/job-progress/
+WEBSOCKET_PUBLIC_URL = env.get_url("WEBSOCKET_PUBLIC_URL", "", schemes=("ws", "wss"))
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -184,7 +195,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Adds the framework's own error answers (401, 403, 415, 429) to every operation's documentation.
+    "DEFAULT_SCHEMA_CLASS": "jobs.openapi.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -192,22 +204,42 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit wallets, follow jobs, read PnL, behaviour and similarity results.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jobs.openapi.add_plain_django_endpoints",
+    ],
 }
 
 # --- Product settings ---
 JOB_RESULT_FRESHNESS_S = env.get_int("JOB_RESULT_FRESHNESS", 300, minimum=0)
 WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
+# Job submissions a user may make per window ("N/second|minute|hour|day"; empty: no limit). 429 beyond it.
+SUBMIT_THROTTLE_RATE = env.get_str("SUBMIT_THROTTLE_RATE", "120/minute").strip()
+if SUBMIT_THROTTLE_RATE:
+    try:
+        parse_rate_limit(SUBMIT_THROTTLE_RATE)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SUBMIT_THROTTLE_RATE: {exc}; write it like 120/minute") from exc
 # A wallet analysed (PnL, behaviour) this recently, from the same swaps, is served from the stored run.
 ANALYSIS_FRESHNESS_S = env.get_int("ANALYSIS_FRESHNESS_S", 600, minimum=0)
 # A PnL job fetches the wallet's balances first when the newest snapshot is older than this.
 ANALYSIS_BALANCES_MAX_AGE_S = env.get_int("ANALYSIS_BALANCES_MAX_AGE_S", 300, minimum=0)
+# Similarity defaults (similarity/engine.py documents how they were measured); a request's options may
+# override all but the mints. Extra excluded mints join the built-in stablecoins, WSOL and liquid staking.
+SIMILARITY_EXTRA_EXCLUDED_MINTS = env.get_list("SIMILARITY_EXTRA_EXCLUDED_MINTS", [])
+# A share of 0 turns the down-weighting off.
+SIMILARITY_COMMON_TOKEN_SHARE = env.get_float("SIMILARITY_COMMON_TOKEN_SHARE", 0.5, minimum=0.0, maximum=1.0)
+SIMILARITY_COMMON_TOKEN_WEIGHT = env.get_float(
+    "SIMILARITY_COMMON_TOKEN_WEIGHT", 0.25, minimum=0.0, maximum=1.0
+)
+SIMILARITY_CLUSTER_THRESHOLD = env.get_float("SIMILARITY_CLUSTER_THRESHOLD", 0.3, minimum=0.01, maximum=1.0)
 BALANCE_CACHE_TTL_S = 30
 ENRICHMENT_CACHE_TTL_S = 300
-# Token metadata younger than this answers instead of DexScreener; unknown tokens are not asked again within it.
+# Token metadata younger than this answers instead of DexScreener (unknown tokens too, until it passes).
 TOKEN_METADATA_FRESHNESS_S = env.get_int("TOKEN_METADATA_FRESHNESS", 300, minimum=0)
 TOKEN_METADATA_REFRESH_INTERVAL_S = env.get_int("TOKEN_METADATA_REFRESH_INTERVAL_S", 6 * 3600, minimum=60)
-# The periodic refresh keeps warm the known tokens some job asked for within this many days, at most this many.
+# The periodic refresh renews the known tokens jobs asked for within SEEN_DAYS, at most MAX_TOKENS a run.
 TOKEN_METADATA_REFRESH_SEEN_DAYS = env.get_int("TOKEN_METADATA_REFRESH_SEEN_DAYS", 7, minimum=1)
 TOKEN_METADATA_REFRESH_MAX_TOKENS = env.get_int("TOKEN_METADATA_REFRESH_MAX_TOKENS", 3000, minimum=0)
 # A running job whose heartbeat is older than this is stalled; 0 means its queue's hard limit plus a minute.
@@ -236,7 +268,16 @@ CELERY_BEAT_SCHEDULE = {
             "expires": TOKEN_METADATA_REFRESH_INTERVAL_S,
         },
     },
+    "cleanup-old-rows": {
+        "task": "jobs.cleanup",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"queue": WALLET_QUEUE, "priority": transport_priority(Priority.MAINTENANCE)},
+    },
 }
+# Maintenance tasks live outside the apps' `tasks` modules that autodiscovery finds.
+CELERY_IMPORTS = ["jobs.maintenance"]
+HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
+QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
 
 CHAIN_PROVIDER = env.get_choice("CHAIN_PROVIDER", "simulated", ("simulated", "helius"))
@@ -270,8 +311,11 @@ LOG_LEVEL = env.get_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ER
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"task_context": {"()": "config.logging.TaskContextFilter"}},
+    "formatters": {"plain": {"format": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["task_context"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -23,8 +25,17 @@ urlpatterns = [
     path("jobs/queues", ops_apis.QueuesApi.as_view(), name="queues"),
     path("jobs/queue/<str:queue>/stats", ops_apis.QueueStatsApi.as_view(), name="queue-stats"),
     path("jobs/queue/<str:queue>/jobs", ops_apis.QueueJobsApi.as_view(), name="queue-jobs"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="lab/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("lab.urls")),
     path("", include("jobs.urls")),
 ]
+# Serves the Lab's scripts and styles from gunicorn when DEBUG is on; otherwise the proxy serves STATIC_ROOT.
+urlpatterns += staticfiles_urlpatterns()
 
 
 def json_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:

@@ -1,38 +1,65 @@
-"""HTTP interface of the jobs (SPEC §7): one view per operation, nested input/output serializers."""
+"""HTTP interface of the jobs (SPEC §7): one view per operation, nested input/output serializers.
+
+Submissions validate in `jobs.services` (shared with the management commands) and are throttled per user
+(`jobs.throttles`). Every job is visible to its owner only: anyone else gets the same 404 as for a job
+that does not exist.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ConflictError, InvalidInputError
-from config.queues import SIMILARITY_QUEUE, Priority
+from config.api import error_body
+from config.errors import ConflictError
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job
-from wallets.addresses import InvalidAddressError, validate_addresses
+from jobs.openapi import ErrorSerializer
+from jobs.throttles import SubmitRateThrottle
 
-# `fields` would shadow Serializer.fields in a class body, so the error shape is declared inline.
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={
-        "error": inline_serializer(
-            name="ErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-            },
-        )
-    },
+_ADDRESS_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "A Solana wallet address: a 32-byte public key in base58 (32 to 44 characters)",
+    "example": "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
+}
+
+
+@extend_schema_field(_ADDRESS_SCHEMA)
+class AddressField(serializers.JSONField):
+    """Checked by the service, which says exactly what is wrong with the address."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": _ADDRESS_SCHEMA,
+        "description": "Wallet addresses; duplicates are collapsed. Bad entries are named `wallets[i]`.",
+    }
 )
+class AddressListField(serializers.JSONField):
+    """Checked by the service, which names every bad entry (`wallets[3]`) and counts distinct ones."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(services.BULK_ANALYSIS_TYPES)},
+        "minItems": 1,
+        "description": "Analyses to run; duplicates are collapsed.",
+    }
+)
+class AnalysisTypesField(serializers.JSONField):
+    pass
 
 
 def _user(request: Request) -> User:
@@ -61,54 +88,155 @@ class SubmitOutputSerializer(serializers.Serializer):
     links = serializers.DictField(child=serializers.CharField())
 
 
-class SimilaritySubmitApi(APIView):
+_SUBMIT_RESPONSES: dict[int, Any] = {
+    202: SubmitOutputSerializer,
+    200: SubmitOutputSerializer,
+    400: ErrorSerializer,
+    409: ErrorSerializer,
+}
+
+
+def _submit_response(submission: services.JobSubmission, *, wallet_count: int) -> Response:
+    """202 for a new job, 200 with the existing one when the submission was deduplicated."""
+    job = submission.job
+    body = SubmitOutputSerializer(
+        {
+            "job_id": job.id,
+            "status": job.status,
+            "deduplicated": submission.deduplicated,
+            "queue": job.queue,
+            "wallet_count": wallet_count,
+            "links": _links(job),
+        }
+    ).data
+    return Response(body, status=status.HTTP_200_OK if submission.deduplicated else status.HTTP_202_ACCEPTED)
+
+
+class _SubmitApi(APIView):
+    """A job submission: throttled per user; see `jobs.throttles` for which answers count."""
+
+    throttle_classes = [SubmitRateThrottle]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        SubmitRateThrottle.record(request, response)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SimilaritySubmitApi(_SubmitApi):
+    @extend_schema_serializer(component_name="SimilaritySubmitInput")
     class InputSerializer(serializers.Serializer):
-        wallets = serializers.JSONField(help_text="2 to MAX_WALLETS_PER_JOB base58 wallet addresses")
+        wallets = AddressListField(help_text="2 to MAX_WALLETS_PER_JOB distinct base58 wallet addresses")
         options = serializers.DictField(required=False, default=dict)
         force = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
         request=InputSerializer,
-        responses={202: SubmitOutputSerializer, 200: SubmitOutputSerializer, 400: ErrorSerializer},
+        responses=_SUBMIT_RESPONSES,
         summary="Submit a similarity analysis of a set of wallets",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            wallets = validate_addresses(data["wallets"], min_count=2, max_count=settings.MAX_WALLETS_PER_JOB)
-        except InvalidAddressError as exc:
-            raise InvalidInputError(
-                str(exc), fields=getattr(exc, "fields", None) or {"wallets": [str(exc)]}
-            ) from exc
-        params: dict[str, Any] = {"wallets": sorted(wallets), "options": data["options"]}
-        submission = services.job_submit(
-            kind=Job.Kind.SIMILARITY,
-            owner=_user(request),
-            params=params,
-            queue=SIMILARITY_QUEUE,
-            priority=Priority.HIGH,
-            force=data["force"],
+        submission = services.job_submit_similarity(
+            owner=_user(request), wallets=data["wallets"], options=data["options"], force=data["force"]
         )
-        job = submission.job
-        body = SubmitOutputSerializer(
-            {
-                "job_id": job.id,
-                "status": job.status,
-                "deduplicated": submission.deduplicated,
-                "queue": job.queue,
-                "wallet_count": len(job.params.get("wallets", [])),
-                "links": _links(job),
-            }
-        ).data
-        return Response(
-            body, status=status.HTTP_200_OK if submission.deduplicated else status.HTTP_202_ACCEPTED
+        return _submit_response(submission, wallet_count=len(submission.job.params["wallets"]))
+
+
+@extend_schema_serializer(component_name="WalletJobInput")
+class WalletJobInputSerializer(serializers.Serializer):
+    wallet = AddressField()
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Do the work again even when a fresh result exists"
+    )
+
+
+class _WalletJobSubmitApi(_SubmitApi):
+    kind: Job.Kind
+    InputSerializer = WalletJobInputSerializer
+
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        submission = services.job_submit_wallet_job(
+            kind=self.kind, owner=_user(request), wallet=data["wallet"], force=data["force"]
         )
+        return _submit_response(submission, wallet_count=1)
+
+
+_WALLET_JOB_SCHEMA: dict[str, Any] = {"request": WalletJobInputSerializer, "responses": _SUBMIT_RESPONSES}
+
+
+class PnlSubmitApi(_WalletJobSubmitApi):
+    """Average-cost PnL per token and for the wallet (SPEC §6.2); the wallet is synced first when needed."""
+
+    kind = Job.Kind.PNL
+
+    @extend_schema(**_WALLET_JOB_SCHEMA, summary="Submit the PnL analysis of a wallet")
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class BehaviorSubmitApi(_WalletJobSubmitApi):
+    """Trading-behaviour profile (SPEC §6.3); the wallet is synced first when needed."""
+
+    kind = Job.Kind.BEHAVIOR
+
+    @extend_schema(**_WALLET_JOB_SCHEMA, summary="Submit the trading-behaviour analysis of a wallet")
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class WalletSyncSubmitApi(_WalletJobSubmitApi):
+    """Sync a wallet's swap history incrementally (with force even when it was synced within
+    WALLET_SYNC_FRESHNESS) and fetch its balances."""
+
+    kind = Job.Kind.WALLET_SYNC
+
+    @extend_schema(
+        **_WALLET_JOB_SCHEMA,
+        summary="Submit the sync of a wallet; the result counts new transactions and swaps and says when it "
+        "was last synced",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class BulkAnalysisSubmitApi(_SubmitApi):
+    """A parent job with one child job per wallet and analysis type (PnL, behaviour) and one similarity
+    job over the set. The parent completes when every child has ended; its result counts them per type and
+    status and lists the child job ids. Cancelling the parent cancels its children."""
+
+    @extend_schema_serializer(component_name="BulkAnalysisInput")
+    class InputSerializer(serializers.Serializer):
+        wallets = AddressListField(
+            help_text="1 (2 with similarity) to MAX_WALLETS_PER_JOB distinct base58 wallet addresses"
+        )
+        types = AnalysisTypesField()
+        force = serializers.BooleanField(
+            required=False, default=False, help_text="Passed to every child: recompute fresh results"
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=_SUBMIT_RESPONSES,
+        summary="Submit PnL, behaviour and/or similarity analyses of many wallets as one parent job",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        submission = services.job_submit_bulk_analysis(
+            owner=_user(request), wallets=data["wallets"], types=data["types"], force=data["force"]
+        )
+        return _submit_response(submission, wallet_count=len(submission.job.params["wallets"]))
 
 
 class JobOutputSerializer(serializers.ModelSerializer):
     job_id = serializers.UUIDField(source="id")
+    parent_id = serializers.UUIDField(allow_null=True, help_text="The parent job of a child job")
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -124,6 +252,7 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "queue",
             "priority",
             "attempts",
+            "parent_id",
             "created_at",
             "started_at",
             "finished_at",
@@ -133,6 +262,68 @@ class JobOutputSerializer(serializers.ModelSerializer):
 
     def get_links(self, job: Job) -> dict[str, str]:
         return _links(job)
+
+
+class JobPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class JobListApi(APIView):
+    """Your jobs, newest first, paginated with `limit` (1 to 200, default 50) and `offset`."""
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Job.Status.choices, required=False)
+        kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False)
+        created_after = serializers.DateTimeField(
+            required=False, help_text="ISO 8601; jobs created at or after this instant"
+        )
+        created_before = serializers.DateTimeField(
+            required=False, help_text="ISO 8601; jobs created before this instant"
+        )
+        parent_id = serializers.UUIDField(required=False, help_text="Only the children of this job")
+        limit = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=JobPagination.max_limit,
+            default=JobPagination.default_limit,
+        )
+        offset = serializers.IntegerField(required=False, min_value=0, default=0)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            after, before = attrs.get("created_after"), attrs.get("created_before")
+            if after is not None and before is not None and before <= after:
+                raise serializers.ValidationError({"created_before": ["must be later than created_after"]})
+            return attrs
+
+    @extend_schema_serializer(component_name="JobPage")
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = JobOutputSerializer(many=True)
+
+    @extend_schema(
+        operation_id="jobs_list",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer, 400: ErrorSerializer},
+        summary="Your jobs, newest first, filtered and paginated",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        jobs = selectors.job_list_for_owner(
+            user=_user(request),
+            status=data.get("status"),
+            kind=data.get("kind"),
+            created_after=data.get("created_after"),
+            created_before=data.get("created_before"),
+            parent_id=data.get("parent_id"),
+        )
+        paginator = JobPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self) or []
+        return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)
 
 
 class CancelOutputSerializer(serializers.Serializer):
@@ -154,6 +345,9 @@ def _cancel(request: Request, job_id: str) -> Response:
     return Response(CancelOutputSerializer({"id": job.id, "status": job.status, "cancelled": True}).data)
 
 
+_CANCEL_RESPONSES: dict[int, Any] = {200: CancelOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+
+
 class JobDetailApi(APIView):
     @extend_schema(responses={200: JobOutputSerializer, 404: ErrorSerializer}, summary="A job of yours")
     def get(self, request: Request, job_id: str) -> Response:
@@ -162,7 +356,7 @@ class JobDetailApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: CancelOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        responses=_CANCEL_RESPONSES,
         summary="Cancel a job (the same as POST /jobs/{id}/cancel)",
     )
     def delete(self, request: Request, job_id: str) -> Response:
@@ -172,14 +366,16 @@ class JobDetailApi(APIView):
 class JobCancelApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: CancelOutputSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
-        summary="Cancel a queued or running job: stored in the ledger, then signalled to the workers",
+        responses=_CANCEL_RESPONSES,
+        summary="Cancel a queued or running job (and a parent's children): stored in the ledger, then "
+        "signalled to the workers",
     )
     def post(self, request: Request, job_id: str) -> Response:
         return _cancel(request, job_id)
 
 
 class JobStatusApi(APIView):
+    @extend_schema_serializer(component_name="JobStatus")
     class OutputSerializer(serializers.Serializer):
         job_id = serializers.UUIDField(source="id")
         status = serializers.CharField()
@@ -195,6 +391,7 @@ class JobStatusApi(APIView):
 
 
 class JobProgressApi(APIView):
+    @extend_schema_serializer(component_name="JobProgress")
     class OutputSerializer(serializers.Serializer):
         job_id = serializers.UUIDField(source="id")
         status = serializers.CharField()
@@ -209,6 +406,7 @@ class JobProgressApi(APIView):
 
 
 class JobResultApi(APIView):
+    @extend_schema_serializer(component_name="JobResult")
     class OutputSerializer(serializers.Serializer):
         job_id = serializers.UUIDField(source="id")
         kind = serializers.CharField()
@@ -235,3 +433,8 @@ class JobResultApi(APIView):
             }
         ).data
         return Response(body, status=status.HTTP_200_OK if job.status == Job.Status.COMPLETED else 202)
+
+
+@csrf_exempt  # it changes nothing; without this a POST would get the CSRF middleware's HTML 403 instead
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("not_found", f"No route for {request.path}."), status=404)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.db.models import Count
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -42,6 +42,7 @@ class DeadLetterOutputSerializer(serializers.ModelSerializer):
 class FailedStatsApi(APIView):
     permission_classes = [IsAdminUser]
 
+    @extend_schema_serializer(component_name="DeadLetterStats")
     class OutputSerializer(serializers.Serializer):
         total = serializers.IntegerField()
         last_hour = serializers.IntegerField()
@@ -96,6 +97,7 @@ class FailedRecentApi(APIView):
 class FailedRetryApi(APIView):
     permission_classes = [IsAdminUser]
 
+    @extend_schema_serializer(component_name="DeadLetterReplay")
     class OutputSerializer(serializers.Serializer):
         dead_letter_id = serializers.IntegerField()
         outcome = serializers.CharField()

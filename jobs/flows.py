@@ -9,6 +9,25 @@ The similarity flow:
 Header tasks never raise into the chord: each returns `{kind, wallet, ok, error}`, so the body always runs
 and decides with the wallets that succeeded (SPEC §4, §8). Every task of a run carries the run's `attempt`
 number, so tasks left over from a run that the stalled sweep replaced stop at their first checkpoint.
+
+The analysis flow (PnL or behaviour of one wallet):
+    start (analysis-operations)
+      ├─ wallet needs a sync, or (PnL) fresher balances:
+      │     chain(prepare: sync and/or fetch balances (wallet-operations), compute (analysis-operations))
+      └─ otherwise: compute (analysis-operations)
+A failed preparation fails the job itself; the compute task then finds the run over and does nothing.
+
+The wallet sync flow (one wallet):
+    start (wallet-operations) ─► run: sync the wallet, then fetch its balances (wallet-operations)
+The start task only claims the job; the work runs in a second task, which may retry (a claim may not).
+
+The bulk analysis flow (a parent job with children):
+    start (analysis-operations): claim the parent, create one child job per wallet per type (PnL, behaviour)
+    and one similarity child over the set, enqueue them (each runs its own flow above).
+    Each child, when it ends (completed, failed or cancelled), settles its parent after its commit
+    (`services.job_parent_settle`): the parent's row lock makes exactly one settle complete it, with counts
+    per type and status. A waiting parent has no task of its own, so the stalled sweep never re-drives a
+    parent that has children: it settles it instead, repairing a settle lost to a crash.
 """
 
 from __future__ import annotations
@@ -18,13 +37,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from celery import chord
+from celery import chain, chord
 from celery.canvas import Signature
 from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from config.queues import (
+    ANALYSIS_QUEUE,
     ENRICHMENT_QUEUE,
     QUEUES,
     SIMILARITY_QUEUE,
@@ -37,18 +57,31 @@ from jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
-START_TASKS = {Job.Kind.SIMILARITY: "jobs.similarity_flow"}
+START_TASKS = {
+    Job.Kind.SIMILARITY: "jobs.similarity_flow",
+    Job.Kind.PNL: "jobs.analysis_flow",
+    Job.Kind.BEHAVIOR: "jobs.analysis_flow",
+    Job.Kind.WALLET_SYNC: "jobs.wallet_sync_flow",
+    Job.Kind.BULK_ANALYSIS: "jobs.bulk_analysis_flow",
+}
 
 SYNC_PROGRESS_START = 5
 SYNC_PROGRESS_END = 60
 COMPUTED_PROGRESS = 90
+ANALYSIS_SYNC_PROGRESS = 10
+ANALYSIS_SYNCED_PROGRESS = 50
 MIN_WALLETS_FOR_SIMILARITY = 2
 STALL_MARGIN_S = 60
 
 
-def _signature(name: str, *, queue: str, priority: int, **kwargs: Any) -> Signature:
+def _signature(name: str, *, queue: str, priority: int, immutable: bool = False, **kwargs: Any) -> Signature:
     return celery_app.signature(
-        name, kwargs=kwargs, queue=queue, priority=transport_priority(priority), task_id=str(uuid.uuid4())
+        name,
+        kwargs=kwargs,
+        queue=queue,
+        priority=transport_priority(priority),
+        task_id=str(uuid.uuid4()),
+        immutable=immutable,
     )
 
 
@@ -273,6 +306,202 @@ def job_enrichment_failed(*, job_id: str, reason: str) -> None:
     )
 
 
+def analysis_flow_start(*, job_id: str) -> None:
+    """Claim a PnL or behaviour job and send its tasks: preparation on the wallet queue when needed."""
+    from analysis.selectors import analysis_balances_stale
+    from wallets.selectors import wallets_needing_sync
+
+    job = services.job_start(job_id=job_id)
+    if job is None:
+        return
+    wallet: str = job.params["wallet"]
+    sync = bool(wallets_needing_sync(addresses=[wallet]))
+    # Behaviour reads swaps only; PnL also values what the wallet holds now.
+    balances = job.kind == Job.Kind.PNL and (sync or analysis_balances_stale(address=wallet))
+    compute = _signature(
+        "jobs.analysis_compute",
+        queue=ANALYSIS_QUEUE,
+        priority=job.priority,
+        immutable=True,
+        job_id=job_id,
+        attempt=job.attempts,
+    )
+    if not (sync or balances):
+        services.job_record_task_ids(job_id=job_id, task_ids=[str(compute.id)])
+        compute.apply_async()
+        return
+    prepare = _signature(
+        "jobs.analysis_prepare_wallet",
+        queue=WALLET_QUEUE,
+        priority=job.priority,
+        job_id=job_id,
+        attempt=job.attempts,
+        sync=sync,
+        balances=balances,
+    )
+    services.job_record_task_ids(job_id=job_id, task_ids=[str(prepare.id), str(compute.id)])
+    chain(prepare, compute).apply_async()
+
+
+def analysis_flow_prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> None:
+    """Sync the wallet and/or fetch its balances. A balance fetch that fails only costs unrealized PnL."""
+    from wallets.services import wallet_fetch_balances, wallet_sync
+
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    wallet: str = Job.objects.values_list("params", flat=True).get(id=job_id)["wallet"]
+    if sync:
+        services.job_report_progress(
+            job_id=job_id, progress=ANALYSIS_SYNC_PROGRESS, stage="syncing", detail={"wallet": wallet}
+        )
+        outcome = wallet_sync(
+            address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
+        )
+        services.job_report_progress(
+            job_id=job_id,
+            progress=ANALYSIS_SYNCED_PROGRESS,
+            stage="synced",
+            detail={"wallet": wallet, "new_swaps": outcome.new_swaps},
+        )
+    if not balances:
+        return
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    detail: dict[str, Any] = {"wallet": wallet}
+    try:
+        wallet_fetch_balances(address=wallet)
+    except services.JobNotRunningError:
+        raise
+    except Exception as exc:
+        logger.warning("balances of %s for job %s not fetched: %s", wallet, job_id, exc)
+        detail["balances_error"] = f"{type(exc).__name__}: {exc}"
+    services.job_report_progress(job_id=job_id, progress=SYNC_PROGRESS_END, stage="balances", detail=detail)
+
+
+def analysis_flow_compute(*, job_id: str, attempt: int) -> None:
+    from analysis.selectors import analysis_result_summary
+    from analysis.services import analysis_compute_behavior, analysis_compute_pnl
+
+    try:
+        services.job_checkpoint(job_id=job_id, attempt=attempt)
+    except services.JobNotRunningError:
+        logger.info("analysis of job %s (attempt %s) skipped: the run is over", job_id, attempt)
+        return
+    job = Job.objects.get(id=job_id)
+    wallet: str = job.params["wallet"]
+    force = bool(job.params.get("force"))
+    services.job_report_progress(
+        job_id=job_id, progress=SYNC_PROGRESS_END, stage="computing", detail={"wallet": wallet}
+    )
+    if job.kind == Job.Kind.PNL:
+        result = analysis_compute_pnl(address=wallet, force=force)
+    else:
+        result = analysis_compute_behavior(address=wallet, force=force)
+    # A run replaced meanwhile by the stalled sweep must not complete the job in the new run's place.
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    services.job_report_progress(
+        job_id=job_id,
+        progress=COMPUTED_PROGRESS,
+        stage=f"{job.kind}_computed",
+        detail={"recomputed": result["recomputed"]},
+    )
+    _complete_without_enrichment(
+        job_id=job_id, result=result, summary=analysis_result_summary(result), kind=job.kind
+    )
+
+
+def _complete_without_enrichment(
+    *, job_id: str, result: dict[str, Any], summary: dict[str, Any], kind: str
+) -> None:
+    """Complete a job that has no enrichment phase: its result says so instead of staying pending forever."""
+    services.job_complete(
+        job_id=job_id,
+        result=result,
+        summary=summary,
+        enrichment={**services.NO_ENRICHMENT, "reason": f"a {kind} job starts no enrichment"},
+    )
+
+
+def wallet_sync_flow_start(*, job_id: str) -> None:
+    job = services.job_start(job_id=job_id)
+    if job is None:
+        return
+    run = _signature(
+        "jobs.wallet_sync_run", queue=WALLET_QUEUE, priority=job.priority, job_id=job_id, attempt=job.attempts
+    )
+    services.job_record_task_ids(job_id=job_id, task_ids=[str(run.id)])
+    run.apply_async()
+
+
+def wallet_sync_flow_run(*, job_id: str, attempt: int) -> None:
+    """Sync one wallet (incrementally; with force even when synced within WALLET_SYNC_FRESHNESS) and fetch
+    its balances. A failed balance fetch is reported in the result; the sync it follows stands.
+    """
+    from wallets.selectors import wallet_sync_state
+    from wallets.services import wallet_fetch_balances, wallet_sync
+
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    params = Job.objects.values_list("params", flat=True).get(id=job_id)
+    wallet: str = params["wallet"]
+    services.job_report_progress(
+        job_id=job_id, progress=ANALYSIS_SYNC_PROGRESS, stage="syncing", detail={"wallet": wallet}
+    )
+    outcome = wallet_sync(
+        address=wallet,
+        force=bool(params.get("force")),
+        checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt),
+    )
+    services.job_report_progress(
+        job_id=job_id,
+        progress=SYNC_PROGRESS_END,
+        stage="balances",
+        detail={"wallet": wallet, "new_swaps": outcome.new_swaps},
+    )
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    balances: dict[str, Any]
+    try:
+        fetched = wallet_fetch_balances(address=wallet)
+        balances = {
+            "ok": True,
+            "sol": fetched["sol"],
+            "tokens": len(fetched["tokens"]),
+            "fetched_at": fetched["fetched_at"],
+        }
+    except services.JobNotRunningError:
+        raise
+    except Exception as exc:
+        logger.warning("balances of %s for job %s not fetched: %s", wallet, job_id, exc)
+        balances = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    state = wallet_sync_state(address=wallet)
+    last_synced_at = state.last_synced_at if state is not None else None
+    result = {
+        "wallet": wallet,
+        "skipped_fresh": outcome.skipped_fresh,
+        "new_transactions": outcome.new_transactions,
+        "new_swaps": outcome.new_swaps,
+        "fetched_transactions": outcome.fetched_transactions,
+        "transactions_seen": state.transactions_seen if state is not None else 0,
+        "swaps_unparsed": state.swaps_unparsed if state is not None else 0,
+        # wallets.selectors.WalletSyncState does not carry the newest signature yet (asked of wallets/);
+        # until it does, the result says null rather than reaching into the wallets app's models.
+        "newest_signature": getattr(state, "newest_signature", None),
+        "last_synced_at": last_synced_at.isoformat() if last_synced_at else None,
+        "balances": balances,
+    }
+    # A run replaced meanwhile by the stalled sweep must not complete the job in the new run's place.
+    services.job_checkpoint(job_id=job_id, attempt=attempt)
+    summary = {key: result[key] for key in ("wallet", "new_swaps", "newest_signature", "last_synced_at")}
+    _complete_without_enrichment(job_id=job_id, result=result, summary=summary, kind=Job.Kind.WALLET_SYNC)
+
+
+def bulk_analysis_flow_start(*, job_id: str) -> None:
+    """Claim a bulk parent and fan out its children; the children's ends settle it.
+
+    The fan-out acts only on a running parent and creates only missing children, so a retry of this task
+    (whose claim finds the parent running already) still fans out when the first attempt failed before it.
+    """
+    services.job_start(job_id=job_id)
+    services.bulk_analysis_create_children(parent_id=job_id)
+
+
 def stall_timeout_s(queue: str) -> int:
     if settings.JOB_STALL_TIMEOUT_S:
         return int(settings.JOB_STALL_TIMEOUT_S)
@@ -288,6 +517,11 @@ def jobs_sweep_stalled() -> dict[str, int]:
     now = timezone.now()
     counts = {"redriven": 0, "dead_lettered": 0, "requeued": 0}
     for job in Job.objects.filter(status=Job.Status.RUNNING).order_by("heartbeat_at")[:500]:
+        if job.kind == Job.Kind.BULK_ANALYSIS and job.children.exists():
+            # Merely waiting: its children are recovered on their own. Settling repairs a lost settle.
+            if services.job_parent_settle(parent_id=str(job.id)):
+                logger.info("bulk job %s settled by the sweep", job.id)
+            continue
         cutoff = now - timedelta(seconds=stall_timeout_s(job.queue))
         if job.heartbeat_at is not None and job.heartbeat_at >= cutoff:
             continue

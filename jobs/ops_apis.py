@@ -17,7 +17,53 @@ from jobs import monitoring
 from jobs.apis import ErrorSerializer, JobOutputSerializer
 from jobs.models import Job
 
-_ANY_DICT = inline_serializer(name="QueueStats", fields={"queue": serializers.CharField()})
+
+class _CheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    round_trip_ms = serializers.FloatField(required=False)
+    error = serializers.CharField(required=False)
+
+
+class _HealthQueueSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField()
+    oldest_waiting_age_s = serializers.FloatField(allow_null=True)
+    active = serializers.IntegerField()
+    consuming_workers = serializers.IntegerField()
+    workers = serializers.ListField(child=serializers.CharField())
+    failures_last_hour = serializers.IntegerField()
+
+
+class HealthOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["healthy", "degraded", "unhealthy"])
+    redis = _CheckSerializer()
+    database = _CheckSerializer()
+    queues = serializers.DictField(
+        child=_HealthQueueSerializer(), help_text="Per queue; empty when unhealthy"
+    )
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class _RuntimeStatsSerializer(serializers.Serializer):
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    retried = serializers.IntegerField()
+    mean_ms = serializers.FloatField(allow_null=True)
+    p95_ms = serializers.FloatField(allow_null=True)
+    success_rate = serializers.FloatField(allow_null=True)
+
+
+class QueueStatsOutputSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    waiting = serializers.IntegerField()
+    oldest_waiting_age_s = serializers.FloatField(allow_null=True)
+    active = serializers.IntegerField()
+    consuming_workers = serializers.IntegerField()
+    last_hour = _RuntimeStatsSerializer()
+    since_start = _RuntimeStatsSerializer()
+    dead_letters_last_hour = serializers.IntegerField()
+
+
+_QUEUES = inline_serializer(name="QueuesStats", fields={"queues": QueueStatsOutputSerializer(many=True)})
 
 
 def _known_queue(queue: str) -> str:
@@ -33,7 +79,8 @@ class HealthQueuesApi(APIView):
     authentication_classes = []
 
     @extend_schema(
-        responses={200: _ANY_DICT, 503: _ANY_DICT}, summary="Health of Redis, the database and queues"
+        responses={200: HealthOutputSerializer, 503: HealthOutputSerializer},
+        summary="Health of Redis, the database and queues",
     )
     def get(self, request: Request) -> Response:
         report = monitoring.health_report()
@@ -44,7 +91,9 @@ class QueueStatsApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: _ANY_DICT, 404: ErrorSerializer}, summary="Statistics of one queue")
+    @extend_schema(
+        responses={200: QueueStatsOutputSerializer, 404: ErrorSerializer}, summary="Statistics of one queue"
+    )
     def get(self, request: Request, queue: str) -> Response:
         return Response(monitoring.queue_statistics(_known_queue(queue)))
 
@@ -53,7 +102,7 @@ class QueuesApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: _ANY_DICT}, summary="Statistics of every queue")
+    @extend_schema(responses={200: _QUEUES}, summary="Statistics of every queue")
     def get(self, request: Request) -> Response:
         return Response({"queues": [monitoring.queue_statistics(queue) for queue in QUEUES]})
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from config.errors import NotFoundError
@@ -27,17 +29,23 @@ def job_get_for_owner(*, job_id: str | uuid.UUID, user: AbstractBaseUser | Anony
     return job
 
 
-def job_fresh_completed(*, dedup_key: str) -> Job | None:
-    fresh_since = timezone.now() - timedelta(seconds=settings.JOB_RESULT_FRESHNESS_S)
+def job_reusable(*, dedup_key: str, include_fresh: bool) -> Job | None:
+    """The job an identical submission gets instead of a new one: a freshly completed one (preferred, its
+    result is there) or the active one.
+
+    One statement, so one snapshot: a job finishing between two separate reads (active, then fresh) could be
+    missed by both, and a second identical job created beside a result that had just arrived.
+    """
+    reusable = Q(status__in=Job.ACTIVE_STATUSES)
+    if include_fresh:
+        fresh_since = timezone.now() - timedelta(seconds=settings.JOB_RESULT_FRESHNESS_S)
+        reusable |= Q(status=Job.Status.COMPLETED, finished_at__gte=fresh_since)
+    completed_first = Case(When(status=Job.Status.COMPLETED, then=Value(0)), default=Value(1))
     return (
-        Job.objects.filter(dedup_key=dedup_key, status=Job.Status.COMPLETED, finished_at__gte=fresh_since)
-        .order_by("-finished_at")
+        Job.objects.filter(reusable, dedup_key=dedup_key)
+        .order_by(completed_first, F("finished_at").desc(nulls_last=True))
         .first()
     )
-
-
-def job_active(*, dedup_key: str) -> Job | None:
-    return Job.objects.filter(dedup_key=dedup_key, status__in=Job.ACTIVE_STATUSES).first()
 
 
 def job_snapshot(*, job: Job) -> dict[str, Any]:
@@ -55,3 +63,113 @@ def job_snapshot(*, job: Job) -> dict[str, Any]:
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def job_list_for_owner(
+    *,
+    user: AbstractBaseUser,
+    status: str | None = None,
+    kind: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    parent_id: uuid.UUID | None = None,
+) -> QuerySet[Job]:
+    """The user's jobs, newest first (the `owner, -created_at` index serves it), optionally filtered."""
+    jobs = Job.objects.filter(owner_id=user.pk)
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    if created_after is not None:
+        jobs = jobs.filter(created_at__gte=created_after)
+    if created_before is not None:
+        jobs = jobs.filter(created_at__lt=created_before)
+    if parent_id is not None:
+        jobs = jobs.filter(parent_id=parent_id)
+    # The id breaks ties between jobs created in the same microsecond, so pages never overlap.
+    return jobs.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class ChildJob:
+    id: uuid.UUID
+    kind: str
+    status: str
+    wallet: str | None  # None for the similarity child, which covers every wallet
+    error_type: str | None
+
+
+def job_children(*, parent_id: uuid.UUID) -> list[ChildJob]:
+    rows = Job.objects.filter(parent_id=parent_id).order_by("kind", "created_at", "id")
+    return [
+        ChildJob(
+            id=row["id"],
+            kind=row["kind"],
+            status=row["status"],
+            wallet=(row["params"] or {}).get("wallet"),
+            error_type=(row["error"] or {}).get("type"),
+        )
+        for row in rows.values("id", "kind", "status", "params", "error")
+    ]
+
+
+def bulk_analysis_result(*, parent: Job, children: list[ChildJob]) -> dict[str, Any]:
+    """A bulk parent's result: counts per analysis type and status, totals, and every child job."""
+    statuses = [str(status) for status in Job.TERMINAL_STATUSES]
+    empty = {"total": 0, **dict.fromkeys(statuses, 0)}
+    counts: dict[str, dict[str, int]] = {kind: dict(empty) for kind in parent.params.get("types", [])}
+    totals = dict(empty)
+    for child in children:
+        per_kind = counts.setdefault(child.kind, dict(empty))
+        for bucket in (per_kind, totals):
+            bucket["total"] += 1
+            if child.status in bucket:
+                bucket[child.status] += 1
+    return {
+        "wallets": len(parent.params.get("wallets", [])),
+        "types": list(parent.params.get("types", [])),
+        "counts": counts,
+        "totals": totals,
+        "children": [
+            {
+                "job_id": str(child.id),
+                "kind": child.kind,
+                "wallet": child.wallet,
+                "status": child.status,
+                "error_type": child.error_type,
+            }
+            for child in children
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class JobTreeState:
+    """Where a job and its children stand, for a waiting command's progress bar."""
+
+    job: Job
+    children_total: int
+    children_ended: int
+    by_status: dict[str, int]
+
+
+def job_tree_state(*, job_id: uuid.UUID | str) -> JobTreeState:
+    job = Job.objects.get(id=job_id)
+    by_status: dict[str, int] = {}
+    for status in Job.objects.filter(parent_id=job.id).values_list("status", flat=True):
+        by_status[status] = by_status.get(status, 0) + 1
+    ended = sum(count for status, count in by_status.items() if status in Job.TERMINAL_STATUSES)
+    return JobTreeState(job, sum(by_status.values()), ended, by_status)
+
+
+def jobs_by_ids(*, job_ids: list[str]) -> list[Job]:
+    """Jobs in the order of `job_ids` (ids with no job are left out)."""
+    found = {str(job.id): job for job in Job.objects.filter(id__in=job_ids)}
+    return [found[job_id] for job_id in job_ids if job_id in found]
+
+
+def bulk_analysis_children_expected(*, params: dict[str, Any]) -> int:
+    """How many children a bulk job with these params has: one per wallet per type, one similarity job."""
+    types = list(params.get("types", []))
+    per_wallet = sum(1 for kind in types if kind != Job.Kind.SIMILARITY)
+    return len(params.get("wallets", [])) * per_wallet + (1 if Job.Kind.SIMILARITY in types else 0)

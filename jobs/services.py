@@ -18,7 +18,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from config.errors import ConflictError, FatalError
+from config.errors import ConflictError, FatalError, InvalidInputError
+from config.queues import ANALYSIS_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority
 from config.redis import (
     get_redis,
     job_cancelled_key,
@@ -29,11 +30,18 @@ from config.redis import (
 from jobs import selectors
 from jobs.events import job_event_publish, result_url
 from jobs.models import DeadLetter, Job
+from wallets.addresses import InvalidAddressError, validate_address, validate_addresses
 
 logger = logging.getLogger(__name__)
 
 _SUBMIT_ATTEMPTS = 5
 _DAY_S = 24 * 3600
+
+
+NO_ENRICHMENT: dict[str, Any] = {
+    "status": "not_applicable",
+    "reason": "this kind of job starts no enrichment",
+}
 
 
 class JobNotRunningError(FatalError):
@@ -46,9 +54,17 @@ class JobSubmission:
     deduplicated: bool
 
 
-def job_dedup_key(*, kind: str, owner_id: Any, params: dict[str, Any]) -> str:
-    """Hash of (kind, owner, canonical params). Callers canonicalise params (sorted unique wallets)."""
-    canonical = json.dumps({"kind": kind, "owner": str(owner_id), "params": params}, sort_keys=True)
+def job_dedup_key(*, kind: str, owner_id: Any, params: dict[str, Any], parent_id: Any = None) -> str:
+    """Hash of (kind, owner, canonical params). Callers canonicalise params (sorted unique wallets).
+
+    A child job's key also holds its parent: a child never stands in for a standalone job or another
+    parent's child (its end drives its own parent), while the work beneath it is still shared through the
+    wallet locks, sync freshness and stored analysis runs.
+    """
+    identity: dict[str, Any] = {"kind": kind, "owner": str(owner_id), "params": params}
+    if parent_id is not None:
+        identity["parent"] = str(parent_id)
+    canonical = json.dumps(identity, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -70,13 +86,9 @@ def job_submit(
 
     dedup_key = job_dedup_key(kind=kind, owner_id=owner.pk, params=params)
     for _ in range(_SUBMIT_ATTEMPTS):
-        if not force:
-            fresh = selectors.job_fresh_completed(dedup_key=dedup_key)
-            if fresh is not None:
-                return JobSubmission(fresh, deduplicated=True)
-        active = selectors.job_active(dedup_key=dedup_key)
-        if active is not None:
-            return JobSubmission(active, deduplicated=True)
+        existing = selectors.job_reusable(dedup_key=dedup_key, include_fresh=not force)
+        if existing is not None:
+            return JobSubmission(existing, deduplicated=True)
         try:
             with transaction.atomic():
                 job = Job.objects.create(
@@ -94,6 +106,219 @@ def job_submit(
         except IntegrityError:
             continue
     raise ConflictError("The job changed state while being submitted; try again.", code="submit_conflict")
+
+
+BULK_ANALYSIS_TYPES: tuple[str, ...] = (Job.Kind.PNL, Job.Kind.BEHAVIOR, Job.Kind.SIMILARITY)
+WALLET_JOB_QUEUES: dict[str, str] = {
+    Job.Kind.PNL: ANALYSIS_QUEUE,
+    Job.Kind.BEHAVIOR: ANALYSIS_QUEUE,
+    Job.Kind.WALLET_SYNC: WALLET_QUEUE,
+}
+MIN_SIMILARITY_WALLETS = 2
+
+
+def addresses_checked(*, wallets: object, min_count: int, max_count: int | None = None) -> list[str]:
+    """Distinct valid addresses, sorted (the canonical form for dedup), or InvalidInputError naming fields.
+
+    `max_count` defaults to MAX_WALLETS_PER_JOB.
+    """
+    limit = settings.MAX_WALLETS_PER_JOB if max_count is None else max_count
+    try:
+        addresses = validate_addresses(wallets, min_count=min_count, max_count=limit)
+    except InvalidAddressError as exc:
+        raise InvalidInputError(str(exc), fields=exc.fields or {"wallets": [str(exc)]}) from exc
+    return sorted(addresses)
+
+
+def _checked_address(wallet: object) -> str:
+    try:
+        return validate_address(wallet)
+    except InvalidAddressError as exc:
+        raise InvalidInputError(str(exc), fields={"wallet": [str(exc)]}) from exc
+
+
+def _checked_types(types: object) -> list[str]:
+    """Requested analysis types in canonical order, duplicates collapsed."""
+    if not isinstance(types, list | tuple):
+        message = f"must be a list drawn from {', '.join(BULK_ANALYSIS_TYPES)}"
+        raise InvalidInputError(f"types {message}.", fields={"types": [message]})
+    problems = {
+        f"types[{index}]": [f"{value!r} is not one of {', '.join(BULK_ANALYSIS_TYPES)}"]
+        for index, value in enumerate(types)
+        if value not in BULK_ANALYSIS_TYPES
+    }
+    if problems:
+        raise InvalidInputError(f"types: {len(problems)} unknown analysis type(s).", fields=problems)
+    if not types:
+        message = "needs at least one analysis type"
+        raise InvalidInputError(f"types {message}.", fields={"types": [message]})
+    return [kind for kind in BULK_ANALYSIS_TYPES if kind in types]
+
+
+def job_submit_similarity(
+    *,
+    owner: User,
+    wallets: object,
+    options: dict[str, Any] | None = None,
+    force: bool = False,
+    priority: int = Priority.HIGH,
+) -> JobSubmission:
+    """A similarity job over 2 to MAX_WALLETS_PER_JOB distinct wallets (duplicates collapse)."""
+    params: dict[str, Any] = {
+        "wallets": addresses_checked(wallets=wallets, min_count=MIN_SIMILARITY_WALLETS),
+        "options": options or {},
+    }
+    return job_submit(
+        kind=Job.Kind.SIMILARITY,
+        owner=owner,
+        params=params,
+        queue=SIMILARITY_QUEUE,
+        priority=priority,
+        force=force,
+    )
+
+
+def job_submit_wallet_job(
+    *, kind: str, owner: User, wallet: object, force: bool = False, priority: int = Priority.HIGH
+) -> JobSubmission:
+    """A one-wallet job: PnL, behaviour or sync (SPEC §7 bodies `{wallet, force?}`)."""
+    if kind not in WALLET_JOB_QUEUES:
+        raise ValueError(f"{kind} is not a one-wallet job kind")
+    # `force` is part of the request's identity: a forced job never stands in for an ordinary one.
+    params: dict[str, Any] = {"wallet": _checked_address(wallet), "force": bool(force)}
+    return job_submit(
+        kind=kind, owner=owner, params=params, queue=WALLET_JOB_QUEUES[kind], priority=priority, force=force
+    )
+
+
+def job_submit_bulk_analysis(
+    *,
+    owner: User,
+    wallets: object,
+    types: object,
+    force: bool = False,
+    priority: int = Priority.NORMAL,
+) -> JobSubmission:
+    """A parent job whose children are one PnL / behaviour job per wallet and one similarity job over the set.
+
+    The minimum number of wallets is what the analyses need: one for PnL and behaviour, two with similarity.
+    The children are created by the parent's start task (`bulk_analysis_create_children`).
+    """
+    kinds = _checked_types(types)
+    minimum = MIN_SIMILARITY_WALLETS if Job.Kind.SIMILARITY in kinds else 1
+    params: dict[str, Any] = {
+        "wallets": addresses_checked(wallets=wallets, min_count=minimum),
+        "types": kinds,
+        "force": bool(force),
+    }
+    return job_submit(
+        kind=Job.Kind.BULK_ANALYSIS,
+        owner=owner,
+        params=params,
+        queue=ANALYSIS_QUEUE,
+        priority=priority,
+        force=force,
+    )
+
+
+def _bulk_children(parent: Job) -> list[Job]:
+    """The children a bulk parent asks for, unsaved: one job per wallet per type, one similarity job."""
+    wallets: list[str] = parent.params["wallets"]
+    force = bool(parent.params.get("force"))
+    wanted: list[tuple[str, dict[str, Any], str]] = []
+    for kind in parent.params["types"]:
+        if kind == Job.Kind.SIMILARITY:
+            wanted.append((kind, {"wallets": wallets, "options": {}}, SIMILARITY_QUEUE))
+        else:
+            wanted.extend((kind, {"wallet": wallet, "force": force}, ANALYSIS_QUEUE) for wallet in wallets)
+    return [
+        Job(
+            kind=kind,
+            owner_id=parent.owner_id,
+            params=params,
+            dedup_key=job_dedup_key(kind=kind, owner_id=parent.owner_id, params=params, parent_id=parent.id),
+            queue=queue,
+            priority=parent.priority,
+            parent=parent,
+            celery_task_ids=[str(uuid.uuid4())],
+        )
+        for kind, params, queue in wanted
+    ]
+
+
+def bulk_analysis_create_children(*, parent_id: str) -> int:
+    """Create the missing children of a running bulk parent and enqueue them; returns how many were new.
+
+    The parent's row is locked while its children are written, so a cancel of the parent (which waits on
+    that lock) always sees them, and a re-driven parent never creates a child twice. Children whose start
+    message is lost are re-sent by the stalled sweep like any queued job.
+    """
+    from jobs.flows import job_enqueue
+
+    with transaction.atomic():
+        parent = Job.objects.select_for_update().filter(id=parent_id, status=Job.Status.RUNNING).first()
+        if parent is None:
+            return 0
+        existing = set(Job.objects.filter(parent_id=parent.id).values_list("dedup_key", flat=True))
+        new = [child for child in _bulk_children(parent) if child.dedup_key not in existing]
+        Job.objects.bulk_create(new)
+        total = len(existing) + len(new)
+
+        def enqueue() -> None:
+            for child in new:
+                try:
+                    job_enqueue(child)
+                except Exception:
+                    logger.warning("child job %s not enqueued; the stalled sweep re-sends it", child.id)
+            # A re-driven parent may find every child ended already.
+            job_parent_settle(parent_id=str(parent.id))
+
+        transaction.on_commit(enqueue)
+    job_report_progress(
+        job_id=str(parent_id), progress=5, stage="waiting_children", detail={"children": total, "ended": 0}
+    )
+    logger.info("bulk job %s: %s child job(s) created, %s existed", parent_id, len(new), len(existing))
+    return len(new)
+
+
+def job_parent_settle(*, parent_id: str) -> bool:
+    """Complete a running parent once every child has ended; True when this call completed it.
+
+    Called after each child ends (after its commit, so the last child to end always sees all the others
+    ended) and by the stalled sweep, which repairs a check lost to a crash. The parent's row lock makes the
+    completion happen exactly once however many children end at the same moment.
+    """
+    with transaction.atomic():
+        parent = Job.objects.select_for_update().filter(id=parent_id, status=Job.Status.RUNNING).first()
+        if parent is None:
+            return False
+        children = selectors.job_children(parent_id=parent.id)
+        if not children:
+            return False
+        ended = sum(1 for child in children if child.status in Job.TERMINAL_STATUSES)
+        if ended < len(children):
+            Job.objects.filter(id=parent.id).update(heartbeat_at=timezone.now())
+            job_report_progress(
+                job_id=str(parent.id),
+                progress=5 + 94 * ended // len(children),
+                stage="waiting_children",
+                detail={"children": len(children), "ended": ended},
+            )
+            return False
+        result = selectors.bulk_analysis_result(parent=parent, children=children)
+        return job_complete(
+            job_id=str(parent.id),
+            result=result,
+            summary={"children": result["totals"]},
+            enrichment=NO_ENRICHMENT,
+        )
+
+
+def _settle_parent_after_commit(*, job_id: str, parent_id: Any = None) -> None:
+    if parent_id is None:
+        parent_id = Job.objects.filter(id=job_id).values_list("parent_id", flat=True).first()
+    if parent_id is not None:
+        transaction.on_commit(partial(job_parent_settle, parent_id=str(parent_id)))
 
 
 def job_start(*, job_id: str) -> Job | None:
@@ -134,6 +359,7 @@ def job_cancel(*, job: Job) -> bool:
     """Cancel in the ledger first (durable, holds with no worker online), then signal the workers.
 
     Tasks see the ledger at their start and at every checkpoint; the revoke only saves them the trip.
+    Cancelling a parent cancels its active children; cancelling a child lets its parent settle.
     """
     now = timezone.now()
     cancelled = Job.objects.filter(id=job.id, status__in=Job.ACTIVE_STATUSES).update(
@@ -153,6 +379,10 @@ def job_cancel(*, job: Job) -> bool:
     except Exception:
         logger.warning("revoke of job %s not broadcast (the ledger holds the cancel)", job.id, exc_info=True)
     job_event_publish(job_id=str(job.id), event_type="job-cancelled", status=job.status)
+    # Children are written under the parent's row lock, which the update above waited for: all are visible.
+    for child in Job.objects.filter(parent_id=job.id, status__in=Job.ACTIVE_STATUSES):
+        job_cancel(job=child)
+    _settle_parent_after_commit(job_id=str(job.id), parent_id=job.parent_id)
     return True
 
 
@@ -265,12 +495,23 @@ def job_progress_units_done(*, job_id: str, attempt: int, total_units: int, done
 
 
 @transaction.atomic
-def job_complete(*, job_id: str, result: dict[str, Any], summary: dict[str, Any] | None = None) -> bool:
-    """Store the result and end the job. A job cancelled meanwhile stays cancelled."""
+def job_complete(
+    *,
+    job_id: str,
+    result: dict[str, Any],
+    summary: dict[str, Any] | None = None,
+    enrichment: dict[str, Any] | None = None,
+) -> bool:
+    """Store the result and end the job. A job cancelled meanwhile stays cancelled.
+
+    Without `enrichment`, the result's enrichment stays pending until an enrichment task attaches it (or
+    keeps what one attached first); a job that starts no enrichment passes `NO_ENRICHMENT`.
+    """
     job = Job.objects.select_for_update().get(id=job_id)
     if job.status != Job.Status.RUNNING:
         return False
-    enrichment = (job.result or {}).get("enrichment") or {"status": "pending"}
+    if enrichment is None:
+        enrichment = (job.result or {}).get("enrichment") or {"status": "pending"}
     job.result = {**result, "enrichment": enrichment}
     job.status = Job.Status.COMPLETED
     job.progress = 100
@@ -286,10 +527,11 @@ def job_complete(*, job_id: str, result: dict[str, Any], summary: dict[str, Any]
             job_id=job_id, event_type="job-completed", result_url=result_url(job_id), summary=summary or {}
         )
         # Enrichment that finished first was held back so subscribers always see the job complete first.
-        if enrichment.get("status") != "pending":
+        if enrichment.get("status") not in ("pending", NO_ENRICHMENT["status"]):
             job_event_publish(job_id=job_id, event_type="enrichment-completed", **enrichment)
 
     transaction.on_commit(publish)
+    _settle_parent_after_commit(job_id=job_id, parent_id=job.parent_id)
     return True
 
 
@@ -311,6 +553,7 @@ def job_fail(
         job_event_publish(
             job_id=job_id, event_type="job-failed", error={"type": error_type, "message": message}
         )
+        _settle_parent_after_commit(job_id=job_id)
     return bool(failed)
 
 

@@ -20,7 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config.celery import queue_task_options
 from config.errors import TransientError
-from config.queues import ENRICHMENT_QUEUE, QUEUES, SIMILARITY_QUEUE, WALLET_QUEUE
+from config.queues import ANALYSIS_QUEUE, ENRICHMENT_QUEUE, QUEUES, SIMILARITY_QUEUE, WALLET_QUEUE
 from jobs import flows, services
 from wallets.locks import WalletLockBusyError
 
@@ -163,6 +163,68 @@ def enrich_job_balances_task(self: Task, *, job_id: str) -> None:
             **_dead_letter(self, exc, {"job_id": job_id}),
         )
         flows.job_enrichment_failed(job_id=job_id, reason=_describe(exc))
+
+
+@shared_task(bind=True, name="jobs.analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
+def analysis_flow_task(self: Task, *, job_id: str) -> None:
+    try:
+        flows.analysis_flow_start(job_id=job_id)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+
+
+@shared_task(bind=True, name="jobs.analysis_prepare_wallet", **queue_task_options(WALLET_QUEUE))
+def analysis_prepare_wallet_task(
+    self: Task, *, job_id: str, attempt: int, sync: bool, balances: bool
+) -> None:
+    try:
+        flows.analysis_flow_prepare_wallet(job_id=job_id, attempt=attempt, sync=sync, balances=balances)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        # The job fails here; the chained compute task then finds the run over and stops.
+        _fail_job(
+            self,
+            exc,
+            job_id=job_id,
+            kwargs={"job_id": job_id, "attempt": attempt, "sync": sync, "balances": balances},
+        )
+
+
+@shared_task(bind=True, name="jobs.analysis_compute", **queue_task_options(ANALYSIS_QUEUE))
+def analysis_compute_task(self: Task, *, job_id: str, attempt: int) -> None:
+    try:
+        flows.analysis_flow_compute(job_id=job_id, attempt=attempt)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
+
+
+@shared_task(bind=True, name="jobs.wallet_sync_flow", **queue_task_options(WALLET_QUEUE))
+def wallet_sync_flow_task(self: Task, *, job_id: str) -> None:
+    try:
+        flows.wallet_sync_flow_start(job_id=job_id)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+
+
+@shared_task(bind=True, name="jobs.wallet_sync_run", **queue_task_options(WALLET_QUEUE))
+def wallet_sync_run_task(self: Task, *, job_id: str, attempt: int) -> None:
+    try:
+        flows.wallet_sync_flow_run(job_id=job_id, attempt=attempt)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
+
+
+@shared_task(bind=True, name="jobs.bulk_analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
+def bulk_analysis_flow_task(self: Task, *, job_id: str) -> None:
+    try:
+        flows.bulk_analysis_flow_start(job_id=job_id)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
 
 
 @shared_task(name="jobs.sweep_stalled", **queue_task_options(WALLET_QUEUE))

@@ -114,10 +114,12 @@ def _result(stack: Stack, user: ApiUser, job_id: str) -> dict:
 
 
 def _wait_completed(socket: JobSocket, job_id: str) -> dict:
-    return socket.wait_for(
-        lambda e: e.get("job_id") == job_id and e["type"] in {"job-completed", "job-failed"},
-        timeout_s=FLOW_TIMEOUT_S,
-    )
+    def ended(event: dict) -> bool:
+        return event.get("job_id") == job_id and event["type"] in {"job-completed", "job-failed"}
+
+    # The two jobs run in parallel: the one not waited for first may already have ended.
+    seen = next((event for event in socket.received if ended(event)), None)
+    return seen or socket.wait_for(ended, timeout_s=FLOW_TIMEOUT_S)
 
 
 def test_pnl_and_behavior_jobs_sync_compute_and_report(live_stack: Stack, api_user: ApiUser) -> None:

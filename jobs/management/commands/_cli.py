@@ -1,0 +1,130 @@
+"""What the job-submitting commands share: reading addresses, one-line errors, waiting with a progress bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
+
+from config.errors import ApplicationError
+
+CLI_USERNAME = "cli"
+
+
+def add_common_arguments(parser: CommandParser) -> None:
+    parser.add_argument("addresses", nargs="*", help="wallet addresses (base58)")
+    parser.add_argument(
+        "--file",
+        help="a file of addresses: one or more a line, split by spaces or commas; # starts a comment",
+    )
+    parser.add_argument(
+        "--user", default=CLI_USERNAME, help=f"owner of the jobs (default: {CLI_USERNAME}, created on demand)"
+    )
+    parser.add_argument("--force", action="store_true", help="do the work again even when fresh")
+    parser.add_argument(
+        "--wait", action="store_true", help="follow the jobs to their end (progress on stderr)"
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds --wait waits (default 900)")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between ledger reads with --wait")
+
+
+def read_addresses(addresses: Sequence[str], path: str | None) -> list[str]:
+    """Addresses from the arguments, then from the file, in order (duplicates are left to the service)."""
+    found = [address for argument in addresses for address in argument.replace(",", " ").split()]
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        for line in text.splitlines():
+            found += line.split("#", 1)[0].replace(",", " ").split()
+    if not found:
+        raise CommandError("no wallet addresses: pass them as arguments or with --file")
+    return found
+
+
+def owner(username: str) -> User:
+    """The named user; the default `cli` user is created on first use, any other name must exist."""
+    users = get_user_model().objects
+    if username == CLI_USERNAME:
+        user, _ = users.get_or_create(username=CLI_USERNAME)
+        return user
+    found = users.filter(username=username).first()
+    if found is None:
+        raise CommandError(
+            f"no user named {username!r} (create it, or leave --user out to use {CLI_USERNAME!r})"
+        )
+    return found
+
+
+def one_line_error(exc: ApplicationError) -> CommandError:
+    """The service's message and its first named problem, on one line."""
+    message = exc.message.rstrip(".")
+    if exc.fields:
+        field, problems = next(iter(exc.fields.items()))
+        detail = f"{field}: {problems[0]}"
+        if detail not in message:
+            message = f"{message}: {detail}"
+        if len(exc.fields) > 1:
+            message += f" (and {len(exc.fields) - 1} more)"
+    return CommandError(" ".join(message.split()))
+
+
+def check_wait_arguments(timeout: float, poll: float) -> None:
+    if timeout <= 0 or poll <= 0:
+        raise CommandError("--timeout and --poll must be positive")
+
+
+class ProgressBar:
+    """A one-line bar on stderr: redrawn in place on a terminal, one line per change otherwise (logs)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: OutputWrapper, total: int, label: str) -> None:
+        self.stream = stream
+        self.total = max(1, total)
+        self.label = label
+        self.last = ""
+        self.tty = stream.isatty()
+
+    def update(self, done: int, failed: int) -> None:
+        filled = self.WIDTH * min(done, self.total) // self.total
+        line = (
+            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {self.label} ended"
+            f", {failed} failed"
+        )
+        if line == self.last:
+            return
+        self.last = line
+        self.stream.write(f"\r{line}" if self.tty else f"{line}\n", ending="")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            self.stream.write("\n", ending="")
+            self.stream.flush()
+
+
+def wait_until(
+    done: Callable[[], bool], *, timeout_s: float, poll_s: float, on_timeout: Callable[[], str]
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() >= deadline:
+            raise CommandError(on_timeout())
+        time.sleep(poll_s)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [
+        [str(header) for header in headers],
+        *[["" if c is None else str(c) for c in row] for row in rows],
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
