@@ -18,6 +18,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # The default exchange routes by queue name alone. Named exchanges need binding records in Redis, and when
 # those vanish (a restart without persistence, FLUSHALL) kombu silently drops every message sent to them.
 app.conf.task_queues = [Queue(name, Exchange(""), routing_key=name) for name in QUEUES]
+
+
+def route_by_queue_policy(
+    name: str, args: Any, kwargs: Any, options: dict[str, Any], task: Any = None, **_: Any
+) -> dict[str, str] | None:
+    """Route every task to the queue its policy names (see `queue_task_options`)."""
+    task = task or app.tasks.get(name)
+    queue = getattr(task, "policy_queue", None)
+    return {"queue": queue} if queue else None
+
+
+app.conf.task_routes = (route_by_queue_policy,)
 app.autodiscover_tasks()
 
 
@@ -51,7 +63,8 @@ def queue_task_options(queue: str) -> dict[str, Any]:
     """
     spec: QueueSpec = QUEUES[queue]
     return {
-        "queue": queue,
+        # Read by `route_by_queue_policy`: Celery 5.5+ deprecates routing through a `queue` task attribute.
+        "policy_queue": queue,
         "soft_time_limit": spec.soft_time_limit_s,
         "time_limit": spec.hard_time_limit_s,
         "max_retries": spec.max_retries,

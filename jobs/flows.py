@@ -480,9 +480,7 @@ def wallet_sync_flow_run(*, job_id: str, attempt: int) -> None:
         "fetched_transactions": outcome.fetched_transactions,
         "transactions_seen": state.transactions_seen if state is not None else 0,
         "swaps_unparsed": state.swaps_unparsed if state is not None else 0,
-        # wallets.selectors.WalletSyncState does not carry the newest signature yet (asked of wallets/);
-        # until it does, the result says null rather than reaching into the wallets app's models.
-        "newest_signature": getattr(state, "newest_signature", None),
+        "newest_signature": (state.newest_signature or None) if state is not None else None,
         "last_synced_at": last_synced_at.isoformat() if last_synced_at else None,
         "balances": balances,
     }

@@ -163,10 +163,15 @@ def job_submit_similarity(
     force: bool = False,
     priority: int = Priority.HIGH,
 ) -> JobSubmission:
-    """A similarity job over 2 to MAX_WALLETS_PER_JOB distinct wallets (duplicates collapse)."""
+    """A similarity job over 2 to MAX_WALLETS_PER_JOB distinct wallets (duplicates collapse).
+
+    Options are checked here, so a bad one is a 400 at submission rather than a failed job later.
+    """
+    from similarity.services import similarity_validate_options
+
     params: dict[str, Any] = {
         "wallets": addresses_checked(wallets=wallets, min_count=MIN_SIMILARITY_WALLETS),
-        "options": options or {},
+        "options": similarity_validate_options(options or {}),
     }
     return job_submit(
         kind=Job.Kind.SIMILARITY,

@@ -26,7 +26,7 @@ _started: dict[str, float] = {}
 
 def _queue_of(task: Task) -> str:
     delivery = getattr(task.request, "delivery_info", None) or {}
-    return str(delivery.get("routing_key") or getattr(task, "queue", None) or "")
+    return str(delivery.get("routing_key") or getattr(task, "policy_queue", None) or "")
 
 
 @before_task_publish.connect

@@ -51,7 +51,7 @@ def _retry_if_transient(task: Task, exc: BaseException) -> None:
         raise task.retry(
             exc=exc, countdown=LOCK_WAIT_S * (1 + random.random() / 2), max_retries=LOCK_WAIT_RETRIES
         )
-    spec = QUEUES[str(getattr(task, "queue", ""))]
+    spec = QUEUES[str(getattr(task, "policy_queue", ""))]
     if task.request.retries >= spec.max_retries:
         return
     countdown = spec.retry_countdown(task.request.retries, jitter_fraction=random.random() * 0.5)
@@ -64,7 +64,7 @@ def _dead_letter(task: Task, exc: BaseException, kwargs: dict[str, Any]) -> dict
     return {
         "task_name": str(task.name),
         "task_id": str(task.request.id or ""),
-        "queue": str(getattr(task, "queue", "")),
+        "queue": str(getattr(task, "policy_queue", "")),
         "kwargs": kwargs,
         "traceback": "".join(traceback.format_exception(exc)),
         "attempts": int(task.request.retries) + 1,

@@ -25,6 +25,7 @@ class WalletSyncState:
     sync_error: str
     transactions_seen: int  # successful transactions stored for the wallet
     swaps_unparsed: int  # swaps (typed SWAP or with events.swap) that produced no legs, and unreadable ones
+    newest_signature: str  # newest signature whose transactions are all stored; "" before the first sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ def wallet_sync_state(*, address: str) -> WalletSyncState | None:
         sync_error=wallet.sync_error,
         transactions_seen=wallet.transactions_seen,
         swaps_unparsed=wallet.swaps_unparsed,
+        newest_signature=wallet.newest_signature,
     )
 
 
