@@ -42,18 +42,23 @@ def test_health_is_healthy_with_every_worker_and_degraded_without_one(live_stack
     wait_for(lambda: _health(live_stack)["status"] == "healthy", timeout_s=30, what="health to recover")
 
 
-def test_task_log_lines_carry_job_and_task_ids(live_stack: Stack, api_user: ApiUser) -> None:
-    wallets = SimulatedMarket(seed=0).sample_wallets(35)[33:]
+def _completed_similarity_job(stack: Stack, user: ApiUser, wallets: list[str]) -> str:
     response = requests.post(
-        f"{live_stack.base_url}/jobs/similarity/analyze",
+        f"{stack.base_url}/jobs/similarity/analyze",
         json={"wallets": wallets},
-        headers=api_user.headers,
+        headers=user.headers,
         timeout=10,
     )
-    job_id = response.json()["job_id"]
+    job_id: str = response.json()["job_id"]
     wait_for(
         lambda: Job.objects.get(id=job_id).status == Job.Status.COMPLETED, timeout_s=90, what="completion"
     )
+    return job_id
+
+
+def test_task_log_lines_carry_job_and_task_ids(live_stack: Stack, api_user: ApiUser) -> None:
+    wallets = SimulatedMarket(seed=0).sample_wallets(35)[33:]
+    job_id = _completed_similarity_job(live_stack, api_user, wallets)
     start_task = Job.objects.get(id=job_id).celery_task_ids[0]
     log = (live_stack.log_dir / "similarity-operations.log").read_text()
     assert f"[job={job_id} task={start_task}] job {job_id} started" in log
@@ -61,16 +66,7 @@ def test_task_log_lines_carry_job_and_task_ids(live_stack: Stack, api_user: ApiU
 
 def test_queue_stats_count_what_ran(live_stack: Stack, api_user: ApiUser) -> None:
     wallets = SimulatedMarket(seed=0).sample_wallets(33)[31:]
-    response = requests.post(
-        f"{live_stack.base_url}/jobs/similarity/analyze",
-        json={"wallets": wallets},
-        headers=api_user.headers,
-        timeout=10,
-    )
-    job_id = response.json()["job_id"]
-    wait_for(
-        lambda: Job.objects.get(id=job_id).status == Job.Status.COMPLETED, timeout_s=90, what="completion"
-    )
+    _completed_similarity_job(live_stack, api_user, wallets)
 
     stats = requests.get(f"{live_stack.base_url}/jobs/queue/wallet-operations/stats", timeout=10).json()
     assert stats["queue"] == "wallet-operations"
