@@ -11,6 +11,8 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `job:progress:{job_id}` | highest progress published for the job | 1 day |
 | `job:progress-write:{job_id}` | throttle for progress writes to the ledger | PROGRESS_DB_WRITE_INTERVAL_MS |
 | `job:synced:{job_id}:{attempt}` | units of the job's parallel phase that ended, per run | 1 day |
+| `job:balances:{job_id}:{attempt}` | balances fetched per run (the last starts enrichment) | 1 day |
+| `job:enrichment-resent:{job_id}` | sweep re-sent a pending enrichment | enrichment stall window |
 | `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
 | `sim:fault-rate`, `sim:latency-ms` | run-time overrides of the simulated market | until deleted |
 | `sim:fault-rate:dexscreener`, `sim:latency-ms:dexscreener` | the same, for prices only | until deleted |
@@ -50,6 +52,14 @@ def job_progress_write_key(job_id: str) -> str:
 
 def job_synced_key(job_id: str, attempt: int) -> str:
     return f"job:synced:{job_id}:{attempt}"
+
+
+def job_balances_key(job_id: str, attempt: int) -> str:
+    return f"job:balances:{job_id}:{attempt}"
+
+
+def enrichment_resent_key(job_id: str) -> str:
+    return f"job:enrichment-resent:{job_id}"
 
 
 def job_cancelled_key(job_id: str) -> str:

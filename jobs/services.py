@@ -21,7 +21,9 @@ from redis.exceptions import RedisError
 from config.errors import ConflictError, FatalError, InvalidInputError
 from config.queues import ANALYSIS_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority
 from config.redis import (
+    enrichment_resent_key,
     get_redis,
+    job_balances_key,
     job_cancelled_key,
     job_progress_key,
     job_progress_write_key,
@@ -483,6 +485,31 @@ def job_report_progress(
         Job.objects.filter(id=job_id, status=Job.Status.RUNNING, progress__lte=progress).update(
             progress=progress, stage=stage, heartbeat_at=timezone.now()
         )
+
+
+def job_enrichment_resend_claim(*, job_id: str, window_s: int) -> bool:
+    """True once per window per job, so the sweep re-sends a lost enrichment at most that often."""
+    try:
+        return bool(get_redis().set(enrichment_resent_key(job_id), 1, nx=True, ex=window_s))
+    except RedisError:
+        return False
+
+
+def job_balances_all_ended(*, job_id: str, attempt: int, wallet_count: int) -> bool:
+    """Count one wallet's balances branch as ended; True for exactly one caller: the last of the run.
+
+    Without Redis the count is lost: enrichment then waits for the stalled sweep's pending-enrichment check.
+    """
+    key = job_balances_key(str(job_id), attempt)
+    try:
+        client = get_redis()
+        pipe = client.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, _DAY_S)
+        return int(pipe.execute()[0]) == wallet_count
+    except RedisError:
+        logger.warning("balances count of job %s lost: Redis unavailable", job_id)
+        return False
 
 
 def job_progress_units_done(*, job_id: str, attempt: int, total_units: int, done_already: int = 0) -> int:

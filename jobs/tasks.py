@@ -120,22 +120,26 @@ def similarity_sync_wallet_task(
 
 @shared_task(bind=True, name="jobs.similarity_fetch_balances", **queue_task_options(WALLET_QUEUE))
 def similarity_fetch_balances_task(
-    self: Task, *, job_id: str, attempt: int, total_units: int, done_already: int
+    self: Task, *, job_id: str, attempt: int, wallet: str, total_units: int, done_already: int
 ) -> dict[str, Any]:
     try:
         return flows.similarity_flow_fetch_balances(
-            job_id=job_id, attempt=attempt, total_units=total_units, done_already=done_already
+            job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units, done_already=done_already
         )
     except Exception as exc:
         _retry_if_transient(self, exc)
-        return {
-            "kind": "balances",
-            "wallet": None,
-            "ok": False,
-            "error": _describe(exc),
-            "fetched": [],
-            "failed": {},
-        }
+        error = _describe(exc)
+        if not isinstance(exc, services.JobNotRunningError):
+            # Missing balances only cost the holdings channels and enrichment: the job goes on without them.
+            flows.similarity_flow_balances_ended(
+                job_id=job_id,
+                attempt=attempt,
+                wallet=wallet,
+                total_units=total_units,
+                done_already=done_already,
+                error=error,
+            )
+        return {"kind": "balances", "wallet": wallet, "ok": False, "error": error}
 
 
 @shared_task(bind=True, name="jobs.similarity_finish", **queue_task_options(SIMILARITY_QUEUE))
@@ -227,6 +231,6 @@ def bulk_analysis_flow_task(self: Task, *, job_id: str) -> None:
         _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
 
 
-@shared_task(name="jobs.sweep_stalled", **queue_task_options(WALLET_QUEUE))
+@shared_task(name="jobs.sweep_stalled", **queue_task_options(ENRICHMENT_QUEUE))
 def sweep_stalled_task() -> dict[str, int]:
     return flows.jobs_sweep_stalled()

@@ -99,8 +99,9 @@ def test_sync_tasks_run_on_wallet_worker_and_body_on_similarity_worker(
     assert len(syncs) == len(wallets)
     assert {run.queue for run in syncs} == {"wallet-operations"}
     assert all(run.worker.startswith("wallet@") for run in syncs)
-    [balances] = by_name["jobs.similarity_fetch_balances"]
-    assert balances.worker.startswith("wallet@")
+    balances = by_name["jobs.similarity_fetch_balances"]
+    assert len(balances) == len(wallets)  # one per wallet: the branch lasts as long as its slowest wallet
+    assert all(run.worker.startswith("wallet@") and run.queue == "wallet-operations" for run in balances)
     [body] = by_name["jobs.similarity_finish"]
     assert body.queue == "similarity-operations" and body.worker.startswith("similarity@")
     [start] = by_name["jobs.similarity_flow"]

@@ -71,7 +71,12 @@ def test_sweep_leaves_a_job_with_a_fresh_heartbeat_alone(owner: User, settings) 
     settings.JOB_STALL_TIMEOUT_S = 30
     job = _submit(owner).job
     Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
-    assert flows.jobs_sweep_stalled() == {"redriven": 0, "dead_lettered": 0, "requeued": 0}
+    assert flows.jobs_sweep_stalled() == {
+        "redriven": 0,
+        "dead_lettered": 0,
+        "requeued": 0,
+        "enrichment_resent": 0,
+    }
 
 
 def test_sweep_dead_letters_a_stalled_job_without_attempts_left(owner: User, settings) -> None:
@@ -141,3 +146,18 @@ def test_cancel_is_durable_in_the_ledger(owner: User) -> None:
     assert job.status == Job.Status.CANCELLED and job.finished_at is not None
     assert services.job_start(job_id=str(job.id)) is None
     assert services.job_cancel(job=job) is False
+
+
+def test_sweep_resends_an_enrichment_left_pending(owner: User, settings) -> None:
+    settings.JOB_STALL_TIMEOUT_S = 30
+    job = _submit(owner).job
+    Job.objects.filter(id=job.id).update(
+        status=Job.Status.COMPLETED,
+        result={"enrichment": {"status": "pending"}},
+        finished_at=timezone.now() - timedelta(seconds=31),
+    )
+    from config.redis import enrichment_resent_key, get_redis
+
+    get_redis().delete(enrichment_resent_key(str(job.id)))
+    assert flows.jobs_sweep_stalled()["enrichment_resent"] == 1
+    assert flows.jobs_sweep_stalled()["enrichment_resent"] == 0  # once per window

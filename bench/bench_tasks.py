@@ -1,0 +1,189 @@
+"""Task-overhead benchmark: jobs per second through the job machinery against plain Celery tasks of the
+same shape on the same workers.
+
+    .venv/bin/python -m bench.bench_tasks [--jobs 100] [--rounds 2] [--db-reuse-max N]
+
+- machinery: similarity jobs of the same two small wallets, synced beforehand, each with a different
+  `co_trade_window_s` option (so none is deduplicated), submitted with `job_submit_similarity` and
+  counted when the ledger says completed. Each job: the start task (claim, progress, ledger, task ids,
+  chord) on similarity-operations, a chord of one balances task on wallet-operations (upstream latency 0)
+  that fires the enrichment task on enrichment-operations, the body (checkpoint, PnL/behaviour summaries,
+  similarity, completion) on similarity-operations; TaskRun rows for every task.
+- plain Celery: `bench.noop_start` from `bench.celery_tasks`, the same messages on the same queues (start,
+  chord of one header task that sends one enrichment-queue task, body) with no work, no ledger, no
+  progress, no TaskRun rows; counted by a Redis counter the body increments.
+
+`--db-reuse-max N` is an experiment: it sets CELERY_DB_REUSE_MAX in the workers (bench.settings), so
+Celery's Django fixup stops closing the database connection around every task.
+
+Rounds alternate (machinery, plain, machinery, plain); between rounds the enrichment queue drains. CPU per
+job is read from /proc for each worker's process tree, PostgreSQL's backends and Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bench.harness import (
+    Harness,
+    WalletPool,
+    command_line,
+    cpu_seconds,
+    load_average,
+    markdown_table,
+    postmaster_pid,
+    process_tree,
+)
+from tests.support.stack import wait_for
+
+MACHINERY = "machinery (similarity jobs)"
+PLAIN = "plain Celery (bench.noop_start)"
+
+
+@dataclass
+class Round:
+    jobs: int = 0
+    seconds: float = 0.0
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    loads: list[str] = field(default_factory=list)
+
+
+def _cpu_snapshot(bench: Harness) -> dict[str, float]:
+    snapshot = {
+        queue: cpu_seconds(process_tree(process.pid))
+        for queue, process in bench.stack.processes.items()
+        if queue.endswith("-operations")
+    }
+    snapshot["postgres"] = cpu_seconds(process_tree(postmaster_pid(bench.postgres)))
+    assert bench.redis.process is not None
+    snapshot["redis"] = cpu_seconds([bench.redis.process.pid])
+    return snapshot
+
+
+def _measure(
+    bench: Harness, name: str, jobs: int, go: Callable[[int], None], rounds: dict[str, Round]
+) -> None:
+    before = _cpu_snapshot(bench)
+    load = load_average()
+    start = time.perf_counter()
+    go(jobs)
+    seconds = time.perf_counter() - start
+    after = _cpu_snapshot(bench)
+    result = rounds.setdefault(name, Round())
+    result.jobs += jobs
+    result.seconds += seconds
+    for key in after:
+        result.cpu_s[key] = result.cpu_s.get(key, 0.0) + after[key] - before.get(key, 0.0)
+    result.loads.append(load)
+
+
+def run(*, jobs: int, rounds: int, db_reuse_max: int) -> str:
+    env = {"SIMULATED_LATENCY_MS": "0"}
+    if db_reuse_max:
+        env["BENCH_CELERY_DB_REUSE_MAX"] = str(db_reuse_max)
+    with Harness("tasks", env=env) as bench:
+        bench.start(web=False)
+        from django.contrib.auth import get_user_model
+
+        from bench.celery_tasks import PRIORITY, noop_done_key
+        from config.celery import app as celery_app
+        from config.queues import SIMILARITY_QUEUE
+        from jobs.models import Job
+        from jobs.services import job_submit_similarity
+        from wallets.services import wallet_sync
+
+        owner = get_user_model().objects.get(username=bench.user.username)
+        pool = WalletPool()
+        wallets = sorted(pool.take(40), key=pool.market.history_length)[:2]
+        for wallet in wallets:
+            wallet_sync(address=wallet)
+        redis = bench.redis_client()
+
+        distinct = itertools.count(1)
+
+        def machinery(count: int) -> None:
+            # A different (valid) option value per job makes each one a new job, not a deduplicated one.
+            ids = [
+                job_submit_similarity(
+                    owner=owner, wallets=wallets, options={"co_trade_window_s": next(distinct)}
+                ).job.id
+                for _ in range(count)
+            ]
+            wait_for(
+                lambda: Job.objects.filter(id__in=ids, status=Job.Status.COMPLETED).count() == count,
+                timeout_s=600,
+                interval_s=0.05,
+                what="jobs to complete",
+            )
+            failed = Job.objects.filter(id__in=ids).exclude(status=Job.Status.COMPLETED).count()
+            if failed:
+                raise RuntimeError(f"{failed} jobs did not complete")
+
+        def plain(count: int) -> None:
+            run_id = uuid.uuid4().hex
+            for _ in range(count):
+                celery_app.send_task(
+                    "bench.noop_start", kwargs={"run": run_id}, queue=SIMILARITY_QUEUE, priority=PRIORITY
+                )
+            wait_for(
+                lambda: int(redis.get(noop_done_key(run_id)) or 0) >= count,
+                timeout_s=600,
+                interval_s=0.02,
+                what="no-op flows to finish",
+            )
+
+        def enrichment_drained() -> bool:
+            return not Job.objects.filter(result__enrichment__status="pending").exists()
+
+        machinery(5)  # warm-up: imports, connections, caches of every worker
+        plain(5)
+        wait_for(enrichment_drained, timeout_s=120, what="enrichment to drain")
+
+        results: dict[str, Round] = {}
+        for _ in range(rounds):
+            _measure(bench, MACHINERY, jobs, machinery, results)
+            wait_for(enrichment_drained, timeout_s=300, what="enrichment to drain")
+            time.sleep(1)
+            _measure(bench, PLAIN, jobs, plain, results)
+            time.sleep(1)
+
+    machinery_rate = results[MACHINERY].jobs / results[MACHINERY].seconds
+    plain_rate = results[PLAIN].jobs / results[PLAIN].seconds
+    cpu_keys = sorted(results[MACHINERY].cpu_s)
+    rows = [
+        [
+            name,
+            r.jobs,
+            f"{r.seconds:.1f}",
+            f"{r.jobs / r.seconds:.1f}",
+            *[f"{r.cpu_s.get(key, 0.0) / r.jobs * 1000:.1f}" for key in cpu_keys],
+            ", ".join(r.loads),
+        ]
+        for name, r in results.items()
+    ]
+    table = markdown_table(
+        ["variant", "jobs", "s", "jobs/s", *[f"CPU ms/job: {key}" for key in cpu_keys], "load avg"],
+        rows,
+    )
+    return (
+        f"{table}\n\n**machinery ÷ plain Celery throughput: {machinery_rate / plain_rate:.2f}x** "
+        f"(target ≥ 0.6x)\n\n```bash\n{command_line()}\n```"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100, help="jobs per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--db-reuse-max", type=int, default=0, help="experiment: CELERY_DB_REUSE_MAX")
+    args = parser.parse_args(argv)
+    print(run(jobs=args.jobs, rounds=args.rounds, db_reuse_max=args.db_reuse_max))
+
+
+if __name__ == "__main__":
+    main()
