@@ -180,7 +180,12 @@ def test_sweep_leaves_a_waiting_parent_alone_and_settles_a_lost_check(
     for child in parent.children.all():
         services.job_start(job_id=str(child.id))
     Job.objects.filter(parent=parent).update(heartbeat_at=timezone.now())
-    assert flows.jobs_sweep_stalled() == {"redriven": 0, "dead_lettered": 0, "requeued": 0}
+    assert flows.jobs_sweep_stalled() == {
+        "redriven": 0,
+        "dead_lettered": 0,
+        "requeued": 0,
+        "enrichment_resent": 0,
+    }
     parent.refresh_from_db()
     assert parent.status == Job.Status.RUNNING and parent.attempts == 1
 
