@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -82,13 +83,19 @@ def _fail_job(task: Task, exc: BaseException, *, job_id: str, kwargs: dict[str, 
     )
 
 
+def _run_or_fail_job(task: Task, step: Callable[..., None], **kwargs: Any) -> None:
+    """Run one step of a job: transient errors are retried, anything else fails the job with a dead letter
+    that records the step's arguments for replay."""
+    try:
+        step(**kwargs)
+    except Exception as exc:
+        _retry_if_transient(task, exc)
+        _fail_job(task, exc, job_id=kwargs["job_id"], kwargs=kwargs)
+
+
 @shared_task(bind=True, name="jobs.similarity_flow", **queue_task_options(SIMILARITY_QUEUE))
 def similarity_flow_task(self: Task, *, job_id: str) -> None:
-    try:
-        flows.similarity_flow_start(job_id=job_id)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+    _run_or_fail_job(self, flows.similarity_flow_start, job_id=job_id)
 
 
 @shared_task(bind=True, name="jobs.similarity_sync_wallet", **queue_task_options(WALLET_QUEUE))
@@ -171,64 +178,37 @@ def enrich_job_balances_task(self: Task, *, job_id: str) -> None:
 
 @shared_task(bind=True, name="jobs.analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
 def analysis_flow_task(self: Task, *, job_id: str) -> None:
-    try:
-        flows.analysis_flow_start(job_id=job_id)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+    _run_or_fail_job(self, flows.analysis_flow_start, job_id=job_id)
 
 
 @shared_task(bind=True, name="jobs.analysis_prepare_wallet", **queue_task_options(WALLET_QUEUE))
 def analysis_prepare_wallet_task(
     self: Task, *, job_id: str, attempt: int, sync: bool, balances: bool
 ) -> None:
-    try:
-        flows.analysis_flow_prepare_wallet(job_id=job_id, attempt=attempt, sync=sync, balances=balances)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        # The job fails here; the chained compute task then finds the run over and stops.
-        _fail_job(
-            self,
-            exc,
-            job_id=job_id,
-            kwargs={"job_id": job_id, "attempt": attempt, "sync": sync, "balances": balances},
-        )
+    # A failure fails the job here; the chained compute task then finds the run over and stops.
+    _run_or_fail_job(
+        self, flows.analysis_flow_prepare_wallet, job_id=job_id, attempt=attempt, sync=sync, balances=balances
+    )
 
 
 @shared_task(bind=True, name="jobs.analysis_compute", **queue_task_options(ANALYSIS_QUEUE))
 def analysis_compute_task(self: Task, *, job_id: str, attempt: int) -> None:
-    try:
-        flows.analysis_flow_compute(job_id=job_id, attempt=attempt)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
+    _run_or_fail_job(self, flows.analysis_flow_compute, job_id=job_id, attempt=attempt)
 
 
 @shared_task(bind=True, name="jobs.wallet_sync_flow", **queue_task_options(WALLET_QUEUE))
 def wallet_sync_flow_task(self: Task, *, job_id: str) -> None:
-    try:
-        flows.wallet_sync_flow_start(job_id=job_id)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+    _run_or_fail_job(self, flows.wallet_sync_flow_start, job_id=job_id)
 
 
 @shared_task(bind=True, name="jobs.wallet_sync_run", **queue_task_options(WALLET_QUEUE))
 def wallet_sync_run_task(self: Task, *, job_id: str, attempt: int) -> None:
-    try:
-        flows.wallet_sync_flow_run(job_id=job_id, attempt=attempt)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
+    _run_or_fail_job(self, flows.wallet_sync_flow_run, job_id=job_id, attempt=attempt)
 
 
 @shared_task(bind=True, name="jobs.bulk_analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
 def bulk_analysis_flow_task(self: Task, *, job_id: str) -> None:
-    try:
-        flows.bulk_analysis_flow_start(job_id=job_id)
-    except Exception as exc:
-        _retry_if_transient(self, exc)
-        _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id})
+    _run_or_fail_job(self, flows.bulk_analysis_flow_start, job_id=job_id)
 
 
 @shared_task(name="jobs.sweep_stalled", **queue_task_options(ENRICHMENT_QUEUE))
