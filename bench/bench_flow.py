@@ -46,6 +46,7 @@ class FlowRun:
     header_s: float
     compute_s: float
     longest_sync_s: float
+    slowest_sync_start_s: float
     balances_s: float
     floor_sync_s: float
     floor_compute_s: float
@@ -82,6 +83,22 @@ def _task_seconds(job_id: str) -> dict[str, Any]:
     for run in runs:
         by_name.setdefault(run.task_name, []).append((run.runtime_ms or 0) / 1000)
     return by_name
+
+
+def _slowest_sync_start_s(job_id: str) -> float:
+    """How long after the first header task the slowest sync started: its wait for a free worker thread."""
+    from jobs.models import TaskRun
+
+    header = list(
+        TaskRun.objects.filter(
+            job_id=job_id, task_name__in=["jobs.similarity_sync_wallet", "jobs.similarity_fetch_balances"]
+        )
+    )
+    syncs = [run for run in header if run.task_name == "jobs.similarity_sync_wallet"]
+    if not syncs:
+        return 0.0
+    slowest = max(syncs, key=lambda run: run.runtime_ms or 0)
+    return (slowest.started_at - min(run.started_at for run in header)).total_seconds()
 
 
 def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) -> FlowRun:
@@ -126,6 +143,7 @@ def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) 
         header_s=header_s,
         compute_s=seconds - header_s,
         longest_sync_s=max(tasks.get("jobs.similarity_sync_wallet", [0.0])),
+        slowest_sync_start_s=_slowest_sync_start_s(job_id),
         balances_s=max(tasks.get("jobs.similarity_fetch_balances", [0.0])),
         floor_sync_s=floor_sync_s,
         floor_compute_s=floor_compute_s,
@@ -144,10 +162,21 @@ def _sync_once(bench: Harness, pool: WalletPool, wallets: list[str]) -> tuple[fl
     return seconds, sum(pool.upstream_calls(w) for w in wallets), load
 
 
-def run(*, latency_ms: int, runs: int, sync_runs: int, wallets: int, price_latency_ms: int | None) -> str:
+def run(
+    *,
+    latency_ms: int,
+    runs: int,
+    sync_runs: int,
+    wallets: int,
+    price_latency_ms: int | None,
+    wallet_concurrency: int | None,
+) -> str:
     from config.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
-    with Harness("flow", env={"SIMULATED_LATENCY_MS": "0"}) as bench:
+    env = {"SIMULATED_LATENCY_MS": "0"}
+    if wallet_concurrency is not None:
+        env["WALLET_CONCURRENCY"] = str(wallet_concurrency)
+    with Harness("flow", env=env) as bench:
         bench.start()
         pool = WalletPool()
         sets = matched_sets(pool, wallets=wallets, sets=2 * runs + sync_runs + 1)
@@ -177,6 +206,7 @@ def run(*, latency_ms: int, runs: int, sync_runs: int, wallets: int, price_laten
             f"{f.seconds:.2f}",
             f"{f.header_s:.2f} / {f.compute_s:.2f}",
             f"{f.longest_sync_s:.2f} / {f.balances_s:.2f}",
+            f"{f.slowest_sync_start_s:.2f}",
             f"{f.floor_sync_s:.2f} + {f.floor_compute_s:.2f} = {f.floor_s:.2f}",
             f"**{f.seconds / f.floor_s:.2f}x**",
             f"{f.enrichment_s:.2f}" if f.enrichment_s is not None else "not within 120 s",
@@ -185,7 +215,7 @@ def run(*, latency_ms: int, runs: int, sync_runs: int, wallets: int, price_laten
         for i, f in enumerate(flows)
     ]
     rows += [
-        [f"synchronous {i + 1}", f"{calls} / -", f"{seconds:.2f}", "", "", "", "", "(included)", load]
+        [f"synchronous {i + 1}", f"{calls} / -", f"{seconds:.2f}", "", "", "", "", "", "(included)", load]
         for i, (seconds, calls, load) in enumerate(syncs)
     ]
     flow_median = median([f.seconds for f in flows])
@@ -208,6 +238,7 @@ def run(*, latency_ms: int, runs: int, sync_runs: int, wallets: int, price_laten
             "s to result",
             "s: syncs+balances / compute+complete",
             "s: longest sync task / balances task",
+            "s: slowest sync waited for a thread",
             "floor s: sync alone + body task",
             "÷ floor",
             "s to enrichment",
@@ -218,6 +249,7 @@ def run(*, latency_ms: int, runs: int, sync_runs: int, wallets: int, price_laten
     return (
         f"{wallets} wallets per job, `sim:latency-ms` = {latency_ms}"
         + ("" if price_latency_ms is None else f", `sim:latency-ms:dexscreener` = {price_latency_ms}")
+        + (f", `WALLET_CONCURRENCY` = {wallet_concurrency}" if wallet_concurrency is not None else "")
         + "; balances add 2 calls per wallet and the synchronous path also enriches."
         + f"\n\n{details}\n\n{summary}\n\n```bash\n{command_line()}\n```"
     )
@@ -232,6 +264,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--price-latency-ms", type=int, default=None, help="price calls only (default: as --latency-ms)"
     )
+    parser.add_argument(
+        "--wallet-concurrency",
+        type=int,
+        default=None,
+        help="threads of the wallet worker (default: the queue's, 8)",
+    )
     args = parser.parse_args(argv)
     print(
         run(
@@ -240,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sync_runs=args.sync_runs,
             wallets=args.wallets,
             price_latency_ms=args.price_latency_ms,
+            wallet_concurrency=args.wallet_concurrency,
         )
     )
 

@@ -6,11 +6,15 @@ anything a lost event would have told it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +27,51 @@ def result_url(job_id: str) -> str:
     return f"/jobs/{job_id}/result"
 
 
+class _PublishLoop:
+    """One event loop per process, on a daemon thread, that every publish of the process runs on.
+
+    channels_redis keeps its Redis connections per event loop. `async_to_sync` starts a new loop for each
+    call, so each event paid a fresh Redis connection (and several GIL turns for it): measured in
+    bench/bench_tasks.py and bench/bench_progress.py. One long-lived loop keeps one pool for the process.
+    The loop is re-created in a forked child (prefork pool), whose copy of the parent's thread is not
+    running.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="job-events", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+
+_publish_loop = _PublishLoop()
+
+
 def job_event_publish(*, job_id: str, event_type: str, **payload: Any) -> None:
+    """Send one event to the job's group and wait until Redis has it.
+
+    Waiting (rather than fire-and-forget) keeps events in the order the caller sent them, which subscribers
+    rely on (`job-completed` before `enrichment-completed`).
+    """
     event = {"type": event_type, "job_id": str(job_id), **payload}
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "job.event", "event": event}
+    future = asyncio.run_coroutine_threadsafe(
+        layer.group_send(job_group_name(str(job_id)), message), _publish_loop.loop()
+    )
     try:
-        async_to_sync(layer.group_send)(job_group_name(str(job_id)), {"type": "job.event", "event": event})
+        future.result(timeout=settings.REDIS_SOCKET_TIMEOUT_S)
+    except FutureTimeoutError:
+        future.cancel()
+        logger.warning("could not publish %s for job %s: Redis did not answer in time", event_type, job_id)
     except Exception:
         logger.warning("could not publish %s for job %s", event_type, job_id, exc_info=True)

@@ -3,6 +3,10 @@
 Retries are by error class: a TransientError (or a lost database/Redis connection) is retried with the
 queue's backoff while attempts remain; a busy wallet lock is retried on a short countdown without using up
 attempts; anything else is final. A task that fails for good files a dead letter.
+
+Only the chord header tasks keep a result in the backend, because the chord gathers them for its body; every
+other task's outcome is in the ledger, so it stores none (a Redis write less per task, and no STARTED
+state: TaskRun rows record starts).
 """
 
 from __future__ import annotations
@@ -93,7 +97,9 @@ def _run_or_fail_job(task: Task, step: Callable[..., None], **kwargs: Any) -> No
         _fail_job(task, exc, job_id=kwargs["job_id"], kwargs=kwargs)
 
 
-@shared_task(bind=True, name="jobs.similarity_flow", **queue_task_options(SIMILARITY_QUEUE))
+@shared_task(
+    bind=True, name="jobs.similarity_flow", ignore_result=True, **queue_task_options(SIMILARITY_QUEUE)
+)
 def similarity_flow_task(self: Task, *, job_id: str) -> None:
     _run_or_fail_job(self, flows.similarity_flow_start, job_id=job_id)
 
@@ -149,7 +155,9 @@ def similarity_fetch_balances_task(
         return {"kind": "balances", "wallet": wallet, "ok": False, "error": error}
 
 
-@shared_task(bind=True, name="jobs.similarity_finish", **queue_task_options(SIMILARITY_QUEUE))
+@shared_task(
+    bind=True, name="jobs.similarity_finish", ignore_result=True, **queue_task_options(SIMILARITY_QUEUE)
+)
 def similarity_finish_task(
     self: Task, header_results: list[dict[str, Any]], *, job_id: str, attempt: int
 ) -> None:
@@ -160,7 +168,9 @@ def similarity_finish_task(
         _fail_job(self, exc, job_id=job_id, kwargs={"job_id": job_id, "attempt": attempt})
 
 
-@shared_task(bind=True, name="jobs.enrich_job_balances", **queue_task_options(ENRICHMENT_QUEUE))
+@shared_task(
+    bind=True, name="jobs.enrich_job_balances", ignore_result=True, **queue_task_options(ENRICHMENT_QUEUE)
+)
 def enrich_job_balances_task(self: Task, *, job_id: str) -> None:
     try:
         flows.job_enrich_balances(job_id=job_id)
@@ -176,12 +186,14 @@ def enrich_job_balances_task(self: Task, *, job_id: str) -> None:
         flows.job_enrichment_failed(job_id=job_id, reason=_describe(exc))
 
 
-@shared_task(bind=True, name="jobs.analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
+@shared_task(bind=True, name="jobs.analysis_flow", ignore_result=True, **queue_task_options(ANALYSIS_QUEUE))
 def analysis_flow_task(self: Task, *, job_id: str) -> None:
     _run_or_fail_job(self, flows.analysis_flow_start, job_id=job_id)
 
 
-@shared_task(bind=True, name="jobs.analysis_prepare_wallet", **queue_task_options(WALLET_QUEUE))
+@shared_task(
+    bind=True, name="jobs.analysis_prepare_wallet", ignore_result=True, **queue_task_options(WALLET_QUEUE)
+)
 def analysis_prepare_wallet_task(
     self: Task, *, job_id: str, attempt: int, sync: bool, balances: bool
 ) -> None:
@@ -191,26 +203,30 @@ def analysis_prepare_wallet_task(
     )
 
 
-@shared_task(bind=True, name="jobs.analysis_compute", **queue_task_options(ANALYSIS_QUEUE))
+@shared_task(
+    bind=True, name="jobs.analysis_compute", ignore_result=True, **queue_task_options(ANALYSIS_QUEUE)
+)
 def analysis_compute_task(self: Task, *, job_id: str, attempt: int) -> None:
     _run_or_fail_job(self, flows.analysis_flow_compute, job_id=job_id, attempt=attempt)
 
 
-@shared_task(bind=True, name="jobs.wallet_sync_flow", **queue_task_options(WALLET_QUEUE))
+@shared_task(bind=True, name="jobs.wallet_sync_flow", ignore_result=True, **queue_task_options(WALLET_QUEUE))
 def wallet_sync_flow_task(self: Task, *, job_id: str) -> None:
     _run_or_fail_job(self, flows.wallet_sync_flow_start, job_id=job_id)
 
 
-@shared_task(bind=True, name="jobs.wallet_sync_run", **queue_task_options(WALLET_QUEUE))
+@shared_task(bind=True, name="jobs.wallet_sync_run", ignore_result=True, **queue_task_options(WALLET_QUEUE))
 def wallet_sync_run_task(self: Task, *, job_id: str, attempt: int) -> None:
     _run_or_fail_job(self, flows.wallet_sync_flow_run, job_id=job_id, attempt=attempt)
 
 
-@shared_task(bind=True, name="jobs.bulk_analysis_flow", **queue_task_options(ANALYSIS_QUEUE))
+@shared_task(
+    bind=True, name="jobs.bulk_analysis_flow", ignore_result=True, **queue_task_options(ANALYSIS_QUEUE)
+)
 def bulk_analysis_flow_task(self: Task, *, job_id: str) -> None:
     _run_or_fail_job(self, flows.bulk_analysis_flow_start, job_id=job_id)
 
 
-@shared_task(name="jobs.sweep_stalled", **queue_task_options(ENRICHMENT_QUEUE))
+@shared_task(name="jobs.sweep_stalled", ignore_result=True, **queue_task_options(ENRICHMENT_QUEUE))
 def sweep_stalled_task() -> dict[str, int]:
     return flows.jobs_sweep_stalled()

@@ -219,14 +219,16 @@ class HeliusChainProvider:
         return value
 
     def get_token_accounts(self, address: str) -> list[dict[str, Any]]:
-        """Token accounts of both token programs: SPL Token first, then Token-2022."""
-        accounts: list[dict[str, Any]] = []
-        for program in TOKEN_PROGRAMS:
-            options = {"encoding": "jsonParsed", "commitment": self.commitment}
+        """Token accounts of both token programs, SPL Token first, then Token-2022; both asked at once."""
+        options = {"encoding": "jsonParsed", "commitment": self.commitment}
+
+        def accounts_of(program: str) -> list[dict[str, Any]]:
             result = self._rpc("getTokenAccountsByOwner", [address, {"programId": program}, options])
             value = result.get("value") if isinstance(result, dict) else None
-            accounts.extend(self._expect_list("getTokenAccountsByOwner", value))
-        return accounts
+            return self._expect_list("getTokenAccountsByOwner", value)
+
+        with ThreadPoolExecutor(max_workers=len(TOKEN_PROGRAMS), thread_name_prefix="token-accounts") as pool:
+            return list(itertools.chain.from_iterable(pool.map(accounts_of, TOKEN_PROGRAMS)))
 
     # ------------------------------------------------------------------------------------------ transport
 

@@ -391,12 +391,19 @@ def _tokens_held(tokens: Sequence[Mapping[str, Any]]) -> None:
 
 def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
     """Fetch SOL and token balances (both token programs), keep a snapshot in the database and a 30 s copy
-    in Redis. The upstream calls run before the database transaction opens, so none is held across them."""
+    in Redis. The upstream calls run before the database transaction opens, so none is held across them.
+
+    The SOL balance is read beside the token accounts, so the fetch costs one upstream round trip, not the
+    sum of them: in a similarity flow every wallet's balances wait on this (SPEC §4's balances branch).
+    """
     address = _checked_address(address)
     provider = get_chain_provider()
-    sol_lamports = provider.get_sol_balance(address)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sol-balance") as executor:
+        sol_balance = executor.submit(provider.get_sol_balance, address)
+        token_accounts = provider.get_token_accounts(address)
+        sol_lamports = sol_balance.result()
     tokens_by_mint: dict[str, dict[str, Any]] = {}
-    for entry in provider.get_token_accounts(address):
+    for entry in token_accounts:
         parsed = _parse_token_account(entry)
         if parsed is None:
             continue

@@ -4,6 +4,7 @@ stored, tokens recorded with their program, and the Redis copy `balance:{wallet}
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -73,3 +74,17 @@ def test_balances_name_the_token_program_of_a_token_first_seen_in_a_swap(helius:
     wallet_fetch_balances(address=wallet)
 
     assert Token.objects.get(mint=mint_address).token_program == TOKEN_2022_PROGRAM
+
+
+def test_balances_cost_one_upstream_round_trip(helius: FakeUpstream) -> None:
+    wallet = wallet_with_both_token_programs(helius)
+    helius.hang_s = 0.4
+
+    started = time.monotonic()
+    balances = wallet_fetch_balances(address=wallet)
+    elapsed = time.monotonic() - started
+
+    assert balances["sol_lamports"] == helius.market.get_sol_balance(wallet)
+    # getBalance and both getTokenAccountsByOwner calls in flight together: 3 x 0.4 s in a row is 1.2 s.
+    assert helius.max_in_flight == 3
+    assert elapsed < 1.0

@@ -136,10 +136,10 @@ def test_balances_cover_both_token_programs(upstream: FakeUpstream, market: Simu
     assert {entry["account"]["owner"] for entry in accounts} == {SPL_TOKEN_PROGRAM, TOKEN_2022_PROGRAM}
     assert provider.get_sol_balance(wallet) == market.get_sol_balance(wallet)
     token_calls = [params for method, params in upstream.rpc_calls if method == "getTokenAccountsByOwner"]
-    assert [params[1] for params in token_calls] == [
-        {"programId": SPL_TOKEN_PROGRAM},
-        {"programId": TOKEN_2022_PROGRAM},
-    ]
+    # Both programs are asked at once, so the calls may arrive in either order.
+    assert sorted(params[1]["programId"] for params in token_calls) == sorted(
+        [SPL_TOKEN_PROGRAM, TOKEN_2022_PROGRAM]
+    )
     assert all(params[2] == {"encoding": "jsonParsed", "commitment": "confirmed"} for params in token_calls)
 
 
