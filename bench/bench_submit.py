@@ -6,7 +6,7 @@ Both endpoints get the same requests (10 distinct random wallets each, so no sub
 from `clients` threads on keep-alive connections, in alternating rounds (bare, submit, bare, submit) so
 drift on this shared machine hits both alike. The bare endpoint (`bench.urls_with_baseline`) runs the same
 DRF pipeline (token authentication, JSON parsing, rendering) and nothing else; submit adds validation, the
-dedup lookups, the ledger insert and the enqueue. Workers are not started: the messages wait in Redis, so
+dedup lookup, the ledger insert and the enqueue. Workers are not started: the messages wait in Redis, so
 the only work on the machine is the two endpoints'. CPU per request is read from /proc for gunicorn's
 processes and PostgreSQL's backends.
 """
@@ -200,7 +200,18 @@ def run(clients: Sequence[int], requests: Sequence[int], rounds: int) -> str:
         ],
         rows,
     )
-    return f"{table}\n\nJobs in the ledger after the run: {jobs}.\n\n```bash\n{command_line()}\n```"
+    added = ", ".join(
+        f"{_cpu_ms(results[(SUBMIT, c)]) - _cpu_ms(results[(BARE, c)]):.2f} ms at {c} client{'s' * (c > 1)}"
+        for c in clients
+    )
+    return (
+        f"{table}\n\ngunicorn CPU a submission adds to the bare request: {added}.\n"
+        f"Jobs in the ledger after the run: {jobs}.\n\n```bash\n{command_line()}\n```"
+    )
+
+
+def _cpu_ms(sample: Sample) -> float:
+    return sample.gunicorn_cpu_s / sample.count * 1000
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -158,7 +158,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# No `task-sent` event: it cost a second Redis publish on every send, ~0.3 ms of the submit's CPU
+# (docs/BENCHMARKS.md §1), and only Flower reads it (to list a task before a worker receives it). Waiting work
+# shows in the ledger (queued jobs) and in /health/queues (waiting messages, oldest waiting age).
+CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_RESULT_EXTENDED = True

@@ -86,11 +86,15 @@ def _signature(name: str, *, queue: str, priority: int, immutable: bool = False,
 
 
 def job_enqueue(job: Job) -> None:
-    """Send the job's start task under the task id recorded in the ledger."""
+    """Send the job's start task under the task id recorded in the ledger.
+
+    Nothing reads a start task's result (the ledger holds the job's state): without `ignore_result` every
+    submission subscribed the web process to the task's result channel, and the worker stored the result.
+    """
     start = _signature(
         START_TASKS[Job.Kind(job.kind)], queue=job.queue, priority=job.priority, job_id=str(job.id)
     )
-    start.apply_async(task_id=job.celery_task_ids[0])
+    start.apply_async(task_id=job.celery_task_ids[0], ignore_result=True)
 
 
 def job_revoke_tasks(job: Job) -> None:

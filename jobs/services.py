@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -91,8 +92,11 @@ def job_submit(
         existing = selectors.job_reusable(dedup_key=dedup_key, include_fresh=not force)
         if existing is not None:
             return JobSubmission(existing, deduplicated=True)
+        # On its own the INSERT is its own transaction: one statement, not BEGIN, INSERT, COMMIT (the common
+        # case, a new job). Inside a caller's transaction a savepoint keeps that one usable after a lost race.
+        in_transaction = transaction.get_connection().in_atomic_block
         try:
-            with transaction.atomic():
+            with transaction.atomic() if in_transaction else nullcontext():
                 job = Job.objects.create(
                     kind=kind,
                     owner=owner,
@@ -102,11 +106,12 @@ def job_submit(
                     priority=priority,
                     celery_task_ids=[str(uuid.uuid4())],
                 )
-                # Enqueue only once the row is committed, or a fast worker could look for a job not yet there.
-                transaction.on_commit(partial(job_enqueue, job))
-            return JobSubmission(job, deduplicated=False)
         except IntegrityError:
             continue
+        # Enqueue only once the row is committed (right away when the insert was its own transaction), or a
+        # fast worker could look for a job not yet there.
+        transaction.on_commit(partial(job_enqueue, job))
+        return JobSubmission(job, deduplicated=False)
     raise ConflictError("The job changed state while being submitted; try again.", code="submit_conflict")
 
 

@@ -74,13 +74,14 @@ class SubmitRateThrottle(BaseThrottle):
         item = _item(settings.SUBMIT_THROTTLE_RATE)
         key = submit_throttle_key(user_id)
         try:
-            if _limiter().test(item, key):
-                return True
-            reset_at = _limiter().get_window_stats(item, key).reset_time
+            # One script tells both whether a submission fits and, when not, when the window frees a slot.
+            window = _limiter().get_window_stats(item, key)
         except RedisError:
             logger.warning("submit throttle skipped: Redis unavailable")
             return True
-        self._wait_s = max(1.0, reset_at - time.time())
+        if window.remaining >= 1:
+            return True
+        self._wait_s = max(1.0, window.reset_time - time.time())
         return False
 
     def wait(self) -> float | None:
