@@ -6,7 +6,8 @@ time to recover.
 One stack for every case: Redis with `appendonly yes` (appendfsync everysec), beat running the stalled
 sweep, upstream latency 150 ms (SIMULATED_LATENCY_MS, so a FLUSHALL does not reset it). Recovery windows
 are shortened so a case fits in a minute: JOB_STALL_TIMEOUT_S=15 and JOB_QUEUED_LOST_AFTER_S=15 (production:
-the queue's hard limit plus a minute, and ten minutes), STALLED_SWEEP_INTERVAL_S=2 (production: 60).
+the queue's hard limit plus a minute, and ten minutes), STALLED_SWEEP_INTERVAL_S=2 (production: 60), and
+WALLET_SYNC_LOCK_TTL_S=15 (production: 60, always shorter than the stall timeout).
 
 Each case submits `jobs` similarity jobs of `wallets` never-synced wallets (PnL and behaviour jobs for the
 analysis worker), waits until the fault can hit work in progress (a task of the target queue running, by
@@ -60,6 +61,8 @@ ENV = {
     "JOB_STALL_TIMEOUT_S": "15",
     "JOB_QUEUED_LOST_AFTER_S": "15",
     "STALLED_SWEEP_INTERVAL_S": "2",
+    # A killed sync's wallet lock would otherwise hold its re-drive back for the lock's 60 s.
+    "WALLET_SYNC_LOCK_TTL_S": "15",
 }
 
 

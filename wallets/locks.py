@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 
+from django.conf import settings
 from redis.exceptions import LockError
 from redis.lock import Lock
 
 from config.errors import TransientError
 from config.redis import get_redis, wallet_sync_lock_key
-
-WALLET_SYNC_LOCK_TTL_S = 60
 
 
 class WalletLockBusyError(TransientError):
@@ -22,10 +21,10 @@ class WalletLockBusyError(TransientError):
 
 
 class WalletSyncLock:
-    def __init__(self, wallet: str, *, ttl_s: int = WALLET_SYNC_LOCK_TTL_S) -> None:
+    def __init__(self, wallet: str, *, ttl_s: int | None = None) -> None:
         self.wallet = wallet
-        self.ttl_s = ttl_s
-        self._lock = Lock(get_redis(), wallet_sync_lock_key(wallet), timeout=ttl_s, blocking=False)
+        self.ttl_s = ttl_s if ttl_s is not None else settings.WALLET_SYNC_LOCK_TTL_S
+        self._lock = Lock(get_redis(), wallet_sync_lock_key(wallet), timeout=self.ttl_s, blocking=False)
 
     def __enter__(self) -> WalletSyncLock:
         if not self._lock.acquire(blocking=False):

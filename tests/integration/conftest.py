@@ -52,6 +52,8 @@ def live_stack(django_db_setup: None, django_db_blocker: object, artifacts_dir: 
         "JOB_STALL_TIMEOUT_S": "20",
         "JOB_QUEUED_LOST_AFTER_S": "20",
         "STALLED_SWEEP_INTERVAL_S": "2",
+        # and a killed sync's wallet lock frees itself before the re-drive's sync needs it.
+        "WALLET_SYNC_LOCK_TTL_S": "15",
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(env=env, log_dir=artifacts_dir / "logs")
