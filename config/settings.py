@@ -222,8 +222,8 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings ---
 JOB_RESULT_FRESHNESS_S = env.get_int("JOB_RESULT_FRESHNESS", 300, minimum=0)
 WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
-# A sync renews its wallet's lock at every checkpoint; a holder that died frees it after this long. Checkpoints
-# can be far apart when many syncs share a slow upstream rate limit, hence a minute by default.
+# A sync renews its wallet's lock at every checkpoint; a holder that died frees it after this long.
+# Checkpoints can be far apart when many syncs share a slow upstream rate limit, hence a minute by default.
 WALLET_SYNC_LOCK_TTL_S = env.get_int("WALLET_SYNC_LOCK_TTL_S", 60, minimum=5, maximum=3600)
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
 # Job submissions a user may make per window ("N/second|minute|hour|day"; empty: no limit). 429 beyond it.

@@ -1,4 +1,4 @@
-"""The wallet sync lock on real Redis: one holder, its expiry from the settings, released only by its holder."""
+"""The wallet sync lock on real Redis: one holder, expiry from the settings, released only by its holder."""
 
 from __future__ import annotations
 
