@@ -447,6 +447,9 @@ def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
     return True
 
 
+# Keeps the highest report (0: not higher, nothing to do) and decides in the same round trip whether the
+# ledger gets it too: always on a stage change (2), else at most once per write interval (2, or 1: skip).
+# One script rather than a script and a SET: each round trip is a wait for the GIL in a busy thread pool.
 _RAISE_PROGRESS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'p') or '-1')
 local stage = redis.call('HGET', KEYS[1], 's')
@@ -454,8 +457,10 @@ local wanted = tonumber(ARGV[1])
 if wanted < current or (wanted == current and stage == ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'p', ARGV[1], 's', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-if stage ~= ARGV[2] then return 2 end
-return 1
+if stage == ARGV[2] and tonumber(ARGV[4]) > 0 then
+  if not redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[4]) then return 1 end
+end
+return 2
 """
 
 
@@ -471,16 +476,21 @@ def job_report_progress(
     job_id = str(job_id)
     write_to_ledger = True
     try:
-        client = get_redis()
-        change = int(client.eval(_RAISE_PROGRESS, 1, job_progress_key(job_id), progress, stage, _DAY_S))
+        change = int(
+            get_redis().eval(
+                _RAISE_PROGRESS,
+                2,
+                job_progress_key(job_id),
+                job_progress_write_key(job_id),
+                progress,
+                stage,
+                _DAY_S,
+                settings.PROGRESS_DB_WRITE_INTERVAL_MS,
+            )
+        )
         if change == 0:
             return
-        if change == 1 and settings.PROGRESS_DB_WRITE_INTERVAL_MS:
-            write_to_ledger = bool(
-                client.set(
-                    job_progress_write_key(job_id), 1, nx=True, px=settings.PROGRESS_DB_WRITE_INTERVAL_MS
-                )
-            )
+        write_to_ledger = change == 2
         job_event_publish(
             job_id=job_id, event_type="job-progress", progress=progress, stage=stage, detail=detail or {}
         )

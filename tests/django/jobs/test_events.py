@@ -1,17 +1,22 @@
-"""Job events reach a subscriber of the real Redis channel layer, in order, over one pool per process."""
+"""Job events reach a subscriber of the real Redis channel layer, in order, over one pool per process;
+progress reports only ever go up, and same-stage ledger writes are throttled."""
 
 from __future__ import annotations
 
 import multiprocessing
 import uuid
+from typing import Any
 
 import pytest
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from jobs.events import job_event_publish, job_group_name
+from jobs.models import Job
+from jobs.services import job_report_progress
 
 
 def _subscribed_channel(job_id: str) -> str:
@@ -78,3 +83,35 @@ def _flush_layer_keys() -> None:
     for key in client.scan_iter("asgi*"):
         client.delete(key)
     client.close()
+
+
+@pytest.mark.django_db
+def test_progress_never_goes_down_and_same_stage_ledger_writes_are_throttled(settings: Any) -> None:
+    settings.PROGRESS_DB_WRITE_INTERVAL_MS = 60_000
+    owner = get_user_model().objects.create_user(username="progress-owner")
+    job = Job.objects.create(kind=Job.Kind.SIMILARITY, owner=owner, params={}, dedup_key="progress-test")
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING)
+    job_id = str(job.id)
+    channel = _subscribed_channel(job_id)
+
+    def ledger() -> tuple[int, str]:
+        job.refresh_from_db()
+        return job.progress, job.stage
+
+    job_report_progress(job_id=job_id, progress=10, stage="syncing")
+    assert ledger() == (10, "syncing")  # a new stage is always written
+    job_report_progress(job_id=job_id, progress=20, stage="syncing")
+    assert ledger() == (20, "syncing")  # the first report of the interval is written
+    job_report_progress(job_id=job_id, progress=30, stage="syncing")
+    assert ledger() == (20, "syncing")  # later ones of the interval are published only
+    job_report_progress(job_id=job_id, progress=25, stage="syncing")  # lower: dropped
+    job_report_progress(job_id=job_id, progress=40, stage="computing")
+    assert ledger() == (40, "computing")
+
+    events = _received(channel, 4)
+    assert [(event["progress"], event["stage"]) for event in events] == [
+        (10, "syncing"),
+        (20, "syncing"),
+        (30, "syncing"),
+        (40, "computing"),
+    ]
