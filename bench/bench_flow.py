@@ -35,6 +35,7 @@ from bench.harness import (
     load_average,
     markdown_table,
     median,
+    wallet_worker_split,
 )
 from tests.support.stack import wait_for
 
@@ -170,6 +171,7 @@ def run(
     wallets: int,
     price_latency_ms: int | None,
     wallet_concurrency: int | None,
+    wallet_processes: int = 1,
 ) -> str:
     from config.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
@@ -177,7 +179,7 @@ def run(
     if wallet_concurrency is not None:
         env["WALLET_CONCURRENCY"] = str(wallet_concurrency)
     with Harness("flow", env=env) as bench:
-        bench.start()
+        bench.start(**wallet_worker_split(wallet_processes, threads=wallet_concurrency))
         pool = WalletPool()
         sets = matched_sets(pool, wallets=wallets, sets=2 * runs + sync_runs + 1)
         flow_sets, twin_sets = sets[:runs], sets[runs : 2 * runs]
@@ -250,6 +252,7 @@ def run(
         f"{wallets} wallets per job, `sim:latency-ms` = {latency_ms}"
         + ("" if price_latency_ms is None else f", `sim:latency-ms:dexscreener` = {price_latency_ms}")
         + (f", `WALLET_CONCURRENCY` = {wallet_concurrency}" if wallet_concurrency is not None else "")
+        + (f", {wallet_processes} wallet-worker processes" if wallet_processes > 1 else "")
         + "; balances add 2 calls per wallet and the synchronous path also enriches."
         + f"\n\n{details}\n\n{summary}\n\n```bash\n{command_line()}\n```"
     )
@@ -270,6 +273,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=None,
         help="threads of the wallet worker (default: the queue's, 8)",
     )
+    parser.add_argument(
+        "--wallet-processes",
+        type=int,
+        default=1,
+        help="wallet-worker processes sharing the queue's threads (8 in all unless --wallet-concurrency)",
+    )
     args = parser.parse_args(argv)
     print(
         run(
@@ -279,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             wallets=args.wallets,
             price_latency_ms=args.price_latency_ms,
             wallet_concurrency=args.wallet_concurrency,
+            wallet_processes=args.wallet_processes,
         )
     )
 

@@ -26,6 +26,7 @@ from bench.harness import (
     load_average,
     markdown_table,
     percentile,
+    wallet_worker_split,
 )
 
 
@@ -85,12 +86,12 @@ def _measure(
     return latencies, expected
 
 
-def run(*, jobs: int, steps: int, interval_ms: int, queue: str) -> str:
+def run(*, jobs: int, steps: int, interval_ms: int, queue: str, wallet_processes: int = 1) -> str:
     from config.redis import SIMULATED_LATENCY_KEY
 
     rows = []
     with Harness("progress", env={"SIMULATED_LATENCY_MS": "0"}) as bench:
-        bench.start()
+        bench.start(**wallet_worker_split(wallet_processes))
         _measure(bench, jobs=1, steps=20, interval_ms=interval_ms, queue=queue)  # warm-up
         for scenario in ("idle stack", "two 10-wallet flows running"):
             load = load_average()
@@ -159,8 +160,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=99, help="reports per job (progress 1..steps, ≤ 99)")
     parser.add_argument("--interval-ms", type=int, default=10)
     parser.add_argument("--queue", default="wallet-operations", help="the worker that publishes")
+    parser.add_argument(
+        "--wallet-processes",
+        type=int,
+        default=1,
+        help="wallet-worker processes sharing the queue's 8 threads",
+    )
     args = parser.parse_args(argv)
-    print(run(jobs=args.jobs, steps=min(args.steps, 99), interval_ms=args.interval_ms, queue=args.queue))
+    print(
+        run(
+            jobs=args.jobs,
+            steps=min(args.steps, 99),
+            interval_ms=args.interval_ms,
+            queue=args.queue,
+            wallet_processes=args.wallet_processes,
+        )
+    )
 
 
 if __name__ == "__main__":

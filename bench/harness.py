@@ -270,8 +270,10 @@ class Harness:
         beat: bool = False,
         worker_prefix: Mapping[str, Sequence[str]] | None = None,
         worker_env: Mapping[str, Mapping[str, str]] | None = None,
+        worker_processes: Mapping[str, int] | None = None,
         timeout_s: float = 90.0,
     ) -> None:
+        """`worker_processes` runs more than one worker process for a queue, each under its own node name."""
         from config.queues import QUEUES
 
         wanted = list(QUEUES if queues is None else queues)
@@ -281,6 +283,16 @@ class Harness:
                 prefix=(worker_prefix or {}).get(queue, ()),
                 extra_env=(worker_env or {}).get(queue),
             )
+            for number in range(2, (worker_processes or {}).get(queue, 1) + 1):
+                self.stack._spawn(
+                    f"{queue}-{number}",
+                    [sys.executable, "-m", "config.worker", queue],
+                    extra_env={
+                        **(worker_env or {}).get(queue, {}),
+                        "WORKER_NAME": f"{QUEUES[queue].env_prefix.lower()}{number}",
+                    },
+                    prefix=(worker_prefix or {}).get(queue, ()),
+                )
         if web:
             self.stack.start_web()
         if beat:
@@ -356,6 +368,21 @@ class WalletPool:
         signatures = self.market.get_signatures(wallet)
         ok = sum(1 for entry in signatures if entry.get("err") is None)
         return 1 + len(signatures) // 1000 + -(-ok // 100)
+
+
+def wallet_worker_split(processes: int, *, threads: int | None = None) -> dict[str, Any]:
+    """`Harness.start` options that run the wallet queue as `processes` worker processes sharing `threads`
+    (the queue's 8 by default), so sync CPU is spread over more than one GIL."""
+    if processes <= 1:
+        return {}
+    from config.queues import QUEUES, WALLET_QUEUE
+
+    total = threads if threads is not None else QUEUES[WALLET_QUEUE].default_concurrency
+    per_process = str(max(1, total // processes))
+    return {
+        "worker_processes": {WALLET_QUEUE: processes},
+        "worker_env": {WALLET_QUEUE: {"WALLET_CONCURRENCY": per_process}},
+    }
 
 
 def random_wallets(count: int) -> list[str]:

@@ -3,7 +3,8 @@
     python -m config.worker wallet-operations
 
 Concurrency comes from `<QUEUE>_CONCURRENCY` (e.g. WALLET_CONCURRENCY=16); with WORKER_AUTOSCALE=true a
-prefork pool scales between `<QUEUE>_MIN_CONCURRENCY` (default 1) and its concurrency.
+prefork pool scales between `<QUEUE>_MIN_CONCURRENCY` (default 1) and its concurrency. Several processes
+of one queue on one host need distinct node names: `WORKER_NAME` (default: the queue's, e.g. `wallet`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def worker_argv(queue: str, env: Env | None = None) -> list[str]:
         "--pool",
         spec.pool,
         "--hostname",
-        f"{spec.env_prefix.lower()}@%h",
+        f"{env.get_str('WORKER_NAME', spec.env_prefix.lower())}@%h",
         "--loglevel",
         env.get_str("LOG_LEVEL", "INFO"),
         "--without-mingle",
