@@ -1,4 +1,4 @@
-"""`python -m config.worker QUEUE`: pool, concurrency and node name from the queue table and the environment."""
+"""`python -m config.worker QUEUE`: pool, concurrency and node name from the queue table and environment."""
 
 from __future__ import annotations
 
