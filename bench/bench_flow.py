@@ -67,6 +67,14 @@ def matched_sets(pool: WalletPool, *, wallets: int, sets: int) -> list[list[str]
     return [[group[i] for group in groups] for i in range(sets)]
 
 
+def even_sets(pool: WalletPool, *, wallets: int, sets: int, calls: int) -> list[list[str]]:
+    """Sets of wallets whose first sync needs exactly `calls` upstream calls each: histories of one size."""
+    chosen: list[str] = []
+    while len(chosen) < wallets * sets:
+        chosen += [wallet for wallet in pool.take(200) if pool.upstream_calls(wallet) == calls]
+    return [chosen[i * wallets : (i + 1) * wallets] for i in range(sets)]
+
+
 def _body_recorded(job_id: str) -> bool:
     from jobs.models import TaskRun
 
@@ -172,6 +180,7 @@ def run(
     price_latency_ms: int | None,
     wallet_concurrency: int | None,
     wallet_processes: int = 1,
+    even_calls: int | None = None,
 ) -> str:
     from config.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
@@ -181,7 +190,12 @@ def run(
     with Harness("flow", env=env) as bench:
         bench.start(**wallet_worker_split(wallet_processes, threads=wallet_concurrency))
         pool = WalletPool()
-        sets = matched_sets(pool, wallets=wallets, sets=2 * runs + sync_runs + 1)
+        count = 2 * runs + sync_runs + 1
+        sets = (
+            matched_sets(pool, wallets=wallets, sets=count)
+            if even_calls is None
+            else even_sets(pool, wallets=wallets, sets=count, calls=even_calls)
+        )
         flow_sets, twin_sets = sets[:runs], sets[runs : 2 * runs]
         sync_sets, warmup = sets[2 * runs : 2 * runs + sync_runs], sets[-1]
         bench.redis_client().set(SIMULATED_LATENCY_KEY, latency_ms)
@@ -253,6 +267,7 @@ def run(
         + ("" if price_latency_ms is None else f", `sim:latency-ms:dexscreener` = {price_latency_ms}")
         + (f", `WALLET_CONCURRENCY` = {wallet_concurrency}" if wallet_concurrency is not None else "")
         + (f", {wallet_processes} wallet-worker processes" if wallet_processes > 1 else "")
+        + (f", every wallet's first sync {even_calls} upstream calls" if even_calls is not None else "")
         + "; balances add 2 calls per wallet and the synchronous path also enriches."
         + f"\n\n{details}\n\n{summary}\n\n```bash\n{command_line()}\n```"
     )
@@ -279,6 +294,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=1,
         help="wallet-worker processes sharing the queue's threads (8 in all unless --wallet-concurrency)",
     )
+    parser.add_argument(
+        "--even-calls",
+        type=int,
+        default=None,
+        help="take only wallets whose first sync needs this many upstream calls (default: a random mix)",
+    )
     args = parser.parse_args(argv)
     print(
         run(
@@ -289,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             price_latency_ms=args.price_latency_ms,
             wallet_concurrency=args.wallet_concurrency,
             wallet_processes=args.wallet_processes,
+            even_calls=args.even_calls,
         )
     )
 
