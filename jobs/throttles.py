@@ -7,6 +7,7 @@ lose records when a user's requests run in parallel.
 The check happens before the view; the record after it, so that what is counted is what costs: every
 submission except a deduplicated one (200, the existing job, one read) and those refused before the view
 (401, 403, 429). A burst of parallel identical submissions therefore never throttles its own answers.
+The synchronous similarity path counts on the same budget (`SyncAnalysisRateThrottle`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from limits import RateLimitItem, parse
@@ -64,6 +65,8 @@ class SubmitRateThrottle(BaseThrottle):
     Redis unavailable: submissions pass (the throttle guards capacity; it must not take the API down).
     """
 
+    not_counted: ClassVar[frozenset[int]] = frozenset(_NOT_COUNTED)
+
     def __init__(self) -> None:
         self._wait_s: float | None = None
 
@@ -87,16 +90,23 @@ class SubmitRateThrottle(BaseThrottle):
     def wait(self) -> float | None:
         return self._wait_s
 
-    @staticmethod
-    def record(request: Request, response: Response) -> None:
+    @classmethod
+    def record(cls, request: Request, response: Response) -> None:
         """Count an answered submission (see the module docstring for which ones count)."""
         user_id = _user_id(request)
-        if user_id is None or not settings.SUBMIT_THROTTLE_RATE or response.status_code in _NOT_COUNTED:
+        if user_id is None or not settings.SUBMIT_THROTTLE_RATE or response.status_code in cls.not_counted:
             return
         try:
             _limiter().hit(_item(settings.SUBMIT_THROTTLE_RATE), submit_throttle_key(user_id))
         except RedisError:
             logger.warning("submission of user %s not counted: Redis unavailable", user_id)
+
+
+class SyncAnalysisRateThrottle(SubmitRateThrottle):
+    """The synchronous similarity path (`POST /analyses/similarity`) spends the same per-user budget, and its
+    200 counts too: there the whole analysis ran inside the request, holding a web worker for it."""
+
+    not_counted = frozenset({401, 403, 429})
 
 
 def submit_throttle_reset(*, user_id: Any) -> None:

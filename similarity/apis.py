@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError, InvalidInputError
+from jobs.throttles import SyncAnalysisRateThrottle
 from wallets.addresses import InvalidAddressError, validate_addresses
 
 MIN_WALLETS = 2
@@ -65,6 +66,12 @@ def similarity_analyze_now(*, wallets: list[str], options: dict[str, Any]) -> di
 
 
 class SimilaritySyncApi(APIView):
+    throttle_classes = [SyncAnalysisRateThrottle]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        SyncAnalysisRateThrottle.record(request, response)
+        return super().finalize_response(request, response, *args, **kwargs)
+
     class InputSerializer(serializers.Serializer):
         wallets = serializers.JSONField(help_text="2 to MAX_WALLETS_PER_JOB base58 wallet addresses")
         options = serializers.DictField(required=False, default=dict)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from jobs.throttles import submit_throttle_reset
 from wallets.simulated_market import SimulatedMarket
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client() -> APIClient:
-    token = Token.objects.create(user=get_user_model().objects.create_user(username="sync-user"))
+    user = get_user_model().objects.create_user(username="sync-user")
+    submit_throttle_reset(user_id=user.pk)
+    token = Token.objects.create(user=user)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return api
@@ -37,3 +42,17 @@ def test_synchronous_similarity_refuses_bad_input(client: APIClient) -> None:
     assert response.json()["error"]["fields"] == {
         "wallets[0]": response.json()["error"]["fields"]["wallets[0]"]
     }
+
+
+def test_synchronous_analyses_spend_the_submission_budget_successes_included(
+    client: APIClient, settings: Any
+) -> None:
+    settings.SUBMIT_THROTTLE_RATE = "1/minute"
+    family = SimulatedMarket(seed=0).families()[0].members[:2]
+    assert client.post("/analyses/similarity", {"wallets": family}, format="json").status_code == 200
+
+    refused = client.post("/analyses/similarity", {"wallets": family}, format="json")
+
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1
