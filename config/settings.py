@@ -111,6 +111,19 @@ else:
     # Persistent connections: measured ~85 req/s without vs ~315 req/s with on the submit endpoint (SPEC §8).
     _database["CONN_MAX_AGE"] = env.get_int("CONN_MAX_AGE", 300, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
+    # Every external call has a timeout, the database's too: a server that stops answering must fail the
+    # request or task (database errors are retried as transient), not hold a worker thread for good; thread
+    # pools cannot enforce Celery's time limits. Keepalives notice a peer that vanished without a reset.
+    _statement_timeout_ms = int(env.get_float("DATABASE_STATEMENT_TIMEOUT_S", 300.0, minimum=0) * 1000)
+    _database["OPTIONS"] = {
+        **_database.get("OPTIONS", {}),
+        "connect_timeout": env.get_int("DATABASE_CONNECT_TIMEOUT_S", 5, minimum=1, maximum=300),
+        "options": f"-c statement_timeout={_statement_timeout_ms}",
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
