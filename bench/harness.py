@@ -278,20 +278,16 @@ class Harness:
 
         wanted = list(QUEUES if queues is None else queues)
         for queue in wanted:
-            self.stack.start_worker(
-                queue,
-                prefix=(worker_prefix or {}).get(queue, ()),
-                extra_env=(worker_env or {}).get(queue),
-            )
+            prefix = (worker_prefix or {}).get(queue, ())
+            extra_env = (worker_env or {}).get(queue, {})
+            self.stack.start_worker(queue, prefix=prefix, extra_env=extra_env)
             for number in range(2, (worker_processes or {}).get(queue, 1) + 1):
+                name = f"{QUEUES[queue].env_prefix.lower()}{number}"
                 self.stack._spawn(
                     f"{queue}-{number}",
                     [sys.executable, "-m", "config.worker", queue],
-                    extra_env={
-                        **(worker_env or {}).get(queue, {}),
-                        "WORKER_NAME": f"{QUEUES[queue].env_prefix.lower()}{number}",
-                    },
-                    prefix=(worker_prefix or {}).get(queue, ()),
+                    extra_env={**extra_env, "WORKER_NAME": name},
+                    prefix=prefix,
                 )
         if web:
             self.stack.start_web()
