@@ -34,7 +34,7 @@ from analysis import selectors
 from analysis.behavior import BehaviorProfile, compute_behavior
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
 from analysis.pnl import WalletPnl, compute_pnl
-from config.errors import FatalError, TransientError
+from core.errors import FatalError, TransientError
 from enrichment.services import enrichment_quotes
 from wallets.addresses import InvalidAddressError, validate_address
 from wallets.selectors import wallet_latest_balances, wallet_swap_legs

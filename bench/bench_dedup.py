@@ -75,7 +75,7 @@ def _all_ended(job_ids: set[str]) -> bool:
 
 
 def run(*, submissions: int, wallet_count: int) -> str:
-    from config.redis import SIMULATED_LATENCY_KEY
+    from core.redis import SIMULATED_LATENCY_KEY
 
     with Harness("dedup", env={"SIMULATED_LATENCY_MS": "0"}) as bench:
         bench.start()

@@ -182,7 +182,7 @@ def run(
     wallet_processes: int = 1,
     even_calls: int | None = None,
 ) -> str:
-    from config.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
+    from core.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
     env = {"SIMULATED_LATENCY_MS": "0"}
     if wallet_concurrency is not None:

@@ -34,7 +34,7 @@ def _running_jobs(bench: Harness, count: int) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from config.queues import SIMILARITY_QUEUE
+    from core.queues import SIMILARITY_QUEUE
     from jobs.models import Job
 
     owner = get_user_model().objects.get(username=bench.user.username)
@@ -87,7 +87,7 @@ def _measure(
 
 
 def run(*, jobs: int, steps: int, interval_ms: int, queue: str, wallet_processes: int = 1) -> str:
-    from config.redis import SIMULATED_LATENCY_KEY
+    from core.redis import SIMULATED_LATENCY_KEY
 
     rows = []
     with Harness("progress", env={"SIMULATED_LATENCY_MS": "0"}) as bench:

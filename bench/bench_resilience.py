@@ -134,7 +134,7 @@ class Resilience:
 
     def _supervise(self) -> None:
         """Start again any worker or beat that exited on its own, like a restart policy would."""
-        from config.queues import QUEUES
+        from core.queues import QUEUES
 
         stack = self.bench.stack
         while not self._stop.wait(0.5):
@@ -174,8 +174,8 @@ class Resilience:
         return "worker SIGKILLed and restarted"
 
     def run_case(self, case: str) -> Outcome:
-        from config.queues import ANALYSIS_QUEUE, ENRICHMENT_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE
-        from config.redis import SIMULATED_FAULT_RATE_KEY
+        from core.queues import ANALYSIS_QUEUE, ENRICHMENT_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE
+        from core.redis import SIMULATED_FAULT_RATE_KEY
 
         redis = self.bench.redis_client
         kind = "analysis" if case == "kill-analysis" else "similarity"

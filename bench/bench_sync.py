@@ -86,7 +86,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from config.redis import get_redis
+    from core.redis import get_redis
     from wallets.models import Transaction, Wallet
     from wallets.providers import get_chain_provider
     from wallets.services import wallet_sync

@@ -92,7 +92,7 @@ def run(*, jobs: int, rounds: int, db_reuse_max: int) -> str:
 
         from bench.celery_tasks import PRIORITY, noop_done_key
         from config.celery import app as celery_app
-        from config.queues import SIMILARITY_QUEUE
+        from core.queues import SIMILARITY_QUEUE
         from jobs.models import Job
         from jobs.services import job_submit_similarity
         from wallets.services import wallet_sync

@@ -17,8 +17,8 @@ from typing import Any
 from celery import Task, chord, shared_task
 from celery.signals import task_postrun, task_prerun
 
-from config.queues import ENRICHMENT_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority, transport_priority
-from config.redis import get_redis
+from core.queues import ENRICHMENT_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority, transport_priority
+from core.redis import get_redis
 from jobs import signals as job_signals
 
 PRIORITY = transport_priority(Priority.HIGH)  # what similarity jobs are sent with

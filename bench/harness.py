@@ -274,7 +274,7 @@ class Harness:
         timeout_s: float = 90.0,
     ) -> None:
         """`worker_processes` runs more than one worker process for a queue, each under its own node name."""
-        from config.queues import QUEUES
+        from core.queues import QUEUES
 
         wanted = list(QUEUES if queues is None else queues)
         for queue in wanted:
@@ -371,7 +371,7 @@ def wallet_worker_split(processes: int, *, threads: int | None = None) -> dict[s
     (the queue's 8 by default), so sync CPU is spread over more than one GIL."""
     if processes <= 1:
         return {}
-    from config.queues import QUEUES, WALLET_QUEUE
+    from core.queues import QUEUES, WALLET_QUEUE
 
     total = threads if threads is not None else QUEUES[WALLET_QUEUE].default_concurrency
     per_process = str(max(1, total // processes))

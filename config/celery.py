@@ -1,4 +1,4 @@
-"""The Celery app: queues come from `config.queues`, everything else from Django settings (CELERY_*)."""
+"""The Celery app: queues come from `core.queues`, everything else from Django settings (CELERY_*)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from celery.worker.consumer import Consumer
 from kombu import Connection, Exchange, Queue
 from kombu.common import ignore_errors
 
-from config.queues import QUEUES, QueueSpec
+from core.queues import QUEUES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -75,7 +75,7 @@ app.conf.worker_consumer = "config.celery:WorkerConsumer"
 def route_by_queue_policy(
     name: str, args: Any, kwargs: Any, options: dict[str, Any], task: Any = None, **_: Any
 ) -> dict[str, str] | None:
-    """Route every task to the queue its policy names (see `queue_task_options`)."""
+    """Route every task to the queue its policy names (see `core.task_policy.queue_task_options`)."""
     task = task or app.tasks.get(name)
     queue = getattr(task, "policy_queue", None)
     return {"queue": queue} if queue else None
@@ -102,24 +102,6 @@ def hold_the_beat_lock(**_: Any) -> None:
     The lock lives in Redis with a short expiry and a renewing thread, so a beat that dies frees it within
     BEAT_LOCK_TTL_S and a replacement can take over.
     """
-    from config.beat_lock import BeatLock
+    from core.beat_lock import BeatLock
 
     BeatLock().acquire_or_exit()
-
-
-def queue_task_options(queue: str) -> dict[str, Any]:
-    """Decorator options that bind a task to its queue's policy (SPEC §2).
-
-    Retries are decided inside the tasks by error class (transient vs fatal), so no `autoretry_for` here;
-    `max_retries` caps them at the queue's attempts.
-    """
-    spec: QueueSpec = QUEUES[queue]
-    return {
-        # Read by `route_by_queue_policy`: Celery 5.5+ deprecates routing through a `queue` task attribute.
-        "policy_queue": queue,
-        "soft_time_limit": spec.soft_time_limit_s,
-        "time_limit": spec.hard_time_limit_s,
-        "max_retries": spec.max_retries,
-        "acks_late": True,
-        "reject_on_worker_lost": True,
-    }

@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from limits import parse as parse_rate_limit
 
 from config.env import Env, load_dotenv
-from config.logging import LOG_FORMAT
-from config.queues import (
+from core.logging import LOG_FORMAT
+from core.queues import (
     ENRICHMENT_QUEUE,
     LONGEST_HARD_LIMIT_S,
     PRIORITY_STEPS,
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "enrichment",
     "jobs",
     "lab",
+    "core",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # Adds the framework's own error answers (401, 403, 415, 429) to every operation's documentation.
     "DEFAULT_SCHEMA_CLASS": "jobs.openapi.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -340,7 +341,7 @@ LOG_LEVEL = env.get_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ER
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"task_context": {"()": "config.logging.TaskContextFilter"}},
+    "filters": {"task_context": {"()": "core.logging.TaskContextFilter"}},
     "formatters": {"plain": {"format": LOG_FORMAT}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["task_context"]},

@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.api import error_body
+from core.api import error_body
 from jobs import ops_apis
 from similarity.apis import SimilaritySyncApi
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 from config.env import Env
-from config.queues import QUEUES
+from core.queues import QUEUES
 
 
 def worker_argv(queue: str, env: Env | None = None) -> list[str]:

@@ -12,9 +12,9 @@ import requests
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from config.http import UpstreamTransientError, build_session, request_json
-from config.ratelimit import rate_limit_acquire
-from config.redis import (
+from core.http import UpstreamTransientError, build_session, request_json
+from core.ratelimit import rate_limit_acquire
+from core.redis import (
     SIMULATED_DEXSCREENER_FAULT_RATE_KEY,
     SIMULATED_DEXSCREENER_LATENCY_KEY,
     SIMULATED_FAULT_RATE_KEY,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from config.redis import enrichment_key, get_redis
+from core.redis import enrichment_key, get_redis
 from enrichment.models import TokenMetadata
 from enrichment.pricing import TokenQuote, best_quotes, price_in_sol
 from enrichment.providers import MAX_MINTS_PER_CALL, PriceProvider, get_price_provider

@@ -9,9 +9,9 @@ from django.db import DatabaseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config.celery import queue_task_options
-from config.errors import TransientError
-from config.queues import ENRICHMENT_QUEUE, QUEUES
+from core.errors import TransientError
+from core.queues import ENRICHMENT_QUEUE, QUEUES
+from core.task_policy import queue_task_options
 from enrichment.services import token_metadata_refresh
 
 logger = logging.getLogger(__name__)

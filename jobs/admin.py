@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from jobs import services
 from jobs.models import DeadLetter, Job, TaskRun
 

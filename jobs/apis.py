@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_body
-from config.errors import ConflictError
+from core.api import error_body
+from core.errors import ConflictError
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job

@@ -8,8 +8,8 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.errors import NotFoundError
-from config.metrics import metric_incr
+from core.errors import NotFoundError
+from core.metrics import metric_incr
 from jobs.events import job_group_name
 from jobs.selectors import job_get_for_owner, job_snapshot
 

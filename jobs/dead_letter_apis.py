@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFoundError
+from core.errors import NotFoundError
 from jobs import services
 from jobs.apis import ErrorSerializer
 from jobs.models import DeadLetter

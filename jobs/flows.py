@@ -43,7 +43,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from config.queues import (
+from core.queues import (
     ANALYSIS_QUEUE,
     ENRICHMENT_QUEUE,
     QUEUES,

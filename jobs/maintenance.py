@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from config.celery import queue_task_options
-from config.queues import WALLET_QUEUE
+from core.queues import WALLET_QUEUE
+from core.task_policy import queue_task_options
 from jobs.models import DeadLetter, Job, TaskRun
 
 logger = logging.getLogger(__name__)

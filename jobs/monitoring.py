@@ -23,8 +23,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from config.celery import app as celery_app
-from config.metrics import metric_counters
-from config.queues import PRIORITY_STEPS, QUEUES
+from core.metrics import metric_counters
+from core.queues import PRIORITY_STEPS, QUEUES
 from jobs.models import DeadLetter, Job, TaskRun
 
 SENT_AT_HEADER = "sent_at"

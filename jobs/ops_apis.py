@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFoundError
-from config.queues import QUEUES
+from core.errors import NotFoundError
+from core.queues import QUEUES
 from jobs import monitoring
 from jobs.apis import ErrorSerializer, JobOutputSerializer
 from jobs.models import Job

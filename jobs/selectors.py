@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.errors import NotFoundError
+from core.errors import NotFoundError
 from jobs.events import result_url
 from jobs.models import Job
 

@@ -19,9 +19,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from config.errors import ConflictError, FatalError, InvalidInputError
-from config.queues import ANALYSIS_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority
-from config.redis import (
+from core.errors import ConflictError, FatalError, InvalidInputError
+from core.queues import ANALYSIS_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority
+from core.redis import (
     enrichment_resent_key,
     get_redis,
     job_balances_key,

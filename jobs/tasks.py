@@ -23,9 +23,9 @@ from django.db import DatabaseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config.celery import queue_task_options
-from config.errors import TransientError
-from config.queues import ANALYSIS_QUEUE, ENRICHMENT_QUEUE, QUEUES, SIMILARITY_QUEUE, WALLET_QUEUE
+from core.errors import TransientError
+from core.queues import ANALYSIS_QUEUE, ENRICHMENT_QUEUE, QUEUES, SIMILARITY_QUEUE, WALLET_QUEUE
+from core.task_policy import queue_task_options
 from jobs import flows, services
 from wallets.locks import WalletLockBusyError
 

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError, InvalidInputError
+from core.errors import ApplicationError, InvalidInputError
 from jobs.throttles import SyncAnalysisRateThrottle
 from wallets.addresses import InvalidAddressError, validate_addresses
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from analysis.services import analysis_wallet_summaries
-from config.errors import InvalidInputError
+from core.errors import InvalidInputError
 from similarity.engine import (
     CHANNELS,
     DEFAULT_EXCLUDED_MINTS,

@@ -1,7 +1,7 @@
 """The Helius chain provider (SPEC §5): Solana JSON-RPC for signatures and balances, the Helius Enhanced API
 for parsed transactions, over `requests` with retries, timeouts and a global rate limit.
 
-Every call goes through `config.http.request_json` (urllib3 `Retry` on 429/5xx honouring `Retry-After`, a
+Every call goes through `core.http.request_json` (urllib3 `Retry` on 429/5xx honouring `Retry-After`, a
 timeout on every call, errors mapped onto UpstreamTransientError / UpstreamFatalError). The API key travels
 as the `api-key` query parameter, as Helius requires, so it is scrubbed from every exception message and from
 urllib3's debug log lines, which print request URLs.
@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 
-from config.http import UpstreamFatalError, UpstreamTransientError, build_session, request_json
-from config.ratelimit import rate_limit_acquire
+from core.http import UpstreamFatalError, UpstreamTransientError, build_session, request_json
+from core.ratelimit import rate_limit_acquire
 
 __all__ = [
     "SPL_TOKEN_PROGRAM",

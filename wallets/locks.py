@@ -12,8 +12,8 @@ from django.conf import settings
 from redis.exceptions import LockError
 from redis.lock import Lock
 
-from config.errors import TransientError
-from config.redis import get_redis, wallet_sync_lock_key
+from core.errors import TransientError
+from core.redis import get_redis, wallet_sync_lock_key
 
 
 class WalletLockBusyError(TransientError):

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from config.http import UpstreamFatalError, UpstreamTransientError
-from config.metrics import metric_incr
-from config.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY, get_redis
+from core.http import UpstreamFatalError, UpstreamTransientError
+from core.metrics import metric_incr
+from core.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY, get_redis
 
 __all__ = [
     "ChainProvider",

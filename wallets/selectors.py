@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from config.redis import balance_key, get_redis
+from core.redis import balance_key, get_redis
 from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
 from wallets.swaps import SwapLeg
 

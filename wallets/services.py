@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.errors import FatalError
-from config.http import UpstreamTransientError
-from config.redis import balance_key, get_redis
+from core.errors import FatalError
+from core.http import UpstreamTransientError
+from core.redis import balance_key, get_redis
 from wallets.addresses import InvalidAddressError, validate_address
 from wallets.extraction import extract_wallet_swaps
 from wallets.locks import WalletSyncLock

@@ -18,7 +18,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from config.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY
+from core.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY
 from tests.support.stack import Stack
 from wallets.simulated_market import SimulatedMarket
 

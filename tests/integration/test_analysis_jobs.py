@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 
 from analysis.models import AnalysisRun
-from config.redis import SIMULATED_FAULT_RATE_KEY
+from core.redis import SIMULATED_FAULT_RATE_KEY
 from jobs.models import DeadLetter, Job, TaskRun
 from tests.integration.conftest import ApiUser, make_api_user
 from tests.support.stack import Stack, wait_for

@@ -9,7 +9,7 @@ import redis
 import requests
 from django.conf import settings
 
-from config.redis import SIMULATED_LATENCY_KEY
+from core.redis import SIMULATED_LATENCY_KEY
 from jobs.models import Job, TaskRun
 from tests.integration.conftest import ApiUser
 from tests.support.stack import Stack, wait_for

@@ -12,7 +12,7 @@ import redis
 import requests
 from django.conf import settings
 
-from config.redis import SIMULATED_DEXSCREENER_FAULT_RATE_KEY
+from core.redis import SIMULATED_DEXSCREENER_FAULT_RATE_KEY
 from enrichment.models import TokenMetadata
 from jobs.models import DeadLetter
 from tests.integration.conftest import ApiUser

@@ -12,8 +12,8 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from config.queues import SIMILARITY_QUEUE, WALLET_QUEUE, Priority
-from config.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY
+from core.queues import SIMILARITY_QUEUE, WALLET_QUEUE, Priority
+from core.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY
 from jobs import services
 from jobs.models import DeadLetter, Job, TaskRun
 from tests.integration.conftest import ApiUser, make_api_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from config.queues import ENRICHMENT_QUEUE, QUEUES
+from core.queues import ENRICHMENT_QUEUE, QUEUES
 from jobs.models import Job
 from tests.integration.conftest import ApiUser
 from tests.support.stack import Stack, wait_for

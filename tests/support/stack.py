@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from config.queues import QUEUES
+from core.queues import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 CLI_USERNAME = "cli"
 

@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.errors import ApplicationError
-from config.queues import Priority
+from core.errors import ApplicationError
+from core.queues import Priority
 from jobs import selectors, services
 from jobs.management.commands import _cli
 from jobs.models import Job

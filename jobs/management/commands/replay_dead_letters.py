@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from jobs.models import DeadLetter
 from jobs.services import dead_letter_replay
 

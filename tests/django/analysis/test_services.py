@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from analysis import services
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
-from config.http import UpstreamTransientError
+from core.http import UpstreamTransientError
 from enrichment.services import enrichment_quotes
 from similarity.services import similarity_analyze
 from tests.django.analysis.conftest import PRICED, T0, UNIT, UNPRICED_MINT, address

@@ -15,8 +15,8 @@ import redis
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from config.http import UpstreamTransientError
-from config.redis import (
+from core.http import UpstreamTransientError
+from core.redis import (
     SIMULATED_DEXSCREENER_FAULT_RATE_KEY,
     SIMULATED_DEXSCREENER_LATENCY_KEY,
     SIMULATED_FAULT_RATE_KEY,

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from config.queues import SIMILARITY_QUEUE
+from core.queues import SIMILARITY_QUEUE
 from jobs import services
 from jobs.models import Job
 

@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from config.queues import SIMILARITY_QUEUE, Priority
+from core.queues import SIMILARITY_QUEUE, Priority
 from jobs import services
 from jobs.models import Job
 from jobs.throttles import submit_throttle_reset

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from config.queues import SIMILARITY_QUEUE, Priority
+from core.queues import SIMILARITY_QUEUE, Priority
 from jobs import flows, services
 from jobs.models import DeadLetter, Job
 
@@ -156,7 +156,7 @@ def test_sweep_resends_an_enrichment_left_pending(owner: User, settings) -> None
         result={"enrichment": {"status": "pending"}},
         finished_at=timezone.now() - timedelta(seconds=31),
     )
-    from config.redis import enrichment_resent_key, get_redis
+    from core.redis import enrichment_resent_key, get_redis
 
     get_redis().delete(enrichment_resent_key(str(job.id)))
     assert flows.jobs_sweep_stalled()["enrichment_resent"] == 1

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.queues import SIMILARITY_QUEUE, Priority
+from core.queues import SIMILARITY_QUEUE, Priority
 from jobs import flows, selectors, services
 from jobs.models import Job
 

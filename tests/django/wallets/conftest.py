@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings
 
-from config.redis import get_redis
+from core.redis import get_redis
 from tests.support.fake_upstream import DEFAULT_API_KEY, FakeUpstream
 from wallets.extraction import extract_wallet_swaps
 from wallets.models import Swap

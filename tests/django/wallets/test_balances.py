@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from config.redis import balance_key, get_redis
+from core.redis import balance_key, get_redis
 from tests.support.fake_upstream import FakeUpstream
 from wallets.helius import SPL_TOKEN_PROGRAM, TOKEN_2022_PROGRAM
 from wallets.models import BalanceSnapshot, Token

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from config.redis import get_redis, wallet_sync_lock_key
+from core.redis import get_redis, wallet_sync_lock_key
 from wallets.locks import WalletLockBusyError, WalletSyncLock
 
 WALLET = "LockTest1111111111111111111111111111111111"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from config.errors import TransientError
-from config.http import UpstreamFatalError, UpstreamTransientError
+from core.errors import TransientError
+from core.http import UpstreamFatalError, UpstreamTransientError
 from tests.django.wallets.conftest import (
     BIG_WALLET,
     FIXTURE_WALLET,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from config.http import UpstreamTransientError
-from config.ratelimit import rate_limit_acquire
+from core.http import UpstreamTransientError
+from core.ratelimit import rate_limit_acquire
 from enrichment.pricing import best_quotes
 from enrichment.providers import MAX_MINTS_PER_CALL, DexScreenerClient
 from tests.support.fake_upstream import FakeUpstream

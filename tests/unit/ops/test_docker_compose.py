@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.queues import QUEUES
+from core.queues import QUEUES
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker" / "compose.yaml"

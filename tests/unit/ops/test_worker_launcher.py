@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env
-from config.queues import SIMILARITY_QUEUE, WALLET_QUEUE
 from config.worker import worker_argv
+from core.queues import SIMILARITY_QUEUE, WALLET_QUEUE
 
 
 def _option(argv: list[str], name: str) -> str:

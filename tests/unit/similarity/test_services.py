@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from config.errors import InvalidInputError
+from core.errors import InvalidInputError
 from similarity.engine import CO_TRADE, DEFAULT_EXCLUDED_MINTS, DEFAULT_WEIGHTS, SimilarityOptions
 from similarity.services import (
     similarity_default_options,

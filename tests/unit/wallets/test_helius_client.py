@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from config.http import UpstreamFatalError, UpstreamTransientError
-from config.ratelimit import rate_limit_acquire
+from core.http import UpstreamFatalError, UpstreamTransientError
+from core.ratelimit import rate_limit_acquire
 from tests.support.fake_upstream import DEFAULT_API_KEY, FakeUpstream
 from tests.support.stack import free_port
 from wallets.helius import (

@@ -10,7 +10,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from config.redis import get_redis
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

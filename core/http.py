@@ -12,8 +12,8 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from config.errors import FatalError, TransientError
-from config.metrics import metric_api_label, metric_incr
+from core.errors import FatalError, TransientError
+from core.metrics import metric_api_label, metric_incr
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 

@@ -13,7 +13,7 @@ import threading
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
-from config.redis import get_redis
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

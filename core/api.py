@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 _CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.ParseError: ("malformed_json", "The request body is not valid JSON."),

@@ -1,7 +1,7 @@
 """Error classes shared by every app.
 
 `ApplicationError` carries what the API answers (code, message, fields, HTTP status); the exception handler
-in `config.api` is the one place that turns it into a response. `TransientError` and `FatalError` tell tasks
+in `core.api` is the one place that turns it into a response. `TransientError` and `FatalError` tell tasks
 whether another attempt can help (SPEC §3).
 """
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.beat_lock import BEAT_LOCK_KEY, BeatLock
-from config.redis import get_redis
+from core.beat_lock import BEAT_LOCK_KEY, BeatLock
+from core.redis import get_redis
 from tests.support.stack import wait_for
 
 

@@ -14,7 +14,7 @@ from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from config.errors import TransientError
+from core.errors import TransientError
 
 
 class RateLimitWaitError(TransientError):
