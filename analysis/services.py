@@ -36,7 +36,7 @@ from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlS
 from analysis.pnl import WalletPnl, compute_pnl
 from core.errors import FatalError, TransientError
 from enrichment.services import enrichment_quotes
-from wallets.addresses import InvalidAddressError, validate_address
+from wallets.addresses import validate_address
 from wallets.selectors import wallet_latest_balances, wallet_swap_legs
 from wallets.swaps import SOL_MINT, SwapLeg
 
@@ -44,12 +44,6 @@ logger = logging.getLogger(__name__)
 
 # Upstream or limiter trouble while pricing: the analysis goes on without prices.
 PRICE_ERRORS = (TransientError, FatalError, RedisError)
-
-
-class InvalidAnalysisInputError(FatalError):
-    """The wallet address is not a valid Solana public key."""
-
-    error_type = "invalid_input"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +70,6 @@ class _Prices:
     prices_sol: dict[str, float]
     sol_price_usd: float | None
     error: str
-
-
-def _checked(address: str) -> str:
-    try:
-        return validate_address(address)
-    except InvalidAddressError as exc:
-        raise InvalidAnalysisInputError(str(exc)) from exc
 
 
 def _utc(ts: int) -> datetime:
@@ -326,7 +313,7 @@ def _pnl_runs(
 
 def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]:
     """PnL of one wallet from its stored swaps (SPEC §6.2), stored and returned with every token row."""
-    address = _checked(address)
+    address = validate_address(address)
     legs = wallet_swap_legs(address=address)
     balances = wallet_latest_balances(address=address)
     run, recomputed = _pnl_runs(
@@ -416,7 +403,7 @@ def _behavior_runs(
 
 def analysis_compute_behavior(*, address: str, force: bool = False) -> dict[str, Any]:
     """Trading-behaviour profile of one wallet from its stored swaps (SPEC §6.3), stored and returned."""
-    address = _checked(address)
+    address = validate_address(address)
     legs = wallet_swap_legs(address=address)
     run, recomputed = _behavior_runs(addresses=[address], legs_by_wallet={address: legs}, force=force)[
         address

@@ -1,7 +1,7 @@
 """HTTP interface of the jobs (SPEC §7): one view per operation, nested input/output serializers.
 
 Submissions validate in `jobs.services` (shared with the management commands) and are throttled per user
-(`jobs.throttles`). Every job is visible to its owner only: anyone else gets the same 404 as for a job
+(`core.throttles`). Every job is visible to its owner only: anyone else gets the same 404 as for a job
 that does not exist.
 """
 
@@ -21,11 +21,11 @@ from rest_framework.views import APIView
 
 from core.api import error_body
 from core.errors import ConflictError
+from core.throttles import SubmitRateThrottle
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job
 from jobs.openapi import ErrorSerializer
-from jobs.throttles import SubmitRateThrottle
 
 _ADDRESS_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -118,7 +118,7 @@ def _submit_response(submission: services.JobSubmission, *, wallet_count: int) -
 
 
 class _SubmitApi(APIView):
-    """A job submission: throttled per user; see `jobs.throttles` for which answers count."""
+    """A job submission: throttled per user; see `core.throttles` for which answers count."""
 
     throttle_classes = [SubmitRateThrottle]
 

@@ -33,7 +33,7 @@ from core.redis import (
 from jobs import selectors
 from jobs.events import job_event_publish, result_url
 from jobs.models import DeadLetter, Job
-from wallets.addresses import InvalidAddressError, validate_address, validate_addresses
+from wallets.addresses import validate_address, validate_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -124,26 +124,6 @@ WALLET_JOB_QUEUES: dict[str, str] = {
 MIN_SIMILARITY_WALLETS = 2
 
 
-def addresses_checked(*, wallets: object, min_count: int, max_count: int | None = None) -> list[str]:
-    """Distinct valid addresses, sorted (the canonical form for dedup), or InvalidInputError naming fields.
-
-    `max_count` defaults to MAX_WALLETS_PER_JOB.
-    """
-    limit = settings.MAX_WALLETS_PER_JOB if max_count is None else max_count
-    try:
-        addresses = validate_addresses(wallets, min_count=min_count, max_count=limit)
-    except InvalidAddressError as exc:
-        raise InvalidInputError(str(exc), fields=exc.fields or {"wallets": [str(exc)]}) from exc
-    return sorted(addresses)
-
-
-def _checked_address(wallet: object) -> str:
-    try:
-        return validate_address(wallet)
-    except InvalidAddressError as exc:
-        raise InvalidInputError(str(exc), fields={"wallet": [str(exc)]}) from exc
-
-
 def _checked_types(types: object) -> list[str]:
     """Requested analysis types in canonical order, duplicates collapsed."""
     if not isinstance(types, list | tuple):
@@ -177,7 +157,11 @@ def job_submit_similarity(
     from similarity.services import similarity_validate_options
 
     params: dict[str, Any] = {
-        "wallets": addresses_checked(wallets=wallets, min_count=MIN_SIMILARITY_WALLETS),
+        "wallets": sorted(
+            validate_addresses(
+                wallets, min_count=MIN_SIMILARITY_WALLETS, max_count=settings.MAX_WALLETS_PER_JOB
+            )
+        ),
         "options": similarity_validate_options(options or {}),
     }
     return job_submit(
@@ -197,7 +181,7 @@ def job_submit_wallet_job(
     if kind not in WALLET_JOB_QUEUES:
         raise ValueError(f"{kind} is not a one-wallet job kind")
     # `force` is part of the request's identity: a forced job never stands in for an ordinary one.
-    params: dict[str, Any] = {"wallet": _checked_address(wallet), "force": bool(force)}
+    params: dict[str, Any] = {"wallet": validate_address(wallet), "force": bool(force)}
     return job_submit(
         kind=kind, owner=owner, params=params, queue=WALLET_JOB_QUEUES[kind], priority=priority, force=force
     )
@@ -219,7 +203,9 @@ def job_submit_bulk_analysis(
     kinds = _checked_types(types)
     minimum = MIN_SIMILARITY_WALLETS if Job.Kind.SIMILARITY in kinds else 1
     params: dict[str, Any] = {
-        "wallets": addresses_checked(wallets=wallets, min_count=minimum),
+        "wallets": sorted(
+            validate_addresses(wallets, min_count=minimum, max_count=settings.MAX_WALLETS_PER_JOB)
+        ),
         "types": kinds,
         "force": bool(force),
     }

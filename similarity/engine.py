@@ -191,8 +191,12 @@ def activity_from_legs(
     return WalletActivity(address=address, trades=trades, holdings=dict(holdings))
 
 
+MIN_WALLETS = 2
+"""Similarity compares pairs: fewer wallets than this leave nothing to compare."""
+
+
 class InsufficientWalletsError(ValueError):
-    """Similarity needs at least two wallets."""
+    """Similarity needs at least MIN_WALLETS wallets."""
 
 
 @dataclass(frozen=True)
@@ -396,8 +400,10 @@ def compute_similarity(
 ) -> SimilarityResult:
     """Compute every channel, combined, top pairs with evidence, clusters and global figures (SPEC 6.4)."""
     opts = options or SimilarityOptions()
-    if len(activities) < 2:
-        raise InsufficientWalletsError(f"similarity needs at least 2 wallets, got {len(activities)}")
+    if len(activities) < MIN_WALLETS:
+        raise InsufficientWalletsError(
+            f"similarity needs at least {MIN_WALLETS} wallets, got {len(activities)}"
+        )
     data = _build_inputs(activities, opts.excluded_mints)
     weights = opts.channel_weights()
     matrices, common_count = _channel_matrices(data, opts, weights)

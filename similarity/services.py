@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 
 from analysis.services import analysis_wallet_summaries
-from core.errors import InvalidInputError
+from core.errors import ApplicationError, FatalError, InvalidInputError
+from enrichment.services import enrichment_enrich_balances
 from similarity.engine import (
     CHANNELS,
     DEFAULT_EXCLUDED_MINTS,
+    MIN_WALLETS,
     SimilarityOptions,
     WalletActivity,
     activity_from_legs,
     compute_similarity,
 )
 from wallets.selectors import wallet_latest_balances, wallet_swap_legs
+from wallets.services import wallet_fetch_balances, wallet_sync
 
+SIMILARITY_MIN_WALLETS = MIN_WALLETS
 SUMMARY_BATCH_WALLETS = 8
 # Bounds of the request options: a day-long co-trade window already means "bought the same week", and the
 # pair/evidence caps bound the size of the stored result.
@@ -28,6 +33,33 @@ MAX_CO_TRADE_WINDOW_S = 86_400
 MAX_TOP_PAIRS = 1_000
 MAX_EVIDENCE_TOKENS = 100
 MAX_CHANNEL_WEIGHT = 1_000.0  # weights are relative; a cap keeps their sum finite
+
+
+class NotEnoughWalletsError(ApplicationError, FatalError):
+    """Fewer than SIMILARITY_MIN_WALLETS wallets could be synced: there is nothing to compare.
+
+    An API answer (422) and, in a job, a final failure (no retry can sync a wallet that failed for good)."""
+
+    code = "insufficient_data"
+    status = 422
+    error_type = "insufficient_data"
+
+
+def similarity_wallets_comparable(*, wallets: Sequence[str], failed: Mapping[str, str]) -> list[str]:
+    """The wallets that were synced (in the order given), when there are enough of them to compare.
+
+    Raises NotEnoughWalletsError naming every failed wallet and its reason otherwise: the one home of the
+    "at least two wallets" rule for the queued flow and the synchronous path alike.
+    """
+    synced = [wallet for wallet in wallets if wallet not in failed]
+    if len(synced) < SIMILARITY_MIN_WALLETS:
+        reasons = [f"{wallet}: {error}" for wallet, error in failed.items()]
+        raise NotEnoughWalletsError(
+            f"Only {len(synced)} of {len(wallets)} wallets could be synced; similarity needs at least "
+            f"{SIMILARITY_MIN_WALLETS}. {'; '.join(reasons)}".strip(),
+            fields={"wallets": reasons},
+        )
+    return synced
 
 
 def _number(value: object, *, low: float, high: float, low_open: bool = False) -> float:
@@ -176,3 +208,30 @@ def similarity_analyze(
     output["balances"] = {wallet: balance for wallet, balance in balances.items() if balance is not None}
     output["wallet_summaries"] = summaries  # each wallet's PnL and behaviour headline (SPEC §6.2, §6.3)
     return output
+
+
+def similarity_analyze_now(*, wallets: Sequence[str], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The synchronous path: sync, fetch balances, compute and enrich, in sequence, in this process."""
+    failed: dict[str, str] = {}
+    for wallet in wallets:
+        try:
+            wallet_sync(address=wallet)
+        except Exception as exc:
+            failed[wallet] = f"{type(exc).__name__}: {exc}"
+    synced = similarity_wallets_comparable(wallets=wallets, failed=failed)
+    balances = []
+    for wallet in synced:
+        try:
+            balances.append(wallet_fetch_balances(address=wallet))
+        except Exception as exc:
+            failed.setdefault(wallet, f"balances: {type(exc).__name__}: {exc}")
+    result = similarity_analyze(
+        wallets=synced,
+        failed_wallets=[{"wallet": wallet, "error": error} for wallet, error in failed.items()],
+        options=options,
+    )
+    try:
+        result["enrichment"] = enrichment_enrich_balances(job_id=f"sync-{uuid.uuid4()}", balances=balances)
+    except Exception as exc:
+        result["enrichment"] = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}", "balances": []}
+    return result

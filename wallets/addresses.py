@@ -1,8 +1,15 @@
-"""Solana address validation: a public key is 32 bytes written in base58. No Django, no Redis."""
+"""Solana address validation, the one home of the rule: a public key is 32 bytes written in base58.
+
+Every entry point (the API, the commands, the services a task calls) validates through these two functions,
+whose errors already are what the API answers (400 naming the field) and what a task treats as final.
+No Django, no Redis.
+"""
 
 from __future__ import annotations
 
 import base58
+
+from core.errors import InvalidInputError
 
 ADDRESS_BYTES = 32
 # Base58 of 32 bytes is 32 to 44 characters; anything much longer is refused before decoding, whose cost
@@ -11,12 +18,15 @@ MAX_DECODED_CHARS = 100
 _BASE58_CHARS = frozenset(base58.BITCOIN_ALPHABET.decode("ascii"))
 
 
-class InvalidAddressError(ValueError):
-    """An address (or list of addresses) was refused. `fields` maps a field path to its problems."""
+class InvalidAddressError(InvalidInputError, ValueError):
+    """An address (or list of addresses) was refused. `fields` maps a field path to its problems.
+
+    Also a ValueError, as parsers of untrusted input (the simulated market, a fake node) expect."""
+
+    error_type = "invalid_input"
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.fields: dict[str, list[str]] = fields or {}
+        super().__init__(message, fields=fields)
 
 
 class AddressListError(InvalidAddressError):
@@ -59,11 +69,12 @@ def _normalize(value: object) -> tuple[str, str | None]:
     return address, _problem_with(address)
 
 
-def validate_address(value: object) -> str:
+def validate_address(value: object, *, field: str = "wallet") -> str:
     """Return the address without surrounding whitespace, or raise InvalidAddressError saying why."""
     address, problem = _normalize(value)
     if problem is not None:
-        raise InvalidAddressError(f"Invalid Solana address {_shown(value)}: {problem}.")
+        message = f"Invalid Solana address {_shown(value)}: {problem}."
+        raise InvalidAddressError(message, {field: [message]})
     return address
 
 
@@ -74,7 +85,8 @@ def is_valid_address(value: object) -> bool:
 def validate_addresses(
     values: object, *, min_count: int, max_count: int, field: str = "wallets"
 ) -> list[str]:
-    """Validate a list of addresses; duplicates collapse, first-seen order is kept.
+    """Validate a list of addresses; duplicates collapse, first-seen order is kept (sort them for a
+    canonical form).
 
     Every malformed entry is reported at once under `fields["wallets[i]"]`; count limits apply to the
     distinct addresses and are reported under `fields["wallets"]`.

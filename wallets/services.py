@@ -16,10 +16,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import FatalError
 from core.http import UpstreamTransientError
 from core.redis import balance_key, get_redis
-from wallets.addresses import InvalidAddressError, validate_address
+from wallets.addresses import validate_address
 from wallets.extraction import extract_wallet_swaps
 from wallets.locks import WalletSyncLock
 from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
@@ -36,10 +35,6 @@ Checkpoint = Callable[[], None]
 WalletTransaction = Transaction.wallets.through
 # Cached payloads are decompressed this many at a time when swaps are re-extracted.
 REEXTRACT_CHUNK = 500
-
-
-class InvalidWalletError(FatalError):
-    """The address is not a valid Solana public key; no upstream call is made for it."""
 
 
 class IncompleteHistoryError(UpstreamTransientError):
@@ -66,13 +61,6 @@ class _Window:
     missing: list[str]
     fetched: dict[str, dict[str, Any]] = field(default_factory=dict)
     packed: dict[str, bytes] = field(default_factory=dict)  # fetched payloads, compressed for the cache
-
-
-def _checked_address(address: str) -> str:
-    try:
-        return validate_address(address)
-    except InvalidAddressError as exc:
-        raise InvalidWalletError(str(exc)) from exc
 
 
 def _is_fresh(wallet: Wallet) -> bool:
@@ -281,7 +269,7 @@ def wallet_sync(
     killed half way starts again from the old mark: what it already stored is skipped, what another wallet
     or run fetched is read from the transaction cache, and the unique legs absorb any overlap.
     """
-    address = _checked_address(address)
+    address = validate_address(address)
     check = checkpoint or (lambda: None)
     wallet, _ = Wallet.objects.get_or_create(address=address)
     if not force and _is_fresh(wallet):
@@ -339,7 +327,7 @@ def wallet_sync(
 def wallet_reextract_swaps(*, address: str) -> int:
     """Rebuild a wallet's swaps from its cached transactions (after an extraction fix); returns the number
     of legs. Swaps of transactions that are not in the cache are left alone."""
-    address = _checked_address(address)
+    address = validate_address(address)
     with WalletSyncLock(address), transaction.atomic():
         cached = WalletTransaction.objects.filter(wallet_id=address).values("transaction_id")
         Swap.objects.filter(wallet_id=address, signature__in=cached).delete()
@@ -396,7 +384,7 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
     The SOL balance is read beside the token accounts, so the fetch costs one upstream round trip, not the
     sum of them: in a similarity flow every wallet's balances wait on this (SPEC §4's balances branch).
     """
-    address = _checked_address(address)
+    address = validate_address(address)
     provider = get_chain_provider()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sol-balance") as executor:
         sol_balance = executor.submit(provider.get_sol_balance, address)

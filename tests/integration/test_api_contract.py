@@ -25,7 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 from websockets.exceptions import InvalidStatus
 
-from jobs.throttles import submit_throttle_reset
+from core.throttles import submit_throttle_reset
 from tests.integration.conftest import ApiUser, make_api_user
 from tests.support.stack import Stack
 from tests.support.ws import JobSocket

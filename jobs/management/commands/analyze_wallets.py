@@ -17,6 +17,7 @@ from core.queues import Priority
 from jobs import selectors, services
 from jobs.management.commands import _cli
 from jobs.models import Job
+from wallets.addresses import validate_addresses
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         types = [kind.strip().lower() for kind in options["types"].split(",") if kind.strip()]
         user = _cli.owner(options["user"])
         try:
-            wallets = services.addresses_checked(wallets=addresses, min_count=1, max_count=len(addresses))
+            wallets = sorted(validate_addresses(addresses, min_count=1, max_count=len(addresses)))
             chunk = settings.MAX_WALLETS_PER_JOB
             if Job.Kind.SIMILARITY in types and len(wallets) > chunk:
                 raise CommandError(

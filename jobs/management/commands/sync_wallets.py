@@ -15,6 +15,7 @@ from core.queues import Priority
 from jobs import selectors, services
 from jobs.management.commands import _cli
 from jobs.models import Job
+from wallets.addresses import validate_addresses
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         addresses = _cli.read_addresses(options["addresses"], options["file"])
         user = _cli.owner(options["user"])
         try:
-            wallets = services.addresses_checked(wallets=addresses, min_count=1, max_count=len(addresses))
+            wallets = sorted(validate_addresses(addresses, min_count=1, max_count=len(addresses)))
             submissions = [
                 services.job_submit_wallet_job(
                     kind=Job.Kind.WALLET_SYNC,

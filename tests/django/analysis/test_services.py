@@ -13,6 +13,7 @@ from core.http import UpstreamTransientError
 from enrichment.services import enrichment_quotes
 from similarity.services import similarity_analyze
 from tests.django.analysis.conftest import PRICED, T0, UNIT, UNPRICED_MINT, address
+from wallets.addresses import InvalidAddressError
 from wallets.swaps import SOL_MINT
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +197,7 @@ def test_wallet_without_swaps_has_empty_figures(add_leg) -> None:
 
 
 def test_invalid_address_is_refused() -> None:
-    with pytest.raises(services.InvalidAnalysisInputError):
+    with pytest.raises(InvalidAddressError):
         services.analysis_compute_pnl(address="not-an-address")
 
 

@@ -23,9 +23,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.queues import SIMILARITY_QUEUE, Priority
+from core.throttles import submit_throttle_reset
 from jobs import services
 from jobs.models import Job
-from jobs.throttles import submit_throttle_reset
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from jobs.throttles import submit_throttle_reset
+from core.throttles import submit_throttle_reset
 
 pytestmark = pytest.mark.django_db
 

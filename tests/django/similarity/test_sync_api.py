@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from jobs.throttles import submit_throttle_reset
+from core.throttles import submit_throttle_reset
 from wallets.simulated_market import SimulatedMarket
 
 pytestmark = pytest.mark.django_db

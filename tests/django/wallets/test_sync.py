@@ -22,12 +22,12 @@ from tests.django.wallets.conftest import (
     upstream_history,
 )
 from tests.support.fake_upstream import FakeUpstream
+from wallets.addresses import InvalidAddressError
 from wallets.extraction import extract_wallet_swaps
 from wallets.models import Swap, Token, Transaction, Wallet
 from wallets.providers import get_chain_provider
 from wallets.services import (
     IncompleteHistoryError,
-    InvalidWalletError,
     WalletSyncOutcome,
     wallet_fetch_balances,
     wallet_reextract_swaps,
@@ -225,9 +225,9 @@ def test_sync_of_a_5000_transaction_wallet(helius: FakeUpstream) -> None:
     ],
 )
 def test_malformed_address_is_refused_before_any_network_call(helius: FakeUpstream, address: str) -> None:
-    with pytest.raises(InvalidWalletError, match="Invalid Solana address"):
+    with pytest.raises(InvalidAddressError, match="Invalid Solana address"):
         wallet_sync(address=address)
-    with pytest.raises(InvalidWalletError, match="Invalid Solana address"):
+    with pytest.raises(InvalidAddressError, match="Invalid Solana address"):
         wallet_fetch_balances(address=address)
 
     assert helius.total_requests == 0
