@@ -61,10 +61,6 @@ def analysis_runs_for(*, addresses: Sequence[str], kind: str) -> dict[str, Analy
     return {run.wallet: run for run in AnalysisRun.objects.filter(wallet__in=list(addresses), kind=kind)}
 
 
-def analysis_run_get(*, address: str, kind: str) -> AnalysisRun | None:
-    return AnalysisRun.objects.filter(wallet=address, kind=kind).first()
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 

@@ -72,7 +72,7 @@ def noop_done(results: list[Any], *, run: str) -> None:
 
 @shared_task(name="bench.publish_progress")
 def publish_progress(*, job_ids: list[str], steps: int, interval_s: float) -> int:
-    from jobs.services import job_report_progress
+    from jobs.progress import job_report_progress
 
     sent = 0
     for step in range(1, steps + 1):

@@ -228,7 +228,7 @@ class Harness:
         self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             self._setup()
-        except BaseException:
+        except BaseException:  # interrupted too: never leave a half-started stack behind
             self.close()
             raise
         return self

@@ -301,8 +301,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": WALLET_QUEUE, "priority": transport_priority(Priority.MAINTENANCE)},
     },
 }
-# Maintenance tasks live outside the apps' `tasks` modules that autodiscovery finds.
-CELERY_IMPORTS = ["jobs.maintenance"]
+# Task modules beyond the apps' `tasks` modules that autodiscovery finds (the benchmarks add theirs).
+CELERY_IMPORTS: list[str] = []
 HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
 QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)

@@ -45,3 +45,13 @@ class FatalError(Exception):
     """Another attempt cannot succeed: invalid address, upstream auth failure, insufficient data."""
 
     error_type = "fatal"
+
+
+class BusyError(TransientError):
+    """Another task holds what this one needs (a wallet's sync lock): wait briefly and try again, without
+    spending one of the queue's attempts; `wait_s` apart, at most `max_waits` times."""
+
+    error_type = "busy"
+    wait_s = 1.5
+    # Together longer than the wallet queue's hard limit: the holder either finishes or its lock expires.
+    max_waits = 300

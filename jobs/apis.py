@@ -53,7 +53,7 @@ class AddressListField(serializers.JSONField):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "string", "enum": list(services.BULK_ANALYSIS_TYPES)},
+        "items": {"type": "string", "enum": list(selectors.BULK_ANALYSIS_TYPES)},
         "minItems": 1,
         "description": "Analyses to run; duplicates are collapsed.",
     }

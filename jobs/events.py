@@ -73,5 +73,5 @@ def job_event_publish(*, job_id: str, event_type: str, **payload: Any) -> None:
     except FutureTimeoutError:
         future.cancel()
         logger.warning("could not publish %s for job %s: Redis did not answer in time", event_type, job_id)
-    except Exception:
+    except Exception:  # best effort: a lost event is repaired by the subscriber's snapshot
         logger.warning("could not publish %s for job %s", event_type, job_id, exc_info=True)

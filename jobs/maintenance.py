@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from celery import shared_task
 from django.conf import settings
-from django.db.models import Max
 from django.utils import timezone
 
-from core.queues import WALLET_QUEUE
-from core.task_policy import queue_task_options
 from jobs.models import DeadLetter, Job, TaskRun
+from wallets.services import balance_snapshots_prune
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +19,6 @@ BALANCE_SNAPSHOT_RETENTION_DAYS = 7
 def maintenance_cleanup(*, now: datetime | None = None) -> dict[str, int]:
     """Delete ended jobs, task runs and replayed dead letters older than JOB_RETENTION_DAYS, and balance
     snapshots older than a week except each wallet's newest. Active jobs are never touched."""
-    from wallets.models import BalanceSnapshot
-
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.JOB_RETENTION_DAYS)
     deleted = {
@@ -32,20 +27,9 @@ def maintenance_cleanup(*, now: datetime | None = None) -> dict[str, int]:
         "jobs": Job.objects.filter(
             status__in=Job.TERMINAL_STATUSES, finished_at__lt=cutoff, parent__isnull=True
         ).delete()[0],
+        "balance_snapshots": balance_snapshots_prune(
+            older_than=now - timedelta(days=BALANCE_SNAPSHOT_RETENTION_DAYS)
+        ),
     }
-    newest = BalanceSnapshot.objects.values("wallet_id").annotate(newest=Max("fetched_at"))
-    keep = {(row["wallet_id"], row["newest"]) for row in newest}
-    old = BalanceSnapshot.objects.filter(fetched_at__lt=now - timedelta(days=BALANCE_SNAPSHOT_RETENTION_DAYS))
-    stale_ids = [
-        pk
-        for pk, wallet, fetched in old.values_list("pk", "wallet_id", "fetched_at")
-        if (wallet, fetched) not in keep
-    ]
-    deleted["balance_snapshots"] = BalanceSnapshot.objects.filter(pk__in=stale_ids).delete()[0]
     logger.info("cleanup deleted %s", deleted)
     return deleted
-
-
-@shared_task(name="jobs.cleanup", **queue_task_options(WALLET_QUEUE))
-def cleanup_task() -> dict[str, int]:
-    return maintenance_cleanup()

@@ -15,7 +15,6 @@ class Job(models.Model):
         WALLET_SYNC = "wallet_sync", "Wallet sync"
         PNL = "pnl", "PnL"
         BEHAVIOR = "behavior", "Behaviour"
-        ENRICHMENT = "enrichment", "Enrichment"
         BULK_ANALYSIS = "bulk_analysis", "Bulk analysis"
 
     class Status(models.TextChoices):

@@ -182,8 +182,18 @@ def jobs_by_ids(*, job_ids: list[str]) -> list[Job]:
     return [found[job_id] for job_id in job_ids if job_id in found]
 
 
-def bulk_analysis_children_expected(*, params: dict[str, Any]) -> int:
-    """How many children a bulk job with these params has: one per wallet per type, one similarity job."""
-    types = list(params.get("types", []))
-    per_wallet = sum(1 for kind in types if kind != Job.Kind.SIMILARITY)
-    return len(params.get("wallets", [])) * per_wallet + (1 if Job.Kind.SIMILARITY in types else 0)
+BULK_ANALYSIS_TYPES: tuple[Job.Kind, ...] = (Job.Kind.PNL, Job.Kind.BEHAVIOR, Job.Kind.SIMILARITY)
+
+
+def bulk_analysis_children_wanted(*, params: dict[str, Any]) -> list[tuple[Job.Kind, dict[str, Any]]]:
+    """The children a bulk job with these params has, as (kind, params): one PnL or behaviour job per wallet
+    per type, and one similarity job over the whole set."""
+    wallets: list[str] = list(params.get("wallets", []))
+    force = bool(params.get("force"))
+    wanted: list[tuple[Job.Kind, dict[str, Any]]] = []
+    for kind in params.get("types", []):
+        if kind == Job.Kind.SIMILARITY:
+            wanted.append((Job.Kind.SIMILARITY, {"wallets": wallets, "options": {}}))
+        else:
+            wanted.extend((Job.Kind(kind), {"wallet": wallet, "force": force}) for wallet in wallets)
+    return wanted

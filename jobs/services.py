@@ -1,4 +1,9 @@
-"""Writes to the job ledger: submission with deduplication, state changes, progress, results (SPEC §3)."""
+"""Writes to the job ledger: submission with deduplication, state changes, results, dead letters
+(docs/ARCHITECTURE.md, "The job ledger").
+
+Starting work goes through `jobs.dispatch`, after the commit that records it; progress through
+`jobs.progress`. Nothing here imports a flow: flows call the ledger, never the other way round.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +25,13 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.errors import ConflictError, FatalError, InvalidInputError
-from core.queues import ANALYSIS_QUEUE, SIMILARITY_QUEUE, WALLET_QUEUE, Priority
-from core.redis import (
-    enrichment_resent_key,
-    get_redis,
-    job_balances_key,
-    job_cancelled_key,
-    job_progress_key,
-    job_progress_write_key,
-    job_synced_key,
-)
-from jobs import selectors
+from core.queues import Priority
+from core.redis import get_redis, job_cancelled_key
+from jobs import dispatch, selectors
 from jobs.events import job_event_publish, result_url
 from jobs.models import DeadLetter, Job
+from jobs.progress import job_report_progress
+from similarity.services import SIMILARITY_MIN_WALLETS, similarity_validate_options
 from wallets.addresses import validate_address, validate_addresses
 
 logger = logging.getLogger(__name__)
@@ -76,17 +75,15 @@ def job_submit(
     kind: str,
     owner: User,
     params: dict[str, Any],
-    queue: str,
     priority: int,
     force: bool = False,
 ) -> JobSubmission:
     """Create a job, or return the identical one already queued, running or freshly completed.
 
-    The partial unique index on `dedup_key` decides races: of concurrent identical submissions exactly one
-    insert succeeds, the others hit IntegrityError and read the winner's row.
+    The job's queue is its start task's (`dispatch.START_TASKS`). The partial unique index on `dedup_key`
+    decides races: of concurrent identical submissions exactly one insert succeeds, the others hit
+    IntegrityError and read the winner's row.
     """
-    from jobs.flows import job_enqueue
-
     dedup_key = job_dedup_key(kind=kind, owner_id=owner.pk, params=params)
     for _ in range(_SUBMIT_ATTEMPTS):
         existing = selectors.job_reusable(dedup_key=dedup_key, include_fresh=not force)
@@ -102,7 +99,7 @@ def job_submit(
                     owner=owner,
                     params=params,
                     dedup_key=dedup_key,
-                    queue=queue,
+                    queue=dispatch.START_TASKS[Job.Kind(kind)].queue,
                     priority=priority,
                     celery_task_ids=[str(uuid.uuid4())],
                 )
@@ -110,36 +107,30 @@ def job_submit(
             continue
         # Enqueue only once the row is committed (right away when the insert was its own transaction), or a
         # fast worker could look for a job not yet there.
-        transaction.on_commit(partial(job_enqueue, job))
+        transaction.on_commit(partial(dispatch.job_enqueue, job))
         return JobSubmission(job, deduplicated=False)
     raise ConflictError("The job changed state while being submitted; try again.", code="submit_conflict")
 
 
-BULK_ANALYSIS_TYPES: tuple[str, ...] = (Job.Kind.PNL, Job.Kind.BEHAVIOR, Job.Kind.SIMILARITY)
-WALLET_JOB_QUEUES: dict[str, str] = {
-    Job.Kind.PNL: ANALYSIS_QUEUE,
-    Job.Kind.BEHAVIOR: ANALYSIS_QUEUE,
-    Job.Kind.WALLET_SYNC: WALLET_QUEUE,
-}
-MIN_SIMILARITY_WALLETS = 2
+WALLET_JOB_KINDS = frozenset({Job.Kind.PNL, Job.Kind.BEHAVIOR, Job.Kind.WALLET_SYNC})
 
 
 def _checked_types(types: object) -> list[str]:
     """Requested analysis types in canonical order, duplicates collapsed."""
     if not isinstance(types, list | tuple):
-        message = f"must be a list drawn from {', '.join(BULK_ANALYSIS_TYPES)}"
+        message = f"must be a list drawn from {', '.join(selectors.BULK_ANALYSIS_TYPES)}"
         raise InvalidInputError(f"types {message}.", fields={"types": [message]})
     problems = {
-        f"types[{index}]": [f"{value!r} is not one of {', '.join(BULK_ANALYSIS_TYPES)}"]
+        f"types[{index}]": [f"{value!r} is not one of {', '.join(selectors.BULK_ANALYSIS_TYPES)}"]
         for index, value in enumerate(types)
-        if value not in BULK_ANALYSIS_TYPES
+        if value not in selectors.BULK_ANALYSIS_TYPES
     }
     if problems:
         raise InvalidInputError(f"types: {len(problems)} unknown analysis type(s).", fields=problems)
     if not types:
         message = "needs at least one analysis type"
         raise InvalidInputError(f"types {message}.", fields={"types": [message]})
-    return [kind for kind in BULK_ANALYSIS_TYPES if kind in types]
+    return [kind for kind in selectors.BULK_ANALYSIS_TYPES if kind in types]
 
 
 def job_submit_similarity(
@@ -154,37 +145,26 @@ def job_submit_similarity(
 
     Options are checked here, so a bad one is a 400 at submission rather than a failed job later.
     """
-    from similarity.services import similarity_validate_options
-
     params: dict[str, Any] = {
         "wallets": sorted(
             validate_addresses(
-                wallets, min_count=MIN_SIMILARITY_WALLETS, max_count=settings.MAX_WALLETS_PER_JOB
+                wallets, min_count=SIMILARITY_MIN_WALLETS, max_count=settings.MAX_WALLETS_PER_JOB
             )
         ),
         "options": similarity_validate_options(options or {}),
     }
-    return job_submit(
-        kind=Job.Kind.SIMILARITY,
-        owner=owner,
-        params=params,
-        queue=SIMILARITY_QUEUE,
-        priority=priority,
-        force=force,
-    )
+    return job_submit(kind=Job.Kind.SIMILARITY, owner=owner, params=params, priority=priority, force=force)
 
 
 def job_submit_wallet_job(
     *, kind: str, owner: User, wallet: object, force: bool = False, priority: int = Priority.HIGH
 ) -> JobSubmission:
-    """A one-wallet job: PnL, behaviour or sync (SPEC §7 bodies `{wallet, force?}`)."""
-    if kind not in WALLET_JOB_QUEUES:
+    """A one-wallet job: PnL, behaviour or sync (bodies `{wallet, force?}`)."""
+    if kind not in WALLET_JOB_KINDS:
         raise ValueError(f"{kind} is not a one-wallet job kind")
     # `force` is part of the request's identity: a forced job never stands in for an ordinary one.
     params: dict[str, Any] = {"wallet": validate_address(wallet), "force": bool(force)}
-    return job_submit(
-        kind=kind, owner=owner, params=params, queue=WALLET_JOB_QUEUES[kind], priority=priority, force=force
-    )
+    return job_submit(kind=kind, owner=owner, params=params, priority=priority, force=force)
 
 
 def job_submit_bulk_analysis(
@@ -201,7 +181,7 @@ def job_submit_bulk_analysis(
     The children are created by the parent's start task (`bulk_analysis_create_children`).
     """
     kinds = _checked_types(types)
-    minimum = MIN_SIMILARITY_WALLETS if Job.Kind.SIMILARITY in kinds else 1
+    minimum = SIMILARITY_MIN_WALLETS if Job.Kind.SIMILARITY in kinds else 1
     params: dict[str, Any] = {
         "wallets": sorted(
             validate_addresses(wallets, min_count=minimum, max_count=settings.MAX_WALLETS_PER_JOB)
@@ -209,38 +189,23 @@ def job_submit_bulk_analysis(
         "types": kinds,
         "force": bool(force),
     }
-    return job_submit(
-        kind=Job.Kind.BULK_ANALYSIS,
-        owner=owner,
-        params=params,
-        queue=ANALYSIS_QUEUE,
-        priority=priority,
-        force=force,
-    )
+    return job_submit(kind=Job.Kind.BULK_ANALYSIS, owner=owner, params=params, priority=priority, force=force)
 
 
 def _bulk_children(parent: Job) -> list[Job]:
-    """The children a bulk parent asks for, unsaved: one job per wallet per type, one similarity job."""
-    wallets: list[str] = parent.params["wallets"]
-    force = bool(parent.params.get("force"))
-    wanted: list[tuple[str, dict[str, Any], str]] = []
-    for kind in parent.params["types"]:
-        if kind == Job.Kind.SIMILARITY:
-            wanted.append((kind, {"wallets": wallets, "options": {}}, SIMILARITY_QUEUE))
-        else:
-            wanted.extend((kind, {"wallet": wallet, "force": force}, ANALYSIS_QUEUE) for wallet in wallets)
+    """The children a bulk parent asks for (`selectors.bulk_analysis_children_wanted`), unsaved."""
     return [
         Job(
             kind=kind,
             owner_id=parent.owner_id,
             params=params,
             dedup_key=job_dedup_key(kind=kind, owner_id=parent.owner_id, params=params, parent_id=parent.id),
-            queue=queue,
+            queue=dispatch.START_TASKS[kind].queue,
             priority=parent.priority,
             parent=parent,
             celery_task_ids=[str(uuid.uuid4())],
         )
-        for kind, params, queue in wanted
+        for kind, params in selectors.bulk_analysis_children_wanted(params=parent.params)
     ]
 
 
@@ -251,8 +216,6 @@ def bulk_analysis_create_children(*, parent_id: str) -> int:
     that lock) always sees them, and a re-driven parent never creates a child twice. Children whose start
     message is lost are re-sent by the stalled sweep like any queued job.
     """
-    from jobs.flows import job_enqueue
-
     with transaction.atomic():
         parent = Job.objects.select_for_update().filter(id=parent_id, status=Job.Status.RUNNING).first()
         if parent is None:
@@ -265,8 +228,8 @@ def bulk_analysis_create_children(*, parent_id: str) -> int:
         def enqueue() -> None:
             for child in new:
                 try:
-                    job_enqueue(child)
-                except Exception:
+                    dispatch.job_enqueue(child)
+                except Exception:  # noqa: BLE001 - the stalled sweep re-sends a child whose start was not sent
                     logger.warning("child job %s not enqueued; the stalled sweep re-sends it", child.id)
             # A re-driven parent may find every child ended already.
             job_parent_settle(parent_id=str(parent.id))
@@ -370,11 +333,9 @@ def job_cancel(*, job: Job) -> bool:
         get_redis().set(job_cancelled_key(str(job.id)), 1, ex=_DAY_S)
     except RedisError:
         logger.warning("cancel flag of job %s not set: Redis unavailable (the ledger holds it)", job.id)
-    from jobs.flows import job_revoke_tasks
-
     try:
-        job_revoke_tasks(job)
-    except Exception:
+        dispatch.job_revoke_tasks(job)
+    except Exception:  # the revoke only saves the workers a trip: the cancel is in the ledger already
         logger.warning("revoke of job %s not broadcast (the ledger holds the cancel)", job.id, exc_info=True)
     job_event_publish(job_id=str(job.id), event_type="job-cancelled", status=job.status)
     # Children are written under the parent's row lock, which the update above waited for: all are visible.
@@ -398,8 +359,6 @@ def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
     Used by the stalled sweep (attempts kept) and by dead-letter replay (attempts reset). Fails with a
     ConflictError when an identical job is already active, since two may not be.
     """
-    from jobs.flows import job_enqueue
-
     start_task_id = str(uuid.uuid4())
     updates: dict[str, Any] = {
         "status": Job.Status.QUEUED,
@@ -417,7 +376,7 @@ def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
             if not moved:
                 return False
             job.refresh_from_db()
-            transaction.on_commit(partial(job_enqueue, job))
+            transaction.on_commit(partial(dispatch.job_enqueue, job))
     except IntegrityError:
         raise ConflictError(
             "An identical job is already queued or running; follow that one instead.", code="job_active"
@@ -431,100 +390,6 @@ def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
         detail={"reason": reason},
     )
     return True
-
-
-# Keeps the highest report (0: not higher, nothing to do) and decides in the same round trip whether the
-# ledger gets it too: always on a stage change (2), else at most once per write interval (2, or 1: skip).
-# One script rather than a script and a SET: each round trip is a wait for the GIL in a busy thread pool.
-_RAISE_PROGRESS = """
-local current = tonumber(redis.call('HGET', KEYS[1], 'p') or '-1')
-local stage = redis.call('HGET', KEYS[1], 's')
-local wanted = tonumber(ARGV[1])
-if wanted < current or (wanted == current and stage == ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'p', ARGV[1], 's', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-if stage == ARGV[2] and tonumber(ARGV[4]) > 0 then
-  if not redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[4]) then return 1 end
-end
-return 2
-"""
-
-
-def job_report_progress(
-    *, job_id: str, progress: int, stage: str, detail: dict[str, Any] | None = None
-) -> None:
-    """Publish a progress report at once and write it to the ledger, throttled (stage changes always).
-
-    Reports from parallel tasks arrive out of order; a Redis script keeps the highest one so progress
-    never goes down. Without Redis the ledger alone is updated, with the same never-down rule.
-    """
-    progress = max(0, min(100, int(progress)))
-    job_id = str(job_id)
-    write_to_ledger = True
-    try:
-        change = int(
-            get_redis().eval(
-                _RAISE_PROGRESS,
-                2,
-                job_progress_key(job_id),
-                job_progress_write_key(job_id),
-                progress,
-                stage,
-                _DAY_S,
-                settings.PROGRESS_DB_WRITE_INTERVAL_MS,
-            )
-        )
-        if change == 0:
-            return
-        write_to_ledger = change == 2
-        job_event_publish(
-            job_id=job_id, event_type="job-progress", progress=progress, stage=stage, detail=detail or {}
-        )
-    except RedisError:
-        logger.warning("progress for job %s kept in the ledger only: Redis unavailable", job_id)
-    if write_to_ledger:
-        Job.objects.filter(id=job_id, status=Job.Status.RUNNING, progress__lte=progress).update(
-            progress=progress, stage=stage, heartbeat_at=timezone.now()
-        )
-
-
-def job_enrichment_resend_claim(*, job_id: str, window_s: int) -> bool:
-    """True once per window per job, so the sweep re-sends a lost enrichment at most that often."""
-    try:
-        return bool(get_redis().set(enrichment_resent_key(job_id), 1, nx=True, ex=window_s))
-    except RedisError:
-        return False
-
-
-def job_balances_all_ended(*, job_id: str, attempt: int, wallet_count: int) -> bool:
-    """Count one wallet's balances branch as ended; True for exactly one caller: the last of the run.
-
-    Without Redis the count is lost: enrichment then waits for the stalled sweep's pending-enrichment check.
-    """
-    key = job_balances_key(str(job_id), attempt)
-    try:
-        client = get_redis()
-        pipe = client.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, _DAY_S)
-        return int(pipe.execute()[0]) == wallet_count
-    except RedisError:
-        logger.warning("balances count of job %s lost: Redis unavailable", job_id)
-        return False
-
-
-def job_progress_units_done(*, job_id: str, attempt: int, total_units: int, done_already: int = 0) -> int:
-    """Count one more finished unit of a job's parallel phase; returns how many are done."""
-    key = job_synced_key(str(job_id), attempt)
-    try:
-        client = get_redis()
-        pipe = client.pipeline()
-        pipe.setnx(key, done_already)
-        pipe.incr(key)
-        pipe.expire(key, _DAY_S)
-        return int(pipe.execute()[1])
-    except RedisError:
-        return min(total_units, done_already)
 
 
 @transaction.atomic
@@ -619,8 +484,6 @@ def dead_letter_record(
 
 def dead_letter_replay(*, dead_letter: DeadLetter) -> str:
     """Replay a dead letter: its job runs again from the ledger, or a job-less task is sent again."""
-    from jobs.flows import task_resend
-
     job = Job.objects.filter(id=dead_letter.job_id).first() if dead_letter.job_id else None
     if job is not None and job.status in Job.ACTIVE_STATUSES:
         outcome = f"job {job.id} is already {job.status}; nothing replayed"
@@ -628,7 +491,7 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> str:
         job_redrive(job=job, reset_attempts=True, reason=f"replay of dead letter {dead_letter.pk}")
         outcome = f"job {job.id} re-queued"
     else:
-        task_id = task_resend(
+        task_id = dispatch.task_resend(
             task_name=dead_letter.task_name,
             args=dead_letter.args,
             kwargs=dead_letter.kwargs,
@@ -651,9 +514,3 @@ def job_attach_enrichment(*, job_id: str, enrichment: dict[str, Any]) -> None:
         transaction.on_commit(
             lambda: job_event_publish(job_id=job_id, event_type="enrichment-completed", **enrichment)
         )
-
-
-def job_progress_between(*, start: int, end: int, done: int, total: int) -> int:
-    if total <= 0:
-        return end
-    return start + (end - start) * min(done, total) // total

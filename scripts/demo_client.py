@@ -25,7 +25,7 @@ def wait_until_up(api: str, ws: str, timeout_s: float = 90.0) -> None:
             if requests.get(f"{api}/health", timeout=2).ok:
                 with connect(ws, open_timeout=2):
                     pass
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - waiting for start-up: any error means "not yet"
             # 403 means daphne is up and refused an anonymous socket, which is all we wait for.
             if "403" in str(exc):
                 return
@@ -63,12 +63,15 @@ def print_result(result: dict[str, Any], wallets: list[str]) -> None:
 def print_enrichment(enrichment: dict[str, Any]) -> None:
     print(f"\nEnriched balances (SOL at ${enrichment.get('sol_price_usd') or 0:.2f}):")
     for balance in enrichment.get("balances", []):
-        top = ", ".join(
-            f"{t['symbol'] or t['mint'][:6]} ${t['value_usd'] or 0:,.0f}" for t in balance["tokens"][:3]
-        )
-        print(
-            f"  {balance['wallet'][:4]}…{balance['wallet'][-4:]}  ${balance['total_value_usd']:,.2f}  {top}"
-        )
+        priced = [token for token in balance["tokens"] if token["value_usd"]]
+        parts = [f"{balance['sol']:,.3f} SOL"]
+        parts += [f"{t['symbol'] or t['mint'][:6]} ${t['value_usd']:,.0f}" for t in priced[:3]]
+        if len(priced) > 3:
+            parts.append(f"{len(priced) - 3} more priced")
+        if unpriced := len(balance["tokens"]) - len(priced):
+            parts.append(f"{unpriced} unpriced token(s)")
+        wallet = f"{balance['wallet'][:4]}…{balance['wallet'][-4:]}"
+        print(f"  {wallet}  ${balance['total_value_usd']:,.2f} = {', '.join(parts)}")
 
 
 def run(api: str, ws: str, token: str, wallets: list[str]) -> int:

@@ -216,14 +216,14 @@ def similarity_analyze_now(*, wallets: Sequence[str], options: Mapping[str, Any]
     for wallet in wallets:
         try:
             wallet_sync(address=wallet)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a wallet's failure is reported with the result
             failed[wallet] = f"{type(exc).__name__}: {exc}"
     synced = similarity_wallets_comparable(wallets=wallets, failed=failed)
     balances = []
     for wallet in synced:
         try:
             balances.append(wallet_fetch_balances(address=wallet))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - missing balances only cost the holdings channels
             failed.setdefault(wallet, f"balances: {type(exc).__name__}: {exc}")
     result = similarity_analyze(
         wallets=synced,
@@ -232,6 +232,6 @@ def similarity_analyze_now(*, wallets: Sequence[str], options: Mapping[str, Any]
     )
     try:
         result["enrichment"] = enrichment_enrich_balances(job_id=f"sync-{uuid.uuid4()}", balances=balances)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - enrichment is a bonus: its failure is reported, not raised
         result["enrichment"] = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}", "balances": []}
     return result

@@ -12,11 +12,11 @@ from django.conf import settings
 from redis.exceptions import LockError
 from redis.lock import Lock
 
-from core.errors import TransientError
+from core.errors import BusyError
 from core.redis import get_redis, wallet_sync_lock_key
 
 
-class WalletLockBusyError(TransientError):
+class WalletLockBusyError(BusyError):
     """Another task is syncing this wallet; retry shortly instead of blocking a worker slot."""
 
 

@@ -6,14 +6,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from core.http import UpstreamTransientError
@@ -251,7 +251,7 @@ def _sync_windows(
             pending = (window, fetching)
         if pending is not None:
             totals.add(address, *pending)
-    except BaseException:
+    except BaseException:  # cancellation and time limits too: the prefetch must not outlive the sync
         # Stop at once: a fetch still in flight finishes on its own (bounded by the provider's timeouts and
         # retries) and its result is dropped; it writes nothing.
         prefetch.shutdown(wait=False, cancel_futures=True)
@@ -302,7 +302,7 @@ def wallet_sync(
                     f"the upstream listed {totals.not_returned} transaction(s) of wallet {address} but did "
                     "not return them; the rest is stored and the next attempt asks for these only"
                 )
-        except Exception as exc:
+        except Exception as exc:  # whatever stopped the sync is recorded on the wallet, then raised
             Wallet.objects.filter(pk=address).update(
                 sync_status=Wallet.SyncStatus.FAILED, sync_error=str(exc)[:2000]
             )
@@ -425,3 +425,16 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
             robust=True,
         )
     return balances
+
+
+def balance_snapshots_prune(*, older_than: datetime) -> int:
+    """Delete balance snapshots fetched before `older_than`, except each wallet's newest; returns how many."""
+    newest = BalanceSnapshot.objects.values("wallet_id").annotate(newest=Max("fetched_at"))
+    keep = {(row["wallet_id"], row["newest"]) for row in newest}
+    old = BalanceSnapshot.objects.filter(fetched_at__lt=older_than)
+    stale_ids = [
+        pk
+        for pk, wallet, fetched in old.values_list("pk", "wallet_id", "fetched_at")
+        if (wallet, fetched) not in keep
+    ]
+    return int(BalanceSnapshot.objects.filter(pk__in=stale_ids).delete()[0])

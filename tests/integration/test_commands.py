@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from jobs import flows
+from jobs import dispatch
 from jobs.models import Job
 from tests.support.stack import Stack
 from wallets.simulated_market import SimulatedMarket
@@ -73,7 +73,7 @@ def test_analyze_wallets_refuses_bad_types(types: str, expected: str) -> None:
 def test_analyze_wallets_splits_sets_larger_than_the_job_limit(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flows, "job_enqueue", lambda job: None)  # no worker here: send nothing
+    monkeypatch.setattr(dispatch, "job_enqueue", lambda job: None)  # no worker here: send nothing
     settings.MAX_WALLETS_PER_JOB = 2
     out, _ = _run("analyze_wallets", *_SAMPLE[:5], "--types", "pnl")
     parents = Job.objects.filter(kind=Job.Kind.BULK_ANALYSIS)

@@ -164,7 +164,7 @@ def test_critical_job_starts_before_fifty_low_jobs_queued_ahead(live_stack: Stac
     def submit(priority: int, tag: str) -> Job:
         params = {"wallets": wallets, "options": {"tag": tag}}
         return services.job_submit(
-            kind=Job.Kind.SIMILARITY, owner=owner, params=params, queue=SIMILARITY_QUEUE, priority=priority
+            kind=Job.Kind.SIMILARITY, owner=owner, params=params, priority=priority
         ).job
 
     low_jobs = [submit(Priority.LOW, f"low-{i}") for i in range(50)]

@@ -42,7 +42,7 @@ def wait_for(
             value = condition()
             if value:
                 return value
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - polling: any error means "not yet", kept for the timeout
             last_error = exc
         time.sleep(interval_s)
     raise TimeoutError(f"timed out after {timeout_s}s waiting for {what or condition}: {last_error!r}")

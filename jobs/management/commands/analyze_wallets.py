@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--types",
             default="pnl,behavior",
-            help=f"comma-separated, from {','.join(services.BULK_ANALYSIS_TYPES)} (default: pnl,behavior)",
+            help=f"comma-separated, from {','.join(selectors.BULK_ANALYSIS_TYPES)} (default: pnl,behavior)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,7 +68,7 @@ class Command(BaseCommand):
 
     def _wait(self, job_ids: list[str], timeout_s: float, poll_s: float) -> None:
         expected = sum(
-            selectors.bulk_analysis_children_expected(params=job.params)
+            len(selectors.bulk_analysis_children_wanted(params=job.params))
             for job in selectors.jobs_by_ids(job_ids=job_ids)
         )
         bar = _cli.ProgressBar(self.stderr, expected, "analyses")

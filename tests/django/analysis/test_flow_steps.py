@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jobs import flows
+from jobs import dispatch, recovery
+from jobs.flows import analysis
 from jobs.models import DeadLetter, Job
 from tests.django.analysis.conftest import PRICED, T0, address
 
@@ -37,7 +38,7 @@ def test_compute_step_completes_the_job_with_the_result(add_leg, kind: str) -> N
     add_leg(WALLET, mint=PRICED.mint, direction="sell", qty=1000, sol=1.5, ts=T0 + 90)
     job = _running_job(kind)
 
-    flows.analysis_flow_compute(job_id=str(job.id), attempt=1)
+    analysis.compute(job_id=str(job.id), attempt=1)
 
     job.refresh_from_db()
     assert job.status == Job.Status.COMPLETED and job.progress == 100
@@ -53,7 +54,7 @@ def test_compute_step_completes_the_job_with_the_result(add_leg, kind: str) -> N
 
 def test_compute_step_of_a_replaced_run_does_nothing(add_leg) -> None:
     job = _running_job("pnl", attempts=2)
-    flows.analysis_flow_compute(job_id=str(job.id), attempt=1)
+    analysis.compute(job_id=str(job.id), attempt=1)
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.result is None
 
@@ -61,20 +62,24 @@ def test_compute_step_of_a_replaced_run_does_nothing(add_leg) -> None:
 def test_compute_step_of_a_cancelled_job_does_nothing(add_leg) -> None:
     job = _running_job("behavior")
     Job.objects.filter(id=job.id).update(status=Job.Status.CANCELLED)
-    flows.analysis_flow_compute(job_id=str(job.id), attempt=1)
+    analysis.compute(job_id=str(job.id), attempt=1)
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED and job.result is None
 
 
 def test_both_analysis_kinds_can_be_redriven() -> None:
-    assert flows.START_TASKS[Job.Kind.PNL] == flows.START_TASKS[Job.Kind.BEHAVIOR] == "jobs.analysis_flow"
+    assert (
+        dispatch.START_TASKS[Job.Kind.PNL]
+        == dispatch.START_TASKS[Job.Kind.BEHAVIOR]
+        == dispatch.ANALYSIS_FLOW
+    )
 
 
 def test_stalled_analysis_job_is_redriven_then_dead_lettered(django_capture_on_commit_callbacks) -> None:
     job = _running_job("pnl")
     Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert flows.jobs_sweep_stalled()["redriven"] == 1
+        assert recovery.jobs_sweep_stalled()["redriven"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.stage == "requeued" and len(callbacks) == 1
 
@@ -82,7 +87,7 @@ def test_stalled_analysis_job_is_redriven_then_dead_lettered(django_capture_on_c
     Job.objects.filter(id=job.id).update(
         status=Job.Status.RUNNING, attempts=2, heartbeat_at=timezone.now() - timedelta(hours=1)
     )
-    assert flows.jobs_sweep_stalled()["dead_lettered"] == 1
+    assert recovery.jobs_sweep_stalled()["dead_lettered"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and (job.error or {})["type"] == "stalled"
     [letter] = DeadLetter.objects.filter(job_id=job.id)

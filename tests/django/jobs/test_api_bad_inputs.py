@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from core.queues import SIMILARITY_QUEUE, Priority
+from core.queues import Priority
 from core.throttles import submit_throttle_reset
 from jobs import services
 from jobs.models import Job
@@ -381,7 +381,6 @@ def test_bad_input_table(case: Case, owner: User, settings: Any) -> None:
         kind=Job.Kind.SIMILARITY,
         owner=owner,
         params={"wallets": [A, B], "options": {"owned": True}},
-        queue=SIMILARITY_QUEUE,
         priority=Priority.HIGH,
     ).job
     if case.setup is not None:

@@ -15,7 +15,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from jobs import flows, services
+from jobs import dispatch, recovery, services
+from jobs.flows import bulk
 from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ WALLETS = sorted(base58.b58encode(hashlib.sha256(f"bulk-{i}".encode()).digest())
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record what would be enqueued instead of sending it: no worker runs here."""
     sent: list[str] = []
-    monkeypatch.setattr(flows, "job_enqueue", lambda job: sent.append(str(job.id)))
+    monkeypatch.setattr(dispatch, "job_enqueue", lambda job: sent.append(str(job.id)))
     return sent
 
 
@@ -51,7 +52,7 @@ def run_on_commit(
 
 def _start_parent(owner: User, run: Callable[[Callable[[], Any]], Any], types: list[str]) -> Job:
     parent = services.job_submit_bulk_analysis(owner=owner, wallets=WALLETS, types=types).job
-    run(lambda: flows.bulk_analysis_flow_start(job_id=str(parent.id)))
+    run(lambda: bulk.start(job_id=str(parent.id)))
     parent.refresh_from_db()
     return parent
 
@@ -103,7 +104,7 @@ def test_children_are_created_once_and_enqueued(
     assert sorted(no_broker) == sorted(str(child.id) for child in children)
 
     # A second start (a duplicate message, a retry) creates nothing more.
-    run_on_commit(lambda: flows.bulk_analysis_flow_start(job_id=str(parent.id)))
+    run_on_commit(lambda: bulk.start(job_id=str(parent.id)))
     assert parent.children.count() == 7
 
 
@@ -165,7 +166,7 @@ def test_cancelled_queued_parent_never_creates_children(
 ) -> None:
     parent = services.job_submit_bulk_analysis(owner=owner, wallets=WALLETS, types=["pnl"]).job
     services.job_cancel(job=parent)
-    run_on_commit(lambda: flows.bulk_analysis_flow_start(job_id=str(parent.id)))
+    run_on_commit(lambda: bulk.start(job_id=str(parent.id)))
     assert not parent.children.exists()
 
 
@@ -180,7 +181,7 @@ def test_sweep_leaves_a_waiting_parent_alone_and_settles_a_lost_check(
     for child in parent.children.all():
         services.job_start(job_id=str(child.id))
     Job.objects.filter(parent=parent).update(heartbeat_at=timezone.now())
-    assert flows.jobs_sweep_stalled() == {
+    assert recovery.jobs_sweep_stalled() == {
         "redriven": 0,
         "dead_lettered": 0,
         "requeued": 0,
@@ -194,7 +195,7 @@ def test_sweep_leaves_a_waiting_parent_alone_and_settles_a_lost_check(
         services.job_complete(job_id=str(child.id), result={}, enrichment=services.NO_ENRICHMENT)
     parent.refresh_from_db()
     assert parent.status == Job.Status.RUNNING
-    flows.jobs_sweep_stalled()
+    recovery.jobs_sweep_stalled()
     parent.refresh_from_db()
     assert parent.status == Job.Status.COMPLETED
     assert (parent.result or {})["totals"]["completed"] == 3
@@ -205,6 +206,6 @@ def test_sweep_redrives_a_parent_whose_fan_out_was_lost(owner: User, settings: A
     parent = services.job_submit_bulk_analysis(owner=owner, wallets=WALLETS, types=["pnl"]).job
     services.job_start(job_id=str(parent.id))
     Job.objects.filter(id=parent.id).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
-    assert flows.jobs_sweep_stalled()["redriven"] == 1
+    assert recovery.jobs_sweep_stalled()["redriven"] == 1
     parent.refresh_from_db()
     assert parent.status == Job.Status.QUEUED

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 
 from jobs.events import job_event_publish, job_group_name
 from jobs.models import Job
-from jobs.services import job_report_progress
+from jobs.progress import job_report_progress
 
 
 def _subscribed_channel(job_id: str) -> str:

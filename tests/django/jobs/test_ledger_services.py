@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from core.queues import SIMILARITY_QUEUE, Priority
-from jobs import flows, services
+from jobs import recovery, services
 from jobs.models import DeadLetter, Job
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,6 @@ def _submit(owner: User, *, force: bool = False, params: dict | None = None) -> 
         kind=Job.Kind.SIMILARITY,
         owner=owner,
         params=params or PARAMS,
-        queue=SIMILARITY_QUEUE,
         priority=Priority.HIGH,
         force=force,
     )
@@ -61,7 +60,7 @@ def test_sweep_redrives_a_stalled_job_while_attempts_remain(owner: User, setting
     job = _submit(owner).job
     stale = timezone.now() - timedelta(seconds=31)
     Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, attempts=1, heartbeat_at=stale)
-    assert flows.jobs_sweep_stalled()["redriven"] == 1
+    assert recovery.jobs_sweep_stalled()["redriven"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.attempts == 1 and job.stage == "requeued"
     assert len(job.celery_task_ids) == 1
@@ -71,7 +70,7 @@ def test_sweep_leaves_a_job_with_a_fresh_heartbeat_alone(owner: User, settings) 
     settings.JOB_STALL_TIMEOUT_S = 30
     job = _submit(owner).job
     Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
-    assert flows.jobs_sweep_stalled() == {
+    assert recovery.jobs_sweep_stalled() == {
         "redriven": 0,
         "dead_lettered": 0,
         "requeued": 0,
@@ -84,7 +83,7 @@ def test_sweep_dead_letters_a_stalled_job_without_attempts_left(owner: User, set
     job = _submit(owner).job
     stale = timezone.now() - timedelta(seconds=300)
     Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, attempts=2, heartbeat_at=stale)
-    assert flows.jobs_sweep_stalled()["dead_lettered"] == 1
+    assert recovery.jobs_sweep_stalled()["dead_lettered"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and (job.error or {})["type"] == "stalled"
     letter = DeadLetter.objects.get(job=job)
@@ -96,10 +95,10 @@ def test_sweep_requeues_a_queued_job_whose_message_was_lost(owner: User, setting
     job = _submit(owner).job
     Job.objects.filter(id=job.id).update(created_at=timezone.now() - timedelta(seconds=61))
     first_task = job.celery_task_ids[0]
-    assert flows.jobs_sweep_stalled()["requeued"] == 1
+    assert recovery.jobs_sweep_stalled()["requeued"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.celery_task_ids[0] != first_task
-    assert flows.jobs_sweep_stalled()["requeued"] == 0  # not again until the window passes anew
+    assert recovery.jobs_sweep_stalled()["requeued"] == 0  # not again until the window passes anew
 
 
 def test_replay_command_requeues_the_failed_job_once(owner: User) -> None:
@@ -159,5 +158,5 @@ def test_sweep_resends_an_enrichment_left_pending(owner: User, settings) -> None
     from core.redis import enrichment_resent_key, get_redis
 
     get_redis().delete(enrichment_resent_key(str(job.id)))
-    assert flows.jobs_sweep_stalled()["enrichment_resent"] == 1
-    assert flows.jobs_sweep_stalled()["enrichment_resent"] == 0  # once per window
+    assert recovery.jobs_sweep_stalled()["enrichment_resent"] == 1
+    assert recovery.jobs_sweep_stalled()["enrichment_resent"] == 0  # once per window

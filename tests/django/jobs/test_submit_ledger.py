@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.queues import SIMILARITY_QUEUE, Priority
-from jobs import flows, selectors, services
+from core.queues import Priority
+from jobs import dispatch, selectors, services
 from jobs.models import Job
 
 PARAMS = {"wallets": ["c" * 32, "d" * 32], "options": {}}
@@ -35,7 +35,7 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
         committed = transaction.get_autocommit() and not transaction.get_connection().in_atomic_block
         sent.append((str(job.id), committed))
 
-    monkeypatch.setattr(flows, "job_enqueue", record)
+    monkeypatch.setattr(dispatch, "job_enqueue", record)
     return sent
 
 
@@ -44,7 +44,6 @@ def _submit(owner: User, *, force: bool = False) -> services.JobSubmission:
         kind=Job.Kind.SIMILARITY,
         owner=owner,
         params=PARAMS,
-        queue=SIMILARITY_QUEUE,
         priority=Priority.HIGH,
         force=force,
     )
@@ -171,5 +170,5 @@ def test_the_start_task_is_sent_under_the_ledger_task_id_without_a_result(
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(Signature, "apply_async", lambda self, *args, **options: sent.append(options))
     job = _submit(owner).job
-    flows.job_enqueue(job)
+    dispatch.job_enqueue(job)
     assert sent == [{"task_id": job.celery_task_ids[0], "ignore_result": True}]

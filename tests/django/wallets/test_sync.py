@@ -66,6 +66,7 @@ def signature_calls(upstream: FakeUpstream) -> int:
 # ------------------------------------------------------------------------------------------ faults
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("address", [MID_WALLET, FIXTURE_WALLET])
 def test_sync_under_30_percent_faults_stores_exactly_the_right_rows(
     helius: FakeUpstream, address: str
@@ -111,6 +112,7 @@ def test_sync_under_30_percent_faults_stores_exactly_the_right_rows(
 # ------------------------------------------------------------------------------------------ crash and resume
 
 
+@pytest.mark.slow
 def test_sync_killed_half_way_resumes_from_the_cache_to_the_same_rows(helius: FakeUpstream) -> None:
     history = upstream_history(helius, MID_WALLET)  # 1,200 signatures: 2 pages, then 300-signature windows
     calls = 0
@@ -194,6 +196,7 @@ def test_cached_payload_round_trips_compressed(helius: FakeUpstream) -> None:
 # ------------------------------------------------------------------------------------------ a long history
 
 
+@pytest.mark.slow
 def test_sync_of_a_5000_transaction_wallet(helius: FakeUpstream) -> None:
     history = upstream_history(helius, BIG_WALLET)
     assert helius.market.history_length(BIG_WALLET) == 5000
@@ -254,6 +257,7 @@ def test_rejected_credentials_are_fatal_and_never_show_the_key(helius: FakeUpstr
     assert helius.responses_by_status[401] == helius.total_requests == 4
 
 
+@pytest.mark.slow
 def test_an_upstream_down_for_good_ends_in_a_transient_error_after_bounded_tries(
     helius: FakeUpstream,
 ) -> None:
