@@ -21,18 +21,43 @@ from core.queues import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
 env = Env()
+load_dotenv(Path(env.get_str("ENV_FILE", str(BASE_DIR / ".env"))))
 
-DEBUG = env.get_bool("DEBUG", True)
+# Production-safe unless told otherwise: development mode (debug pages, a built-in secret key, plain HTTP)
+# is turned on explicitly with DEBUG=true, as ./scripts/demo and ./scripts/test do.
+DEBUG = env.get_bool("DEBUG", False)
 _DEV_SECRET = "insecure-local-development-key-do-not-use-in-production"
-SECRET_KEY = env.get_str("DJANGO_SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is false")
+SECRET_KEY = env.get_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DEBUG is false (DEBUG=true turns local development mode on)"
+    )
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false")
+# Origins other than the request's own that may POST with the session cookie (scheme, host and port, e.g.
+# https://wallets.example.com:8443). The proxy passes the Host with its port, so the site's own origin needs
+# no entry.
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS: in production browsers reach the site only through a TLS proxy (docker/nginx.conf) ---
+# HTTPS_ONLY (default: on unless DEBUG) sets the defaults of the settings below; each can be set on its own.
+# Plain-HTTP setups (local runs, tests, benchmarks) turn it off.
+HTTPS_ONLY = env.get_bool("HTTPS_ONLY", not DEBUG)
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+# Liveness probes of an orchestrator speak plain HTTP to the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
+# The header through which the proxy says the browser used HTTPS (it must overwrite the client's own).
+_proxy_ssl_header = env.get_header_name("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if HTTPS_ONLY else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
