@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from limits import parse as parse_rate_limit
 
 from config.env import Env, load_dotenv
+from config.flower import parse_basic_auth
 from core.logging import LOG_FORMAT
 from core.queues import (
     ENRICHMENT_QUEUE,
@@ -349,7 +350,13 @@ SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
 
+# Flower's `user:password[,user:password]`; empty is allowed here, but `python -m config.flower` refuses it.
 FLOWER_BASIC_AUTH = env.get_str("FLOWER_BASIC_AUTH", "")
+if FLOWER_BASIC_AUTH:
+    try:
+        FLOWER_BASIC_AUTH = ",".join(parse_basic_auth(FLOWER_BASIC_AUTH))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FLOWER_BASIC_AUTH is invalid: {exc}") from exc
 
 # --- Internationalisation and static files ---
 LANGUAGE_CODE = "en-us"
