@@ -329,6 +329,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Maintenance tasks live outside the apps' `tasks` modules that autodiscovery finds.
 CELERY_IMPORTS = ["jobs.maintenance"]
+# The one running beat renews its Redis lock every third of this; a beat that died frees it after this long.
+BEAT_LOCK_TTL_S = env.get_int("BEAT_LOCK_TTL_S", 30, minimum=2, maximum=3600)
 HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
 QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
