@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
     "wallets",
     "analysis",
     "similarity",
@@ -90,7 +92,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Login attempts (the admin's and the Lab's forms; API tokens never go through a login form) ---
+# django-axes counts failed logins per username and client address; at LOGIN_FAILURE_LIMIT that pair is
+# refused, even with the right password, for LOGIN_COOLOFF_S. Per pair, so nobody can lock a user out from
+# another address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(seconds=env.get_int("LOGIN_COOLOFF_S", 900, minimum=1, maximum=30 * 86400))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts are what the limit needs; a row per successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "lab/locked_out.html"
+# Not a banner in every process's and command's output; lockouts are still logged.
+AXES_VERBOSE = False
+# Behind a proxy every connection comes from the proxy: the header in which it passes the client's address
+# (docker/nginx.conf sets X-Real-IP, overwriting any the client sent). Empty: the connection's own address.
+CLIENT_IP_HEADER = env.get_header_name("CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip_address"
 
 ROOT_URLCONF = "config.urls"
 # The Similarity Lab (`/`) signs users in with Django sessions; the API also accepts tokens.
