@@ -26,13 +26,12 @@ def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
 
 def production_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     """What an operator must set in production (docs/notes/sec-deploy.md), and nothing else."""
-    return clean_environment(
-        tmp_path,
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        **variables,
-    )
+    required = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    return clean_environment(tmp_path, **{**required, **variables})
 
 
 def python() -> str:

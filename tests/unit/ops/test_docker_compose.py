@@ -1,5 +1,5 @@
-"""docker/: the image holds everything the settings and the Procfile name, and the compose services run
-the Procfile's commands.
+"""docker/: the image holds everything the settings and the Procfile name, the compose services run the
+Procfile's commands, nginx serves one HTTPS origin and logs no tokens.
 
 These machines cannot build images, so the Dockerfile, compose file and nginx config are checked as text
 against the settings and the Procfile they must agree with."""
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker" / "compose.yaml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 PROCFILE = ROOT / "Procfile"
+NGINX_CONF = ROOT / "docker" / "nginx.conf"
 # Procfile process -> compose service
 SERVICE_OF_PROCESS = {
     "web": "web",
@@ -215,3 +216,74 @@ def test_compose_services_run_the_commands_of_the_procfile() -> None:
     for process, argv in procfile.items():
         command = services[SERVICE_OF_PROCESS[process]]["command"]
         assert _signature(list(map(str, command))) == _signature(argv), (process, command, argv)
+
+
+def _nginx() -> str:
+    return NGINX_CONF.read_text()
+
+
+def test_nginx_access_logs_carry_no_query_string() -> None:
+    """Clients may pass `?token=` on /ws/: a log format with the request line or the query would keep it."""
+    conf = _nginx()
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+(.*?);", conf, re.DOTALL))
+    assert formats, "no log_format: nginx's default one logs the whole request line"
+    for name, layout in formats.items():
+        for variable in (
+            "$request ",
+            '$request"',
+            "$request_uri",
+            "$args",
+            "$query_string",
+            "$arg_",
+            "$http_referer",
+        ):
+            assert variable not in layout, f"log_format {name} logs {variable.strip()}"
+    access_logs = re.findall(r"access_log\s+([^;]+);", conf)
+    servers = conf.count("server {")
+    assert len(access_logs) >= servers
+    for access_log in access_logs:
+        words = access_log.split()
+        assert words[0] == "off" or (len(words) > 1 and words[1] in formats), access_log
+
+
+def test_nginx_serves_one_https_origin_and_redirects_plain_http() -> None:
+    conf = _nginx()
+    https, plain = _server_blocks(conf, "443 ssl"), _server_blocks(conf, "80;")
+    assert len(https) == 1 and len(plain) == 1
+    assert re.search(r"return 301 https://\$host:\$\{PUBLIC_HTTPS_PORT\}\$request_uri;", plain[0])
+    assert "proxy_pass" not in plain[0]
+    hsts = re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', https[0])
+    assert hsts and int(hsts.group(1)) >= 31_536_000
+    assert "ssl_certificate /etc/nginx/certs/tls.crt;" in https[0]
+
+
+def test_nginx_passes_the_host_with_its_port_and_sets_the_proxy_headers() -> None:
+    """`$host` drops the port, so a login from https://localhost:8443 failed Django's CSRF origin check."""
+    conf = _nginx()
+    locations = re.findall(r"location [^{]+\{(.*?)\n    \}", conf, re.DOTALL)
+    proxied = [block for block in locations if "proxy_pass" in block]
+    assert len(proxied) == 2
+    for block in proxied:
+        assert "proxy_set_header Host $http_host;" in block
+        assert "proxy_set_header X-Forwarded-Proto https;" in block
+        assert "proxy_set_header X-Real-IP $remote_addr;" in block
+    assert "$host;" not in conf
+
+
+def _server_blocks(conf: str, listen: str) -> list[str]:
+    blocks = re.split(r"\nserver \{", conf)[1:]
+    return [block for block in blocks if f"listen {listen}" in block]
+
+
+def test_compose_serves_https_with_a_certificate_made_at_start_or_mounted() -> None:
+    services = _compose()["services"]
+    nginx, certificate = services["nginx"], services["tls-cert"]
+    assert any(str(port).endswith(":443") for port in nginx["ports"])
+    assert all(str(port).startswith("127.0.0.1:") for s in services.values() for port in s.get("ports", []))
+    assert "./nginx.conf:/etc/nginx/templates/default.conf.template:ro" in nginx["volumes"]
+    assert "${TLS_CERT_DIR:-tls}:/etc/nginx/certs:ro" in nginx["volumes"]
+    assert nginx["depends_on"]["tls-cert"]["condition"] == "service_completed_successfully"
+    assert certificate["command"][1] == "docker/self_signed_cert.py"
+    assert "${TLS_CERT_DIR:-tls}:/certs" in certificate["volumes"]
+    app = services["web"]["environment"]
+    assert app["CLIENT_IP_HEADER"] == "X-Real-IP" and app["DEBUG"] == "false"
