@@ -48,8 +48,8 @@ CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
 # Plain-HTTP setups (local runs, tests, benchmarks) turn it off.
 HTTPS_ONLY = env.get_bool("HTTPS_ONLY", not DEBUG)
 SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
-# Liveness probes of an orchestrator speak plain HTTP to the container itself.
-SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# Liveness probes and metrics scrapers speak plain HTTP to the container itself, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
 CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
 SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0, minimum=0)

@@ -100,6 +100,8 @@ def test_a_crafted_body_never_shows_a_debug_page_with_settings(tmp_path: Path) -
     behind_proxy = {"X-Forwarded-Proto": "https", "Referer": f"https://127.0.0.1:{port}/accounts/login/"}
     try:
         wait_for(lambda: requests.get(f"{base}/health", timeout=2).ok, timeout_s=60, what="gunicorn")
+        login_over_http = requests.get(f"{base}/accounts/login/", allow_redirects=False, timeout=10)
+        metrics_over_http = requests.get(f"{base}/metrics", allow_redirects=False, timeout=10)
         response = requests.post(
             f"{base}/accounts/login/",
             data="&".join(f"field{number}=x" for number in range(5000)),
@@ -111,6 +113,10 @@ def test_a_crafted_body_never_shows_a_debug_page_with_settings(tmp_path: Path) -
         server.terminate()
         server.wait(timeout=30)
         log.close()
+    # Plain HTTP is redirected to HTTPS, except for probes and scrapers talking to the container itself.
+    assert login_over_http.status_code == 301
+    assert login_over_http.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
+    assert metrics_over_http.status_code != 301
     assert response.status_code == 400
     for leaked in ("password-in-the-store-url", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "Traceback"):
         assert leaked not in response.text, f"{leaked} shown to the client"
