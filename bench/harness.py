@@ -7,9 +7,10 @@ directory, migrated, with one API user, and the application's processes started 
 
 Nothing is shared with the test services or with other benchmark runs. Every process (this one too) runs
 with `DJANGO_SETTINGS_MODULE=bench.settings` (the application's settings plus a bare DRF endpoint and
-plain Celery tasks for the baselines) and `DEBUG=false`, as in production. PostgreSQL runs like the test
-cluster of `scripts/lib.sh` (`fsync=off`, `synchronous_commit=off`): commits cost less than on a durable
-production database, which flatters write-heavy paths a little; `durable=True` turns both back on.
+plain Celery tasks for the baselines) and `DEBUG=false`, as in production, but over plain HTTP
+(`HTTPS_ONLY=false`: no proxy terminates TLS here). PostgreSQL runs like the test cluster of
+`scripts/lib.sh` (`fsync=off`, `synchronous_commit=off`): commits cost less than on a durable production
+database, which flatters write-heavy paths a little; `durable=True` turns both back on.
 
 Import Django models only after entering the harness: it sets the environment, then calls django.setup().
 """
@@ -247,6 +248,8 @@ class Harness:
                 "DJANGO_SETTINGS_MODULE": "bench.settings",
                 "DEBUG": "false",
                 "DJANGO_SECRET_KEY": f"bench-{uuid.uuid4().hex}",
+                # Plain HTTP on loopback: in production a proxy terminates TLS, which these figures leave out.
+                "HTTPS_ONLY": "false",
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",

@@ -100,7 +100,7 @@ def hold_the_beat_lock(**_: Any) -> None:
     """Refuse to start a second beat: two would send every periodic task twice (SPEC §8).
 
     The lock lives in Redis with a short expiry and a renewing thread, so a beat that dies frees it within
-    BEAT_LOCK_TTL_S and a replacement can take over.
+    `BEAT_LOCK_TTL_S` (a setting) and a replacement can take over.
     """
     from core.beat_lock import BeatLock
 

@@ -7,6 +7,7 @@ stops the process at start-up with a message naming the variable instead of fail
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -110,3 +111,15 @@ class Env:
         return self._parse(
             name, default, lambda raw: [p.strip() for p in raw.split(",") if p.strip()], "a list"
         )
+
+    def get_header_name(self, name: str, default: str) -> str:
+        """An HTTP header name such as X-Forwarded-Proto; `none` (or empty when the default is) for none."""
+
+        def parse(raw: str) -> str:
+            if raw.lower() == "none":
+                return ""
+            if not re.fullmatch(r"[A-Za-z0-9-]+", raw):
+                raise ValueError("letters, digits and hyphens only")
+            return raw
+
+        return self._parse(name, default, parse, "an HTTP header name like X-Forwarded-Proto, or none")

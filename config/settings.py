@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -10,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from limits import parse as parse_rate_limit
 
 from config.env import Env, load_dotenv
+from config.flower import parse_basic_auth
 from core.logging import LOG_FORMAT
 from core.queues import (
     ENRICHMENT_QUEUE,
@@ -21,18 +23,43 @@ from core.queues import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
 env = Env()
+load_dotenv(Path(env.get_str("ENV_FILE", str(BASE_DIR / ".env"))))
 
-DEBUG = env.get_bool("DEBUG", True)
+# Production-safe unless told otherwise: development mode (debug pages, a built-in secret key, plain HTTP)
+# is turned on explicitly with DEBUG=true, as ./scripts/demo and ./scripts/test do.
+DEBUG = env.get_bool("DEBUG", False)
 _DEV_SECRET = "insecure-local-development-key-do-not-use-in-production"
-SECRET_KEY = env.get_str("DJANGO_SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is false")
+SECRET_KEY = env.get_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DEBUG is false (DEBUG=true turns local development mode on)"
+    )
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false")
+# Origins other than the request's own that may POST with the session cookie (scheme, host and port, e.g.
+# https://wallets.example.com:8443). The proxy passes the Host with its port, so the site's own origin needs
+# no entry.
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS: in production browsers reach the site only through a TLS proxy (docker/nginx.conf) ---
+# HTTPS_ONLY (default: on unless DEBUG) sets the defaults of the settings below; each can be set on its own.
+# Plain-HTTP setups (local runs, tests, benchmarks) turn it off.
+HTTPS_ONLY = env.get_bool("HTTPS_ONLY", not DEBUG)
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+# Liveness probes and metrics scrapers speak plain HTTP to the container itself, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
+# The header through which the proxy says the browser used HTTPS (it must overwrite the client's own).
+_proxy_ssl_header = env.get_header_name("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if HTTPS_ONLY else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,7 +71,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "wallets",
     "analysis",
     "similarity",
@@ -64,7 +93,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Login attempts (the admin's and the Lab's forms; API tokens never go through a login form) ---
+# django-axes counts failed logins per username and client address; at LOGIN_FAILURE_LIMIT that pair is
+# refused, even with the right password, for LOGIN_COOLOFF_S. Per pair, so nobody can lock a user out from
+# another address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.get_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(seconds=env.get_int("LOGIN_COOLOFF_S", 900, minimum=1, maximum=30 * 86400))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts are what the limit needs; a row per successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "lab/locked_out.html"
+# Not a banner in every process's and command's output; lockouts are still logged.
+AXES_VERBOSE = False
+# Behind a proxy every connection comes from the proxy: the header in which it passes the client's address
+# (docker/nginx.conf sets X-Real-IP, overwriting any the client sent). Empty: the connection's own address.
+CLIENT_IP_HEADER = env.get_header_name("CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip_address"
 
 ROOT_URLCONF = "config.urls"
 # The Similarity Lab (`/`) signs users in with Django sessions; the API also accepts tokens.
@@ -227,6 +280,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit wallets, follow jobs, read PnL, behaviour and similarity results.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the pinned drf-spectacular-sidecar package, served by us: no CDN, no @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "jobs.openapi.add_plain_django_endpoints",
@@ -303,6 +360,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Task modules beyond the apps' `tasks` modules that autodiscovery finds (the benchmarks add theirs).
 CELERY_IMPORTS: list[str] = []
+# The one running beat renews its Redis lock every third of this; a beat that died frees it after this long.
+BEAT_LOCK_TTL_S = env.get_int("BEAT_LOCK_TTL_S", 30, minimum=2, maximum=3600)
 HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
 QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
@@ -324,7 +383,13 @@ SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
 
+# Flower's `user:password[,user:password]`; empty is allowed here, but `python -m config.flower` refuses it.
 FLOWER_BASIC_AUTH = env.get_str("FLOWER_BASIC_AUTH", "")
+if FLOWER_BASIC_AUTH:
+    try:
+        FLOWER_BASIC_AUTH = ",".join(parse_basic_auth(FLOWER_BASIC_AUTH))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FLOWER_BASIC_AUTH is invalid: {exc}") from exc
 
 # --- Internationalisation and static files ---
 LANGUAGE_CODE = "en-us"

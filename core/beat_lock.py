@@ -10,6 +10,7 @@ import signal
 import socket
 import threading
 
+from django.conf import settings
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
@@ -18,13 +19,15 @@ from core.redis import get_redis
 logger = logging.getLogger(__name__)
 
 BEAT_LOCK_KEY = "lock:beat"
-BEAT_LOCK_TTL_S = 30
 
 
 class BeatLock:
-    def __init__(self, ttl_s: int = BEAT_LOCK_TTL_S) -> None:
-        self.ttl_s = ttl_s
-        self._lock = Lock(get_redis(), BEAT_LOCK_KEY, timeout=ttl_s, blocking=False)
+    def __init__(self, ttl_s: int | None = None) -> None:
+        self.ttl_s = ttl_s or settings.BEAT_LOCK_TTL_S
+        # Not thread-local: the lock is taken in beat's main thread and renewed in another. With redis-py's
+        # default (thread_local=True) the renewing thread has no token, dies on AttributeError, and the lock
+        # expires under a running beat, letting a second one start.
+        self._lock = Lock(get_redis(), BEAT_LOCK_KEY, timeout=self.ttl_s, blocking=False, thread_local=False)
         self._stopped = threading.Event()
 
     def acquire_or_exit(self) -> None:
@@ -49,6 +52,8 @@ class BeatLock:
                 get_redis().expire(f"{BEAT_LOCK_KEY}:holder", self.ttl_s)
             except (LockError, RedisError):
                 self._retake_or_stop()
+            except Exception:  # a renewer that died silently would let the lock expire under a running beat
+                logger.exception("beat lock renewal failed; retrying")
 
     def _retake_or_stop(self) -> None:
         """Redis restarted or the lock expired: take it again, or stop if another beat has it now."""

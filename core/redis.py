@@ -18,7 +18,7 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `sim:fault-rate:dexscreener`, `sim:latency-ms:dexscreener` | the same, for prices only | until deleted |
 | `throttle:*` | per-user submission windows (core/throttles.py, `limits` library) | the window |
 | `ratelimit:*` | global upstream rate-limit windows (core/ratelimit.py) | the window |
-| `lock:beat`, `lock:beat:holder` | the one running celery beat (core/beat_lock.py) | renewed, 30 s |
+| `lock:beat`, `lock:beat:holder` | the one running beat (core/beat_lock.py) | `BEAT_LOCK_TTL_S`, renewed |
 | `metrics:counters` | counters shared by every process for /metrics (core/metrics.py) | kept |
 """
 

@@ -80,6 +80,17 @@ ensure_chromium() {
   fi
 }
 
+# tests/integration/test_https_proxy.py runs docker/nginx.conf in Debian's nginx. The package's own service
+# is not wanted (it would listen on port 80 of every interface): stop it where the install started it.
+ensure_nginx() {
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    apt_install nginx-light
+    if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+      as_root systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
 pg_bindir() {
   local dir
   dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"

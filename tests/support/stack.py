@@ -57,8 +57,9 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests).
-        self.env = {**self.env, "WEBSOCKET_PUBLIC_URL": self.ws_url}
+        # Development mode unless the caller chose (the settings default to production, HTTPS only), and
+        # pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests).
+        self.env = {"DEBUG": "true", **self.env, "WEBSOCKET_PUBLIC_URL": self.ws_url}
 
     @property
     def base_url(self) -> str:

@@ -173,11 +173,10 @@ def test_transaction_batches_run_concurrently(upstream: FakeUpstream, market: Si
     upstream.hang_s = 0.3
     provider = make_provider(upstream, max_parallel_batches=3)
 
-    started = time.monotonic()
     assert len(provider.get_transactions(signatures)) == 300
 
+    # Three batches held 0.3 s each by the fake were in flight together (one after another would show 1).
     assert upstream.max_in_flight == 3
-    assert time.monotonic() - started < 0.8  # three 0.3 s batches one after another would take 0.9 s
 
 
 def test_recorded_wallet_comes_back_byte_identical(upstream: FakeUpstream) -> None:
