@@ -1,0 +1,610 @@
+"""History generation: from a wallet's address to its list of transactions, oldest first.
+
+A wallet's archetype comes from its address (or its family). The archetype sets how many transactions it
+makes, how big its positions are, how long it holds, how often it buys twice or sells in two parts, how
+many bags it never sells and what priority fee it pays:
+
+- `flipper`: 60-300 transactions, ~0.8 SOL positions held minutes (median 4 min).
+- `holder`: 20-90 transactions, ~2.5 SOL positions held days (median 3 days); a third never sold.
+- `sniper`: 50-250 transactions, buys fresh launches 1-20 s after launch (80 % of its buys) and sells
+  within minutes; high priority fees.
+- `bot`: 300-600 transactions over a few consecutive whole UTC days (70-140 swaps a day), holds for
+  seconds, and gets slightly better fills than the pool price (it back-runs order flow).
+
+Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
+WSOL account, and a skill (a chance to pass on a trade that would lose) that spreads win rates.
+
+Generation runs in three passes. Positions: the family plan (pinned to the second) plus noise positions in
+tokens alive at the time, never overlapping another position in the same token. Events: the buys and sells
+of those positions in time order, at most one per second, plus failed attempts (3 %: slippage errors that
+still pay the fee) and a few transfers to and from exchanges. Execution: each event replayed against the
+pool's price path: raw amounts, pool fee, token-account rent when an account opens (refunded when a sale
+empties it), WSOL routing, priority fees; a sale worth less than its fee is skipped (a dust bag stays).
+Last, the first transaction, a funding deposit, is sized so the wallet never goes below a small cushion.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from wallets.simulated_market.derivation import Derivation
+from wallets.simulated_market.families import FamilyBook, FamilyRole, Position
+from wallets.simulated_market.universe import (
+    ANCHOR_TS,
+    BASE_FEE_LAMPORTS,
+    HISTORY_DAYS,
+    LAUNCH_MARGIN_S,
+    WINDOW_START_TS,
+    Universe,
+    slot_at,
+    token_account_rent,
+)
+from wallets.swaps import LAMPORTS_PER_SOL, Direction
+
+__all__ = [
+    "BUY",
+    "FAILED",
+    "SELL",
+    "TRANSFER_IN",
+    "TRANSFER_OUT",
+    "Archetype",
+    "History",
+    "HistoryGenerator",
+    "IntendedTrade",
+    "Tx",
+    "WalletProfile",
+    "wallet_native_change",
+]
+
+Archetype = Literal["flipper", "holder", "sniper", "bot"]
+
+BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED = range(5)
+
+_POOL_FEE = 0.0025
+_MIN_SELL_LAMPORTS = 100_000  # below this the network fee eats the proceeds: nobody sells
+
+
+@dataclass(frozen=True, slots=True)
+class WalletProfile:
+    address: str
+    archetype: Archetype
+    family: str | None
+    role: FamilyRole | None
+
+
+@dataclass(frozen=True, slots=True)
+class IntendedTrade:
+    """What the market meant by one successful swap; extraction of the wire format must agree."""
+
+    signature: str
+    timestamp: int
+    slot: int
+    mint: str
+    direction: Direction
+    token_amount_raw: int
+    token_decimals: int
+    sol_amount_lamports: int  # SOL/WSOL paid or received for the tokens, fee and rent excluded
+    fee_lamports: int
+    source: str
+    via_wsol: bool  # quote leg moved through the wallet's WSOL account instead of native SOL
+    opened_account: bool  # paid token-account rent (first buy since the account was last closed)
+    closed_account: bool  # got the rent back (sold out and closed the account)
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    signature: str
+    ts: int
+    kind: int
+    token: int  # index into the token universe, -1 for transfers
+    token_delta: int  # wallet's raw token change
+    sol_delta: int  # wallet's quote change in lamports, fee and rent excluded
+    fee: int
+    rent_delta: int  # wallet side: minus rent when the token account opens, plus when it closes
+    via_wsol: bool
+    source: str
+    counterparty: str  # transfers only
+    wsol_in_lamports: bool  # the PUMP_AMM quirk: WSOL `tokenAmount` in tokenTransfers given in lamports
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    profile: WalletProfile
+    txs: tuple[Tx, ...]  # oldest first
+    index_by_signature: dict[str, int]
+    final_lamports: int
+    wsol_lamports: int
+    holdings: dict[int, int]  # token index -> raw amount still held
+
+
+@dataclass(frozen=True, slots=True)
+class _ArchetypeParams:
+    tx_range: tuple[int, int]  # default history length
+    size_median_sol: float
+    hold_median_s: float
+    hold_sigma: float
+    hold_bounds_s: tuple[int, int]
+    second_buy_p: float
+    second_buy_gap_s: tuple[int, int]
+    extra_sell_p: float
+    never_sell_p: float
+    priority_fee_range: tuple[int, int]
+
+
+_ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
+    "flipper": _ArchetypeParams(
+        tx_range=(60, 300),
+        size_median_sol=0.8,
+        hold_median_s=240,
+        hold_sigma=0.8,
+        hold_bounds_s=(20, 3 * 3600),
+        second_buy_p=0.2,
+        second_buy_gap_s=(10, 120),
+        extra_sell_p=0.35,
+        never_sell_p=0.04,
+        priority_fee_range=(10_000, 300_000),
+    ),
+    "holder": _ArchetypeParams(
+        tx_range=(20, 90),
+        size_median_sol=2.5,
+        hold_median_s=3 * 86_400,
+        hold_sigma=0.7,
+        hold_bounds_s=(6 * 3600, 25 * 86_400),
+        second_buy_p=0.45,
+        second_buy_gap_s=(3600, 2 * 86_400),
+        extra_sell_p=0.4,
+        never_sell_p=0.3,
+        priority_fee_range=(5_000, 60_000),
+    ),
+    "sniper": _ArchetypeParams(
+        tx_range=(50, 250),
+        size_median_sol=0.5,
+        hold_median_s=150,
+        hold_sigma=0.8,
+        hold_bounds_s=(10, 2400),
+        second_buy_p=0.1,
+        second_buy_gap_s=(2, 30),
+        extra_sell_p=0.4,
+        never_sell_p=0.04,
+        priority_fee_range=(50_000, 800_000),
+    ),
+    "bot": _ArchetypeParams(
+        tx_range=(300, 600),
+        size_median_sol=0.15,
+        hold_median_s=25,
+        hold_sigma=0.6,
+        hold_bounds_s=(3, 300),
+        second_buy_p=0.0,
+        second_buy_gap_s=(1, 2),
+        extra_sell_p=0.0,
+        never_sell_p=0.01,
+        priority_fee_range=(200_000, 2_000_000),
+    ),
+}
+_ARCHETYPE_WEIGHTS: tuple[tuple[Archetype, float], ...] = (
+    ("flipper", 0.40),
+    ("holder", 0.25),
+    ("sniper", 0.20),
+    ("bot", 0.15),
+)
+
+
+@dataclass(slots=True)
+class _Event:
+    ts: int
+    kind: int
+    token: int
+    amount: int  # lamports for buys and transfers
+    share: float  # for sells
+    pinned: bool
+    order: int
+
+
+@dataclass(slots=True)
+class _WalletTraits:
+    archetype: Archetype
+    size_scale: float
+    hour_center: float
+    priority_fee: int
+    uses_wsol: bool
+    skill: float  # chance of passing on a trade that would lose: spreads win rates across wallets
+    edge: float  # bots' better fills (they back-run order flow) instead of foresight
+    span: tuple[int, int]
+
+
+Signer = Callable[[int], str]
+"""The signature of a wallet's transaction at an index of its history."""
+
+
+class HistoryGenerator:
+    """Generates one wallet's history; pure, so callers may cache and share the result."""
+
+    def __init__(self, universe: Universe, families: FamilyBook) -> None:
+        self._universe = universe
+        self._derive: Derivation = universe.derive
+        self._families = families
+
+    def profile(self, address: str, address_bytes: bytes) -> WalletProfile:
+        membership = self._families.membership.get(address)
+        if membership is not None:
+            family, role = membership
+            archetype: Archetype = "sniper" if family.kind == "bundle" else "flipper"
+            return WalletProfile(address, archetype, family.name, role)
+        roll = self._derive.rng("archetype", address_bytes).random()
+        for name, weight in _ARCHETYPE_WEIGHTS:
+            if roll < weight:
+                return WalletProfile(address, name, None, None)
+            roll -= weight
+        return WalletProfile(address, "flipper", None, None)
+
+    def generate(self, address: str, address_bytes: bytes, *, size_override: int, signer: Signer) -> History:
+        """The wallet's history; `size_override` (0 for none) fixes its length to exactly that many
+        transactions, the oldest of a longer plan, so the wallet's newest positions stay open."""
+        profile = self.profile(address, address_bytes)
+        rng = self._derive.rng("wallet", address_bytes)
+        target = self._target_size(profile, rng, size_override)
+        traits = self._traits(profile, rng, target)
+        planned = self._families.plans.get(address, [])
+        positions = list(planned)
+        pinned_count = sum(len(p.buys) + len(p.sells) for p in planned)
+        limit: int | None = None
+        noise_target = target
+        if size_override:
+            # Some planned trades fall past the anchor or are not worth selling: plan extra, then keep
+            # exactly the oldest `target` transactions (the newest positions simply stay open).
+            limit = target
+            noise_target = int(max(0, target - pinned_count) * 1.15) + 10
+        positions += self._noise_positions(rng, traits, noise_target, planned, address)
+        events = self._events(rng, traits, positions)
+        return self._execute(
+            address, profile=profile, traits=traits, rng=rng, events=events, limit=limit, signer=signer
+        )
+
+    def _traits(self, profile: WalletProfile, rng: random.Random, target: int) -> _WalletTraits:
+        params = _ARCHETYPES[profile.archetype]
+        if profile.archetype == "bot":
+            # Bots run for a few consecutive whole UTC days at >= 70 swaps a day.
+            days = max(1, min(HISTORY_DAYS, round(target / rng.uniform(70, 140))))
+            first_day = rng.randint(0, HISTORY_DAYS - days)
+            span = (WINDOW_START_TS + first_day * 86_400, WINDOW_START_TS + (first_day + days) * 86_400)
+        else:
+            days = rng.randint(7, HISTORY_DAYS) if profile.family is None else HISTORY_DAYS
+            end = ANCHOR_TS - rng.randint(0, HISTORY_DAYS - days) * 86_400
+            span = (max(WINDOW_START_TS + LAUNCH_MARGIN_S, end - days * 86_400), end)
+        low, high = params.priority_fee_range
+        return _WalletTraits(
+            archetype=profile.archetype,
+            size_scale=10 ** rng.uniform(math.log10(0.3), math.log10(4.0)),
+            hour_center=rng.uniform(0.0, 24.0),
+            priority_fee=int(10 ** rng.uniform(math.log10(low), math.log10(high))),
+            uses_wsol=rng.random() < 0.3,
+            skill=0.0 if profile.archetype == "bot" else rng.uniform(0.0, 0.7),
+            edge=rng.uniform(0.003, 0.009) if profile.archetype == "bot" else 0.0,
+            span=span,
+        )
+
+    def _target_size(self, profile: WalletProfile, rng: random.Random, size_override: int) -> int:
+        if size_override:
+            return size_override
+        low, high = _ARCHETYPES[profile.archetype].tx_range
+        target = rng.randint(low, high)
+        if profile.family is not None:
+            # Family members trade their own tokens too, but less: the shared plan must stay visible.
+            target = int(target * rng.uniform(0.2, 0.4))
+        return target
+
+    # ------------------------------------------------------------------------------------------ positions
+
+    def _noise_positions(
+        self, rng: random.Random, traits: _WalletTraits, target: int, planned: list[Position], address: str
+    ) -> list[Position]:
+        excluded = self._families.family_mints.get(address, frozenset())
+        busy: dict[int, list[tuple[int, int]]] = {}
+        for position in planned:
+            busy.setdefault(position.token, []).append(_interval(position))
+        snipe_pool = (
+            self._universe.launched_between(traits.span[0], traits.span[1] - 600)
+            if traits.archetype == "sniper"
+            else []
+        )
+        # Busy holders would run out of tokens to hold for days: a long override shortens their holds.
+        hold_scale = min(1.0, 150 / target) if traits.archetype == "holder" and target > 150 else 1.0
+        positions: list[Position] = []
+        events = 0
+        attempts = 0
+        while events < target and attempts < 4 * target + 20:
+            attempts += 1
+            candidate = self._noise_position(
+                rng, traits, snipe_pool=snipe_pool, excluded=excluded, hold_scale=hold_scale
+            )
+            if candidate is None or _overlaps(busy.get(candidate.token, []), _interval(candidate)):
+                continue
+            busy.setdefault(candidate.token, []).append(_interval(candidate))
+            positions.append(candidate)
+            events += len(candidate.buys) + len(candidate.sells)
+        return positions
+
+    def _noise_position(
+        self,
+        rng: random.Random,
+        traits: _WalletTraits,
+        *,
+        snipe_pool: list[int],
+        excluded: frozenset[int],
+        hold_scale: float,
+    ) -> Position | None:
+        universe = self._universe
+        params = _ARCHETYPES[traits.archetype]
+        token: int | None = None
+        if snipe_pool and rng.random() < 0.8:
+            token = rng.choice(snipe_pool)
+            entry = universe.tokens[token].launch_ts + rng.randint(1, 20)
+            if token in excluded:
+                return None
+        else:
+            entry = self._entry_time(rng, traits)
+            age_scale = 10 * 86_400 if traits.archetype == "holder" else 3 * 86_400
+            token = universe.pick_token(rng, entry, age_scale, excluded)
+            if token is None:
+                return None
+        size_sol = rng.lognormvariate(math.log(params.size_median_sol), 0.6) * traits.size_scale
+        lamports = int(min(200.0, max(0.01, size_sol)) * LAMPORTS_PER_SOL)
+        buys = [(entry, lamports)]
+        if rng.random() < params.second_buy_p:
+            buys.append(
+                (entry + rng.randint(*params.second_buy_gap_s), int(lamports * rng.uniform(0.3, 1.0)))
+            )
+        if rng.random() < params.never_sell_p:
+            return Position(token, buys, [], pinned=False)
+        low, high = params.hold_bounds_s
+        hold = rng.lognormvariate(math.log(params.hold_median_s), params.hold_sigma) * hold_scale
+        first_sell = buys[-1][0] + int(min(high, max(low * hold_scale, hold)))
+        sells = [(first_sell, 1.0)]
+        if rng.random() < params.extra_sell_p:
+            second = first_sell + max(2, int((first_sell - entry) * rng.uniform(0.2, 1.0)))
+            sells = [(first_sell, rng.uniform(0.3, 0.7)), (second, 1.0)]
+        if not universe.gains(token, entry, first_sell) and rng.random() < traits.skill:
+            return None
+        return Position(token, buys, sells, pinned=False)
+
+    def _entry_time(self, rng: random.Random, traits: _WalletTraits) -> int:
+        start, end = traits.span
+        if traits.archetype == "bot":
+            day = rng.randrange((end - start) // 86_400)
+            # Bots stop ten minutes before midnight so a day's trades stay on that UTC day.
+            return start + day * 86_400 + rng.randrange(86_400 - 900)
+        first_day = (start - WINDOW_START_TS) // 86_400
+        last_day = (end - WINDOW_START_TS - 1) // 86_400
+        day = rng.randint(first_day, last_day)
+        hour = int(rng.gauss(traits.hour_center, 3.5)) % 24
+        moment = WINDOW_START_TS + day * 86_400 + hour * 3600 + rng.randrange(3600)
+        return min(end - 60, max(start, moment))
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def _events(self, rng: random.Random, traits: _WalletTraits, positions: list[Position]) -> list[_Event]:
+        """Events in time order, one per second at most; pinned family trades keep their exact second."""
+        pinned: list[_Event] = []
+        loose: list[_Event] = []
+        order = 0
+        for position in positions:
+            bucket = pinned if position.pinned else loose
+            for ts, lamports in position.buys:
+                bucket.append(_Event(ts, BUY, position.token, lamports, 0.0, position.pinned, order))
+                order += 1
+            for ts, share in position.sells:
+                bucket.append(_Event(ts, SELL, position.token, 0, share, position.pinned, order))
+                order += 1
+        for event in pinned + loose:
+            if rng.random() < 0.03:
+                failed_ts = event.ts - rng.randint(1, 15)
+                loose.append(_Event(failed_ts, FAILED, event.token, 0, 0.0, False, order))
+                order += 1
+        for _ in range(rng.randint(0, 3)):
+            kind = TRANSFER_OUT if rng.random() < 0.6 else TRANSFER_IN
+            amount = int(10 ** rng.uniform(-0.5, 1.2) * traits.size_scale * LAMPORTS_PER_SOL)
+            loose.append(_Event(self._entry_time(rng, traits), kind, -1, amount, 0.0, False, order))
+            order += 1
+        taken: set[int] = set()
+        placed: list[_Event] = []
+        for event in sorted(pinned, key=lambda e: (e.ts, e.order)):
+            while event.ts in taken:
+                event.ts += 1
+            taken.add(event.ts)
+            placed.append(event)
+        last = WINDOW_START_TS + 59
+        for event in sorted(loose, key=lambda e: (e.ts, e.order)):
+            event.ts = max(event.ts, last + 1)
+            while event.ts in taken:
+                event.ts += 1
+            last = event.ts
+            placed.append(event)
+        timeline = sorted((e for e in placed if e.ts < ANCHOR_TS), key=lambda e: e.ts)
+        if timeline:
+            first = timeline[0].ts
+            deposit_ts = max(WINDOW_START_TS, first - rng.randint(60, 3600))
+            timeline.insert(0, _Event(deposit_ts, TRANSFER_IN, -1, 0, 0.0, False, -1))
+        return timeline
+
+    # ------------------------------------------------------------------------------------------ execution
+
+    def _execute(
+        self,
+        address: str,
+        *,
+        profile: WalletProfile,
+        traits: _WalletTraits,
+        rng: random.Random,
+        events: list[_Event],
+        limit: int | None,
+        signer: Signer,
+    ) -> History:
+        """Replay events against the pools: amounts, rent, WSOL routing; then size the funding deposit."""
+        universe = self._universe
+        funder = self._derive.address("funder", self._families.funder_key(address))
+        holdings: dict[int, int] = {}
+        native = 0
+        lowest = 0
+        wsol = 0
+        drafts: list[dict[str, Any]] = []
+        for event in events:
+            if len(drafts) == limit:
+                break
+            draft: dict[str, Any] = {
+                "ts": event.ts,
+                "kind": event.kind,
+                "token": event.token,
+                "token_delta": 0,
+                "sol_delta": 0,
+                "fee": 0,
+                "rent_delta": 0,
+                "via_wsol": False,
+                "source": "SYSTEM_PROGRAM",
+                "counterparty": "",
+                "wsol_in_lamports": False,
+            }
+            if event.kind in (BUY, SELL, FAILED):
+                token = universe.tokens[event.token]
+                draft["source"] = "JUPITER" if rng.random() < 0.2 else token.venue
+                draft["fee"] = BASE_FEE_LAMPORTS + int(traits.priority_fee * rng.uniform(0.5, 1.5))
+                draft["wsol_in_lamports"] = draft["source"] == "PUMP_AMM" and rng.random() < 0.25
+            if event.kind == BUY:
+                wsol = self._fill_buy(draft, event, holdings, wsol, traits.uses_wsol and rng.random() < 0.6)
+            elif event.kind == SELL:
+                if not holdings.get(event.token):
+                    continue
+                sold = self._fill_sell(
+                    draft,
+                    event,
+                    holdings,
+                    wsol,
+                    via_wsol=traits.uses_wsol and rng.random() < 0.25,
+                    edge=rng.uniform(0.0, 2 * traits.edge),
+                )
+                if sold is None:
+                    continue
+                wsol = sold
+            elif event.kind == TRANSFER_IN:
+                draft["counterparty"] = (
+                    funder if event.order == -1 else self._derive.address("exchange", rng.randrange(8))
+                )
+                draft["sol_delta"] = event.amount
+            elif event.kind == TRANSFER_OUT:
+                draft["counterparty"] = self._derive.address("exchange", rng.randrange(8))
+                draft["sol_delta"] = -event.amount
+                draft["fee"] = BASE_FEE_LAMPORTS
+            native += _draft_native_change(draft)
+            lowest = min(lowest, native)
+            drafts.append(draft)
+        if drafts:
+            # The first transaction funds the wallet with enough to never go below a cushion.
+            cushion = int(rng.uniform(0.2, 3.0) * traits.size_scale * LAMPORTS_PER_SOL)
+            drafts[0]["sol_delta"] = cushion - lowest
+            native += cushion - lowest
+        txs = tuple(Tx(signature=signer(index), **draft) for index, draft in enumerate(drafts))
+        return History(
+            profile=profile,
+            txs=txs,
+            index_by_signature={tx.signature: index for index, tx in enumerate(txs)},
+            final_lamports=native,
+            wsol_lamports=wsol,
+            holdings={token: raw for token, raw in holdings.items() if raw > 0},
+        )
+
+    def _fill_buy(
+        self, draft: dict[str, Any], event: _Event, holdings: dict[int, int], wsol: int, want_wsol: bool
+    ) -> int:
+        token = self._universe.tokens[event.token]
+        price = self._universe.path(event.token).price(event.ts)
+        raw = max(1, int(event.amount * (1 - _POOL_FEE) / LAMPORTS_PER_SOL / price * 10**token.decimals))
+        via_wsol = want_wsol and wsol >= event.amount
+        if event.token not in holdings:
+            draft["rent_delta"] = -token_account_rent(token)
+            holdings[event.token] = 0
+        holdings[event.token] += raw
+        draft.update(token_delta=raw, sol_delta=-event.amount, via_wsol=via_wsol)
+        return wsol - event.amount if via_wsol else wsol
+
+    def _fill_sell(
+        self,
+        draft: dict[str, Any],
+        event: _Event,
+        holdings: dict[int, int],
+        wsol: int,
+        *,
+        via_wsol: bool,
+        edge: float,
+    ) -> int | None:
+        """The WSOL balance after the sale, or None when the sale is not worth its fee (a dust bag stays)."""
+        token = self._universe.tokens[event.token]
+        held = holdings[event.token]
+        raw = held if event.share >= 1.0 else min(held, max(1, int(held * event.share)))
+        price = self._universe.path(event.token).price(event.ts)
+        proceeds = int(raw / 10**token.decimals * price * (1 - _POOL_FEE + edge) * LAMPORTS_PER_SOL)
+        if proceeds < _MIN_SELL_LAMPORTS:
+            return None
+        if raw == held:
+            # Trading frontends close emptied token accounts and refund the rent.
+            draft["rent_delta"] = token_account_rent(token)
+            del holdings[event.token]
+        else:
+            holdings[event.token] = held - raw
+        draft.update(token_delta=-raw, sol_delta=proceeds, via_wsol=via_wsol)
+        return wsol + proceeds if via_wsol else wsol
+
+    # ------------------------------------------------------------------------------------------ views
+
+    def intended_trades(self, history: History) -> list[IntendedTrade]:
+        trades: list[IntendedTrade] = []
+        for tx in history.txs:
+            if tx.kind not in (BUY, SELL):
+                continue
+            token = self._universe.tokens[tx.token]
+            trades.append(
+                IntendedTrade(
+                    signature=tx.signature,
+                    timestamp=tx.ts,
+                    slot=slot_at(tx.ts),
+                    mint=token.mint,
+                    direction="buy" if tx.kind == BUY else "sell",
+                    token_amount_raw=abs(tx.token_delta),
+                    token_decimals=token.decimals,
+                    sol_amount_lamports=abs(tx.sol_delta),
+                    fee_lamports=tx.fee,
+                    source=tx.source,
+                    via_wsol=tx.via_wsol,
+                    opened_account=tx.rent_delta < 0,
+                    closed_account=tx.rent_delta > 0,
+                )
+            )
+        return trades
+
+
+def _interval(position: Position) -> tuple[int, int]:
+    end = position.sells[-1][0] if position.sells else ANCHOR_TS
+    return position.buys[0][0] - 30, end + 30
+
+
+def _overlaps(intervals: Iterable[tuple[int, int]], candidate: tuple[int, int]) -> bool:
+    return any(start < candidate[1] and candidate[0] < end for start, end in intervals)
+
+
+def _draft_native_change(draft: Mapping[str, Any]) -> int:
+    kind = draft["kind"]
+    if kind == TRANSFER_IN:
+        return int(draft["sol_delta"])
+    if kind == TRANSFER_OUT:
+        return int(draft["sol_delta"]) - int(draft["fee"])
+    if kind == FAILED:
+        return -int(draft["fee"])
+    quote = 0 if draft["via_wsol"] else int(draft["sol_delta"])
+    return quote + int(draft["rent_delta"]) - int(draft["fee"])
+
+
+def wallet_native_change(tx: Tx) -> int:
+    """The wallet's own lamport change in a swap: native quote (unless via WSOL), rent, minus the fee."""
+    return (0 if tx.via_wsol else tx.sol_delta) + tx.rent_delta - tx.fee

@@ -1,0 +1,267 @@
+"""`SimulatedMarket`: the market's public face, answering what the upstream APIs answer.
+
+It ties the pieces together (the universe of tokens, the family plans, history generation, rendering) and
+adds what an API has: paging of signatures with `before`/`until`, batches of transactions by signature,
+balances and token accounts consistent with each history, DexScreener pairs, and a bounded cache of
+generated histories (an LRU of `HISTORY_CACHE_SIZE` wallets) shared by the threads of one process.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from wallets.simulated_market.derivation import Derivation, address_bytes
+from wallets.simulated_market.families import Family, FamilyBook
+from wallets.simulated_market.histories import (
+    Archetype,
+    History,
+    HistoryGenerator,
+    IntendedTrade,
+    WalletProfile,
+)
+from wallets.simulated_market.prices import SOL_USD_PRICE
+from wallets.simulated_market.signatures import SignatureCodec
+from wallets.simulated_market.universe import ANCHOR_TS, SPL_TOKEN_PROGRAM, TokenInfo, Universe, slot_at
+from wallets.simulated_market.wire import Renderer
+from wallets.swaps import SOL_DECIMALS, SOL_MINT, USDC_MINT, USDT_MINT
+
+__all__ = [
+    "HISTORY_CACHE_SIZE",
+    "MAX_DEX_MINTS_PER_CALL",
+    "MAX_SIGNATURES_PER_CALL",
+    "MAX_TRANSACTIONS_PER_CALL",
+    "SimulatedMarket",
+]
+
+MAX_SIGNATURES_PER_CALL = 1000
+MAX_TRANSACTIONS_PER_CALL = 100
+MAX_DEX_MINTS_PER_CALL = 30
+HISTORY_CACHE_SIZE = 512
+
+
+class SimulatedMarket:
+    """A deterministic synthetic Solana market for one seed. Thread-safe: caches are guarded, generation
+    is pure."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        history_size: int | None = None,
+        history_sizes: Mapping[str, int] | None = None,
+    ) -> None:
+        """`history_size` fixes every wallet's history length to exactly that many transactions (the oldest
+        of a longer plan, so the wallet's newest positions stay open); `history_sizes` does it per address,
+        e.g. one 5,000-transaction wallet for a sync benchmark. Default lengths depend on the archetype."""
+        if history_size is not None and history_size < 1:
+            raise ValueError("history_size must be at least 1")
+        if history_sizes and min(history_sizes.values()) < 1:
+            raise ValueError("history sizes must be at least 1")
+        self.seed = seed
+        self._history_size = history_size
+        self._history_sizes = dict(history_sizes or {})
+        for address in self._history_sizes:
+            address_bytes(address)
+        self._derive = Derivation(seed)
+        self._lock = threading.Lock()
+        self._histories: OrderedDict[str, History] = OrderedDict()
+        self._universe = Universe(self._derive)
+        self._families = FamilyBook(self._universe)
+        self._generator = HistoryGenerator(self._universe, self._families)
+        self._renderer = Renderer(self._universe)
+        self._signatures = SignatureCodec(self._derive)
+
+    # -------------------------------------------------------------------------------------- universe
+
+    def tokens(self) -> list[TokenInfo]:
+        return list(self._universe.tokens)
+
+    def token(self, mint: str) -> TokenInfo | None:
+        index = self._universe.token_index.get(mint)
+        return None if index is None else self._universe.tokens[index]
+
+    def price_sol(self, mint: str, timestamp: int = ANCHOR_TS) -> float | None:
+        """Price in SOL per whole token at a time; None for a mint outside the universe."""
+        if mint == SOL_MINT:
+            return 1.0
+        if mint in (USDC_MINT, USDT_MINT):
+            return 1.0 / SOL_USD_PRICE
+        index = self._universe.token_index.get(mint)
+        if index is None or timestamp < self._universe.tokens[index].launch_ts:
+            return None
+        return self._universe.path(index).price(timestamp)
+
+    def sol_usd_price(self) -> float:
+        return SOL_USD_PRICE
+
+    # -------------------------------------------------------------------------------------- wallets
+
+    def families(self) -> list[Family]:
+        return [Family(f.name, f.kind, f.leader, list(f.members)) for f in self._families.families]
+
+    def family_mints(self, name: str) -> list[str]:
+        """Debug view: the mints a family's shared plan trades (members' own noise avoids them)."""
+        for family in self._families.families:
+            if family.name == name:
+                mints = self._families.family_mints[family.leader]
+                return sorted(self._universe.tokens[index].mint for index in mints)
+        raise KeyError(name)
+
+    def sample_wallets(self, count: int, *, archetype: Archetype | None = None) -> list[str]:
+        """Unrelated addresses (no family), deterministic for the seed; optionally of one archetype."""
+        wallets: list[str] = []
+        index = 0
+        while len(wallets) < count:
+            address = self._derive.address("sample", index)
+            index += 1
+            if archetype is None or self.profile(address).archetype == archetype:
+                wallets.append(address)
+        return wallets
+
+    def profile(self, address: str) -> WalletProfile:
+        return self._generator.profile(address, address_bytes(address))
+
+    # -------------------------------------------------------------------------------------- histories
+
+    def _size_key(self, address: str) -> int:
+        return self._history_sizes.get(address, self._history_size or 0)
+
+    def _history(self, address: str) -> History:
+        raw = address_bytes(address)
+        with self._lock:
+            cached = self._histories.get(address)
+            if cached is not None:
+                self._histories.move_to_end(address)
+                return cached
+        size_key = self._size_key(address)
+        history = self._generator.generate(
+            address,
+            raw,
+            size_override=size_key,
+            signer=lambda index: self._signatures.encode(raw, size_key, index),
+        )
+        with self._lock:
+            self._histories[address] = history
+            while len(self._histories) > HISTORY_CACHE_SIZE:
+                self._histories.popitem(last=False)
+        return history
+
+    def _resolve_signature(self, signature: str) -> tuple[str, int] | None:
+        return self._signatures.resolve(signature, self._size_key)
+
+    def history_length(self, address: str) -> int:
+        return len(self._history(address).txs)
+
+    def intended_trades(self, address: str) -> list[IntendedTrade]:
+        """Debug view: the successful swaps the market generated for a wallet, oldest first."""
+        return self._generator.intended_trades(self._history(address))
+
+    def get_signatures(
+        self,
+        address: str,
+        *,
+        before: str | None = None,
+        until: str | None = None,
+        limit: int = MAX_SIGNATURES_PER_CALL,
+    ) -> list[dict[str, Any]]:
+        """`getSignaturesForAddress` result entries, newest first.
+
+        `before` and `until` are exclusive. A signature outside this wallet's history bounds by its slot when
+        it is one this market issued (like the real RPC); otherwise an unknown `before` gives no entries and
+        an unknown `until` is ignored.
+        """
+        if not 1 <= limit <= MAX_SIGNATURES_PER_CALL:
+            raise ValueError(f"limit must be between 1 and {MAX_SIGNATURES_PER_CALL}")
+        history = self._history(address)
+        txs = history.txs
+        end = len(txs)
+        if before is not None:
+            end = self._boundary(history, before, upper=True)
+        start = 0
+        if until is not None:
+            start = self._boundary(history, until, upper=False)
+        entries: list[dict[str, Any]] = []
+        for index in range(end - 1, start - 1, -1):
+            if len(entries) == limit:
+                break
+            entries.append(self._renderer.signature_entry(txs[index]))
+        return entries
+
+    def _boundary(self, history: History, signature: str, *, upper: bool) -> int:
+        """Index bound for an exclusive `before` (upper) or `until` (lower) signature."""
+        position = history.index_by_signature.get(signature)
+        if position is not None:
+            return position if upper else position + 1
+        resolved = self._resolve_signature(signature)
+        if resolved is None:
+            return 0
+        other_address, other_index = resolved
+        other = self._history(other_address).txs
+        if other_index >= len(other):
+            return 0
+        slot = slot_at(other[other_index].ts)
+        slots = [slot_at(tx.ts) for tx in history.txs]
+        return bisect_left(slots, slot) if upper else bisect_right(slots, slot)
+
+    def get_transactions(self, signatures: Sequence[str]) -> list[dict[str, Any]]:
+        """Helius `POST /v0/transactions`: enhanced transactions in request order; unknown ones omitted."""
+        if len(signatures) > MAX_TRANSACTIONS_PER_CALL:
+            raise ValueError(f"at most {MAX_TRANSACTIONS_PER_CALL} signatures per call")
+        result: list[dict[str, Any]] = []
+        for signature in signatures:
+            resolved = self._resolve_signature(signature)
+            if resolved is None:
+                continue
+            address, index = resolved
+            history = self._history(address)
+            if index < len(history.txs):
+                result.append(self._renderer.transaction(address, history.txs[index]))
+        return result
+
+    # -------------------------------------------------------------------------------------- balances
+
+    def get_sol_balance(self, address: str) -> int:
+        """`getBalance` value in lamports: the funding deposit plus every native change since."""
+        return self._history(address).final_lamports
+
+    def get_token_accounts(self, address: str, *, program_id: str | None = None) -> list[dict[str, Any]]:
+        """`getTokenAccountsByOwner` (jsonParsed) `value` entries for every token still held.
+
+        Both token programs unless `program_id` picks one; the WSOL account shows while it holds WSOL.
+        """
+        history = self._history(address)
+        entries: list[dict[str, Any]] = []
+        for index, raw in history.holdings.items():
+            token = self._universe.tokens[index]
+            entries.append(
+                self._renderer.token_account(address, token.mint, token.decimals, raw, token.program)
+            )
+        if history.wsol_lamports > 0:
+            entries.append(
+                self._renderer.token_account(
+                    address, SOL_MINT, SOL_DECIMALS, history.wsol_lamports, SPL_TOKEN_PROGRAM
+                )
+            )
+        if program_id is not None:
+            entries = [entry for entry in entries if entry["account"]["owner"] == program_id]
+        return sorted(entries, key=lambda entry: str(entry["pubkey"]))
+
+    # -------------------------------------------------------------------------------------- prices
+
+    def get_dex_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]:
+        """DexScreener `GET /tokens/v1/solana/{mints}`: one pair per known mint (as base), anchor prices."""
+        if len(mints) > MAX_DEX_MINTS_PER_CALL:
+            raise ValueError(f"at most {MAX_DEX_MINTS_PER_CALL} token addresses per call")
+        pairs: list[dict[str, Any]] = []
+        for mint in dict.fromkeys(mints):
+            if mint == SOL_MINT:
+                pairs.append(self._renderer.sol_pair())
+            elif mint in (USDC_MINT, USDT_MINT):
+                pairs.append(self._renderer.stable_pair(mint))
+            elif mint in self._universe.token_index:
+                pairs.append(self._renderer.token_pair(self._universe.token_index[mint]))
+        return pairs
