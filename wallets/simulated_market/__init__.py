@@ -12,7 +12,7 @@ One module per idea:
 - `derivation`: how every random choice derives from the seed; base58.
 - `universe`: the fixed clock (`ANCHOR_TS`, the `HISTORY_DAYS` window, slots), programs, rents, and the
   memecoins with their venues and pools.
-- `prices`: the price model, a lazily built Brownian path per token, minute by minute.
+- `prices`: the price model, a lazily built Brownian path per token, and SOL/USD, minute by minute.
 - `families`: groups of wallets run by one operator (copy traders, bundles) and their planned trades.
 - `histories`: archetypes and the generation of a wallet's transactions from its address and plans.
 - `signatures`: signatures that carry their wallet and index, resolvable in any process.
@@ -25,6 +25,8 @@ What it emits, matching the recorded fixtures:
 - `get_sol_balance` / `get_token_accounts`: RPC `getBalance` value and `getTokenAccountsByOwner` jsonParsed
   `value` entries, consistent with the history.
 - `get_dex_pairs`: DexScreener `GET /tokens/v1/solana/{mints}` pair objects.
+- `sol_usd_candles`: Pyth Benchmarks' TradingView history of SOL/USD (`{"s": "ok", "t", "o", "h", "l",
+  "c", "v"}`), consistent with the SOL/USD at which the market settled its stablecoin-quoted swaps.
 """
 
 from wallets.simulated_market.derivation import b58decode, b58encode
@@ -34,9 +36,10 @@ from wallets.simulated_market.market import (
     MAX_DEX_MINTS_PER_CALL,
     MAX_SIGNATURES_PER_CALL,
     MAX_TRANSACTIONS_PER_CALL,
+    SOL_USD_RESOLUTIONS,
     SimulatedMarket,
 )
-from wallets.simulated_market.prices import SOL_USD_PRICE
+from wallets.simulated_market.prices import SOL_USD_HISTORY_DAYS, SOL_USD_PRICE
 from wallets.simulated_market.universe import (
     ANCHOR_SLOT,
     ANCHOR_TS,
@@ -57,7 +60,9 @@ __all__ = [
     "MAX_DEX_MINTS_PER_CALL",
     "MAX_SIGNATURES_PER_CALL",
     "MAX_TRANSACTIONS_PER_CALL",
+    "SOL_USD_HISTORY_DAYS",
     "SOL_USD_PRICE",
+    "SOL_USD_RESOLUTIONS",
     "SPL_TOKEN_PROGRAM",
     "TOKEN_2022_ACCOUNT_RENT",
     "TOKEN_2022_PROGRAM",

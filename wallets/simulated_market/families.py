@@ -48,6 +48,7 @@ class Position:
     buys: list[tuple[int, int]]  # (timestamp, lamports to spend)
     sells: list[tuple[int, float]]  # (timestamp, share of the holding to sell; 1.0 sells out)
     pinned: bool  # family trades keep their exact timestamps (lags and shared slots are the signal)
+    stable: bool = False  # quoted in USDC instead of SOL
 
 
 class FamilyBook:

@@ -12,15 +12,23 @@ many bags it never sells and what priority fee it pays:
   seconds, and gets slightly better fills than the pool price (it back-runs order flow).
 
 Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
-WSOL account, and a skill (a chance to pass on a trade that would lose) that spreads win rates.
+WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often its
+transactions fail (bots ~30 %, snipers ~15 %, others 2-4 %: slippage errors that still pay the network and
+priority fee), how often it pays a Jito tip (bots and snipers mostly do), and, for some flippers and holders,
+a share of positions quoted in USDC instead of SOL.
 
 Generation runs in three passes. Positions: the family plan (pinned to the second) plus noise positions in
 tokens alive at the time, never overlapping another position in the same token. Events: the buys and sells
-of those positions in time order, at most one per second, plus failed attempts (3 %: slippage errors that
-still pay the fee) and a few transfers to and from exchanges. Execution: each event replayed against the
-pool's price path: raw amounts, pool fee, token-account rent when an account opens (refunded when a sale
-empties it), WSOL routing, priority fees; a sale worth less than its fee is skipped (a dust bag stays).
-Last, the first transaction, a funding deposit, is sized so the wallet never goes below a small cushion.
+of those positions in time order, at most one per second, plus failed attempts and a few transfers to and
+from exchanges. Execution: each event replayed against the pool's price path: raw amounts, pool fee,
+token-account rent when an account opens (refunded when a sale empties it), WSOL routing, priority fees,
+tips; a USDC-quoted swap settles its SOL value at the SOL/USD of its minute; a sale worth less than its fee
+is skipped (a dust bag stays). Last, the first transaction, a funding deposit, is sized so the wallet never
+goes below a small cushion; a wallet that trades against USDC also gets a USDC deposit right after it.
+
+Every transaction is internally consistent: the lamports of all its accounts sum to minus the fee, each
+mint's raw changes sum to zero, and the wallet's own SOL change is exactly its quote leg (native or WSOL),
+minus the fee and tip, plus any rent refunded or minus any rent deposited.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from wallets.simulated_market.derivation import Derivation
@@ -37,18 +45,20 @@ from wallets.simulated_market.universe import (
     ANCHOR_TS,
     BASE_FEE_LAMPORTS,
     HISTORY_DAYS,
+    JITO_TIP_ACCOUNTS,
     LAUNCH_MARGIN_S,
     WINDOW_START_TS,
     Universe,
     slot_at,
     token_account_rent,
 )
-from wallets.swaps import LAMPORTS_PER_SOL, Direction
+from wallets.swaps import LAMPORTS_PER_SOL, SOL_MINT, USDC_MINT, Direction
 
 __all__ = [
     "BUY",
     "FAILED",
     "SELL",
+    "STABLE_IN",
     "TRANSFER_IN",
     "TRANSFER_OUT",
     "Archetype",
@@ -62,10 +72,12 @@ __all__ = [
 
 Archetype = Literal["flipper", "holder", "sniper", "bot"]
 
-BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED = range(5)
+BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED, STABLE_IN = range(6)
 
 _POOL_FEE = 0.0025
 _MIN_SELL_LAMPORTS = 100_000  # below this the network fee eats the proceeds: nobody sells
+_USDC_DECIMALS = 6
+_STABLE_DEPOSIT_DELAY_S = 30  # the USDC deposit lands this long after the SOL funding deposit
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +99,21 @@ class IntendedTrade:
     direction: Direction
     token_amount_raw: int
     token_decimals: int
-    sol_amount_lamports: int  # SOL/WSOL paid or received for the tokens, fee and rent excluded
+    sol_amount_lamports: int  # SOL value paid or received for the tokens, fee, tip and rent excluded
     fee_lamports: int
     source: str
     via_wsol: bool  # quote leg moved through the wallet's WSOL account instead of native SOL
     opened_account: bool  # paid token-account rent (first buy since the account was last closed)
     closed_account: bool  # got the rent back (sold out and closed the account)
+    quote_mint: str  # SOL_MINT, or USDC_MINT for a stablecoin-quoted swap
+    quote_amount_raw: int  # lamports, or USDC raw units (6 decimals) for a stablecoin-quoted swap
+    tip_lamports: int  # Jito tip paid in the same transaction (a buy cost more, a sale fetched less)
 
 
 @dataclass(frozen=True, slots=True)
 class Tx:
-    signature: str
+    """One transaction of a wallet; its signature follows from the wallet and its index (see `signatures`)."""
+
     ts: int
     kind: int
     token: int  # index into the token universe, -1 for transfers
@@ -109,15 +125,21 @@ class Tx:
     source: str
     counterparty: str  # transfers only
     wsol_in_lamports: bool  # the PUMP_AMM quirk: WSOL `tokenAmount` in tokenTransfers given in lamports
+    stable: bool  # quoted in USDC: `sol_delta` is the SOL value, `quote_raw` the USDC that moved
+    quote_raw: int  # USDC raw units of a stablecoin-quoted swap or of a USDC deposit
+    tip: int  # Jito tip in lamports
+    tip_account: str
 
 
 @dataclass(frozen=True, slots=True)
 class History:
     profile: WalletProfile
+    address_bytes: bytes
+    size_key: int  # the history-size override it was generated with (0 for none): part of its signatures
     txs: tuple[Tx, ...]  # oldest first
-    index_by_signature: dict[str, int]
     final_lamports: int
     wsol_lamports: int
+    usdc_raw: int
     holdings: dict[int, int]  # token index -> raw amount still held
 
 
@@ -133,6 +155,9 @@ class _ArchetypeParams:
     extra_sell_p: float
     never_sell_p: float
     priority_fee_range: tuple[int, int]
+    fail_rate: float  # share of attempts that fail (slippage) and still pay the fee
+    tip_p: float  # share of swaps that pay a Jito tip
+    stable_user_p: float  # share of wallets that quote some positions in USDC
 
 
 _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
@@ -147,6 +172,9 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         extra_sell_p=0.35,
         never_sell_p=0.04,
         priority_fee_range=(10_000, 300_000),
+        fail_rate=0.04,
+        tip_p=0.1,
+        stable_user_p=0.2,
     ),
     "holder": _ArchetypeParams(
         tx_range=(20, 90),
@@ -159,6 +187,9 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         extra_sell_p=0.4,
         never_sell_p=0.3,
         priority_fee_range=(5_000, 60_000),
+        fail_rate=0.02,
+        tip_p=0.0,
+        stable_user_p=0.25,
     ),
     "sniper": _ArchetypeParams(
         tx_range=(50, 250),
@@ -171,6 +202,9 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         extra_sell_p=0.4,
         never_sell_p=0.04,
         priority_fee_range=(50_000, 800_000),
+        fail_rate=0.15,
+        tip_p=0.7,
+        stable_user_p=0.05,
     ),
     "bot": _ArchetypeParams(
         tx_range=(300, 600),
@@ -183,6 +217,9 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         extra_sell_p=0.0,
         never_sell_p=0.01,
         priority_fee_range=(200_000, 2_000_000),
+        fail_rate=0.3,
+        tip_p=0.9,
+        stable_user_p=0.0,
     ),
 }
 _ARCHETYPE_WEIGHTS: tuple[tuple[Archetype, float], ...] = (
@@ -202,6 +239,7 @@ class _Event:
     share: float  # for sells
     pinned: bool
     order: int
+    stable: bool = False
 
 
 @dataclass(slots=True)
@@ -214,10 +252,14 @@ class _WalletTraits:
     skill: float  # chance of passing on a trade that would lose: spreads win rates across wallets
     edge: float  # bots' better fills (they back-run order flow) instead of foresight
     span: tuple[int, int]
+    fail_rate: float
+    tip_p: float
+    tip_scale: float  # median tip in lamports
+    stable_share: float  # share of noise positions quoted in USDC
 
 
 Signer = Callable[[int], str]
-"""The signature of a wallet's transaction at an index of its history."""
+"""The signature of the transaction at an index of a wallet's history."""
 
 
 class HistoryGenerator:
@@ -241,13 +283,16 @@ class HistoryGenerator:
             roll -= weight
         return WalletProfile(address, "flipper", None, None)
 
-    def generate(self, address: str, address_bytes: bytes, *, size_override: int, signer: Signer) -> History:
+    def generate(self, address: str, address_bytes: bytes, *, size_override: int) -> History:
         """The wallet's history; `size_override` (0 for none) fixes its length to exactly that many
         transactions, the oldest of a longer plan, so the wallet's newest positions stay open."""
         profile = self.profile(address, address_bytes)
         rng = self._derive.rng("wallet", address_bytes)
+        # Draws added after the first version of the market come from a stream of their own, so they do
+        # not shift the main stream's positions and timings.
+        extras = self._derive.rng("wallet-extras", address_bytes)
         target = self._target_size(profile, rng, size_override)
-        traits = self._traits(profile, rng, target)
+        traits = self._traits(profile, rng, target, extras)
         planned = self._families.plans.get(address, [])
         positions = list(planned)
         pinned_count = sum(len(p.buys) + len(p.sells) for p in planned)
@@ -258,13 +303,19 @@ class HistoryGenerator:
             # exactly the oldest `target` transactions (the newest positions simply stay open).
             limit = target
             noise_target = int(max(0, target - pinned_count) * 1.15) + 10
-        positions += self._noise_positions(rng, traits, noise_target, planned, address)
-        events = self._events(rng, traits, positions)
-        return self._execute(
-            address, profile=profile, traits=traits, rng=rng, events=events, limit=limit, signer=signer
+        noise = self._noise_positions(rng, traits, noise_target, planned, address)
+        for position in noise:
+            position.stable = extras.random() < traits.stable_share
+        positions += noise
+        events = self._events(rng, extras, traits, positions)
+        history = self._execute(
+            address, profile=profile, traits=traits, rng=rng, extras=extras, events=events, limit=limit
         )
+        return replace(history, address_bytes=address_bytes, size_key=size_override)
 
-    def _traits(self, profile: WalletProfile, rng: random.Random, target: int) -> _WalletTraits:
+    def _traits(
+        self, profile: WalletProfile, rng: random.Random, target: int, extras: random.Random
+    ) -> _WalletTraits:
         params = _ARCHETYPES[profile.archetype]
         if profile.archetype == "bot":
             # Bots run for a few consecutive whole UTC days at >= 70 swaps a day.
@@ -285,6 +336,10 @@ class HistoryGenerator:
             skill=0.0 if profile.archetype == "bot" else rng.uniform(0.0, 0.7),
             edge=rng.uniform(0.003, 0.009) if profile.archetype == "bot" else 0.0,
             span=span,
+            fail_rate=params.fail_rate * extras.uniform(0.5, 1.5),
+            tip_p=params.tip_p,
+            tip_scale=10 ** extras.uniform(4.0, 6.0),
+            stable_share=extras.uniform(0.2, 0.5) if extras.random() < params.stable_user_p else 0.0,
         )
 
     def _target_size(self, profile: WalletProfile, rng: random.Random, size_override: int) -> int:
@@ -386,23 +441,26 @@ class HistoryGenerator:
 
     # ------------------------------------------------------------------------------------------ events
 
-    def _events(self, rng: random.Random, traits: _WalletTraits, positions: list[Position]) -> list[_Event]:
+    def _events(
+        self, rng: random.Random, extras: random.Random, traits: _WalletTraits, positions: list[Position]
+    ) -> list[_Event]:
         """Events in time order, one per second at most; pinned family trades keep their exact second."""
         pinned: list[_Event] = []
         loose: list[_Event] = []
         order = 0
         for position in positions:
             bucket = pinned if position.pinned else loose
+            stable = position.stable
             for ts, lamports in position.buys:
-                bucket.append(_Event(ts, BUY, position.token, lamports, 0.0, position.pinned, order))
+                bucket.append(_Event(ts, BUY, position.token, lamports, 0.0, position.pinned, order, stable))
                 order += 1
             for ts, share in position.sells:
-                bucket.append(_Event(ts, SELL, position.token, 0, share, position.pinned, order))
+                bucket.append(_Event(ts, SELL, position.token, 0, share, position.pinned, order, stable))
                 order += 1
         for event in pinned + loose:
-            if rng.random() < 0.03:
-                failed_ts = event.ts - rng.randint(1, 15)
-                loose.append(_Event(failed_ts, FAILED, event.token, 0, 0.0, False, order))
+            if extras.random() < traits.fail_rate:
+                failed_ts = event.ts - extras.randint(1, 15)
+                loose.append(_Event(failed_ts, FAILED, event.token, 0, 0.0, False, order, event.stable))
                 order += 1
         for _ in range(rng.randint(0, 3)):
             kind = TRANSFER_OUT if rng.random() < 0.6 else TRANSFER_IN
@@ -427,7 +485,10 @@ class HistoryGenerator:
         if timeline:
             first = timeline[0].ts
             deposit_ts = max(WINDOW_START_TS, first - rng.randint(60, 3600))
-            timeline.insert(0, _Event(deposit_ts, TRANSFER_IN, -1, 0, 0.0, False, -1))
+            funding = [_Event(deposit_ts, TRANSFER_IN, -1, 0, 0.0, False, -1)]
+            if any(event.stable for event in timeline):
+                funding.append(_Event(deposit_ts + _STABLE_DEPOSIT_DELAY_S, STABLE_IN, -1, 0, 0.0, False, -1))
+            timeline[:0] = funding
         return timeline
 
     # ------------------------------------------------------------------------------------------ execution
@@ -439,17 +500,20 @@ class HistoryGenerator:
         profile: WalletProfile,
         traits: _WalletTraits,
         rng: random.Random,
+        extras: random.Random,
         events: list[_Event],
         limit: int | None,
-        signer: Signer,
     ) -> History:
-        """Replay events against the pools: amounts, rent, WSOL routing; then size the funding deposit."""
+        """Replay events against the pools: amounts, rent, WSOL routing; then size the funding deposits."""
         universe = self._universe
         funder = self._derive.address("funder", self._families.funder_key(address))
         holdings: dict[int, int] = {}
         native = 0
         lowest = 0
         wsol = 0
+        usdc = 0
+        lowest_usdc = 0
+        stable_deposit: dict[str, Any] | None = None
         drafts: list[dict[str, Any]] = []
         for event in events:
             if len(drafts) == limit:
@@ -466,28 +530,41 @@ class HistoryGenerator:
                 "source": "SYSTEM_PROGRAM",
                 "counterparty": "",
                 "wsol_in_lamports": False,
+                "stable": event.stable,
+                "quote_raw": 0,
+                "tip": 0,
+                "tip_account": "",
             }
             if event.kind in (BUY, SELL, FAILED):
                 token = universe.tokens[event.token]
                 draft["source"] = "JUPITER" if rng.random() < 0.2 else token.venue
                 draft["fee"] = BASE_FEE_LAMPORTS + int(traits.priority_fee * rng.uniform(0.5, 1.5))
-                draft["wsol_in_lamports"] = draft["source"] == "PUMP_AMM" and rng.random() < 0.25
+                pump_quirk = draft["source"] == "PUMP_AMM" and rng.random() < 0.25
+                draft["wsol_in_lamports"] = pump_quirk and not event.stable
+            if event.kind in (BUY, SELL) and extras.random() < traits.tip_p:
+                draft["tip"] = max(1_000, int(traits.tip_scale * extras.lognormvariate(0.0, 0.5)))
+                draft["tip_account"] = extras.choice(JITO_TIP_ACCOUNTS)
             if event.kind == BUY:
-                wsol = self._fill_buy(draft, event, holdings, wsol, traits.uses_wsol and rng.random() < 0.6)
+                want_wsol = traits.uses_wsol and rng.random() < 0.6
+                if event.stable:
+                    self._fill_buy(draft, event, holdings, 0, want_wsol=False)
+                    usdc -= self._settle_in_usdc(draft)
+                else:
+                    wsol = self._fill_buy(draft, event, holdings, wsol, want_wsol=want_wsol)
             elif event.kind == SELL:
                 if not holdings.get(event.token):
                     continue
+                via_wsol = traits.uses_wsol and rng.random() < 0.25
+                edge = rng.uniform(0.0, 2 * traits.edge)
                 sold = self._fill_sell(
-                    draft,
-                    event,
-                    holdings,
-                    wsol,
-                    via_wsol=traits.uses_wsol and rng.random() < 0.25,
-                    edge=rng.uniform(0.0, 2 * traits.edge),
+                    draft, event, holdings, wsol, via_wsol=via_wsol and not event.stable, edge=edge
                 )
                 if sold is None:
                     continue
-                wsol = sold
+                if event.stable:
+                    usdc += self._settle_in_usdc(draft)
+                else:
+                    wsol = sold
             elif event.kind == TRANSFER_IN:
                 draft["counterparty"] = (
                     funder if event.order == -1 else self._derive.address("exchange", rng.randrange(8))
@@ -497,26 +574,45 @@ class HistoryGenerator:
                 draft["counterparty"] = self._derive.address("exchange", rng.randrange(8))
                 draft["sol_delta"] = -event.amount
                 draft["fee"] = BASE_FEE_LAMPORTS
+            elif event.kind == STABLE_IN:
+                draft["counterparty"] = self._derive.address("exchange", extras.randrange(8))
+                draft["source"] = "SOLANA_PROGRAM_LIBRARY"
+                draft["fee"] = BASE_FEE_LAMPORTS
+                stable_deposit = draft
             native += _draft_native_change(draft)
             lowest = min(lowest, native)
+            lowest_usdc = min(lowest_usdc, usdc)
             drafts.append(draft)
         if drafts:
             # The first transaction funds the wallet with enough to never go below a cushion.
             cushion = int(rng.uniform(0.2, 3.0) * traits.size_scale * LAMPORTS_PER_SOL)
             drafts[0]["sol_delta"] = cushion - lowest
             native += cushion - lowest
-        txs = tuple(Tx(signature=signer(index), **draft) for index, draft in enumerate(drafts))
+        if stable_deposit is not None:
+            usdc_cushion = int(extras.uniform(20.0, 500.0) * 10**_USDC_DECIMALS)
+            stable_deposit["quote_raw"] = usdc_cushion - lowest_usdc
+            usdc += usdc_cushion - lowest_usdc
         return History(
             profile=profile,
-            txs=txs,
-            index_by_signature={tx.signature: index for index, tx in enumerate(txs)},
+            address_bytes=b"",
+            size_key=0,
+            txs=tuple(Tx(**draft) for draft in drafts),
             final_lamports=native,
             wsol_lamports=wsol,
+            usdc_raw=usdc,
             holdings={token: raw for token, raw in holdings.items() if raw > 0},
         )
 
+    def _settle_in_usdc(self, draft: dict[str, Any]) -> int:
+        """The USDC (raw, 6 decimals) that moves instead of a filled swap's SOL value, at the SOL/USD of the
+        swap's minute."""
+        sol_usd = self._universe.sol_usd.at(int(draft["ts"]))
+        usdc_raw = max(1, round(abs(int(draft["sol_delta"])) * sol_usd / 10 ** (9 - _USDC_DECIMALS)))
+        draft["quote_raw"] = usdc_raw
+        return usdc_raw
+
     def _fill_buy(
-        self, draft: dict[str, Any], event: _Event, holdings: dict[int, int], wsol: int, want_wsol: bool
+        self, draft: dict[str, Any], event: _Event, holdings: dict[int, int], wsol: int, *, want_wsol: bool
     ) -> int:
         token = self._universe.tokens[event.token]
         price = self._universe.path(event.token).price(event.ts)
@@ -558,15 +654,15 @@ class HistoryGenerator:
 
     # ------------------------------------------------------------------------------------------ views
 
-    def intended_trades(self, history: History) -> list[IntendedTrade]:
+    def intended_trades(self, history: History, signer: Signer) -> list[IntendedTrade]:
         trades: list[IntendedTrade] = []
-        for tx in history.txs:
+        for index, tx in enumerate(history.txs):
             if tx.kind not in (BUY, SELL):
                 continue
             token = self._universe.tokens[tx.token]
             trades.append(
                 IntendedTrade(
-                    signature=tx.signature,
+                    signature=signer(index),
                     timestamp=tx.ts,
                     slot=slot_at(tx.ts),
                     mint=token.mint,
@@ -579,6 +675,9 @@ class HistoryGenerator:
                     via_wsol=tx.via_wsol,
                     opened_account=tx.rent_delta < 0,
                     closed_account=tx.rent_delta > 0,
+                    quote_mint=USDC_MINT if tx.stable else SOL_MINT,
+                    quote_amount_raw=tx.quote_raw if tx.stable else abs(tx.sol_delta),
+                    tip_lamports=tx.tip,
                 )
             )
         return trades
@@ -601,10 +700,13 @@ def _draft_native_change(draft: Mapping[str, Any]) -> int:
         return int(draft["sol_delta"]) - int(draft["fee"])
     if kind == FAILED:
         return -int(draft["fee"])
-    quote = 0 if draft["via_wsol"] else int(draft["sol_delta"])
-    return quote + int(draft["rent_delta"]) - int(draft["fee"])
+    if kind == STABLE_IN:
+        return 0  # the exchange pays the fee and the rent of the wallet's new USDC account
+    quote = 0 if draft["via_wsol"] or draft["stable"] else int(draft["sol_delta"])
+    return quote + int(draft["rent_delta"]) - int(draft["fee"]) - int(draft["tip"])
 
 
 def wallet_native_change(tx: Tx) -> int:
-    """The wallet's own lamport change in a swap: native quote (unless via WSOL), rent, minus the fee."""
-    return (0 if tx.via_wsol else tx.sol_delta) + tx.rent_delta - tx.fee
+    """The wallet's own lamport change in a swap: native quote (unless via WSOL or USDC), rent, minus the
+    fee and the tip."""
+    return (0 if tx.via_wsol or tx.stable else tx.sol_delta) + tx.rent_delta - tx.fee - tx.tip

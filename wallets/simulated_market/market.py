@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from wallets.simulated_market.derivation import Derivation, address_bytes
@@ -26,7 +26,7 @@ from wallets.simulated_market.histories import (
 from wallets.simulated_market.prices import SOL_USD_PRICE
 from wallets.simulated_market.signatures import SignatureCodec
 from wallets.simulated_market.universe import ANCHOR_TS, SPL_TOKEN_PROGRAM, TokenInfo, Universe, slot_at
-from wallets.simulated_market.wire import Renderer
+from wallets.simulated_market.wire import USDC_DECIMALS, Renderer
 from wallets.swaps import SOL_DECIMALS, SOL_MINT, USDC_MINT, USDT_MINT
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "MAX_DEX_MINTS_PER_CALL",
     "MAX_SIGNATURES_PER_CALL",
     "MAX_TRANSACTIONS_PER_CALL",
+    "SOL_USD_RESOLUTIONS",
     "SimulatedMarket",
 ]
 
@@ -41,6 +42,8 @@ MAX_SIGNATURES_PER_CALL = 1000
 MAX_TRANSACTIONS_PER_CALL = 100
 MAX_DEX_MINTS_PER_CALL = 30
 HISTORY_CACHE_SIZE = 512
+# TradingView resolutions the SOL/USD history answers, in minutes per candle.
+SOL_USD_RESOLUTIONS = {"1": 1, "5": 5, "15": 15, "30": 30, "60": 60, "240": 240, "D": 1440, "1D": 1440}
 
 
 class SimulatedMarket:
@@ -89,14 +92,49 @@ class SimulatedMarket:
         if mint == SOL_MINT:
             return 1.0
         if mint in (USDC_MINT, USDT_MINT):
-            return 1.0 / SOL_USD_PRICE
+            return 1.0 / self.sol_usd_at(timestamp)
         index = self._universe.token_index.get(mint)
         if index is None or timestamp < self._universe.tokens[index].launch_ts:
             return None
         return self._universe.path(index).price(timestamp)
 
     def sol_usd_price(self) -> float:
+        """Today's SOL/USD: the SOL/USD path's last point, and the price of the SOL pair on DexScreener."""
         return SOL_USD_PRICE
+
+    def sol_usd_at(self, timestamp: int) -> float:
+        """SOL/USD of a moment: the close of its one-minute candle (today's price from "now" on); the rate
+        at which the market settles stablecoin-quoted swaps. ValueError before the SOL/USD history."""
+        if timestamp >= ANCHOR_TS:
+            return SOL_USD_PRICE
+        return self._universe.sol_usd.at(timestamp)
+
+    def sol_usd_candles(self, from_ts: int, to_ts: int, resolution: str) -> dict[str, Any]:
+        """SOL/USD candles in the TradingView UDF shape of Pyth Benchmarks' history endpoint.
+
+        `{"s": "ok", "t", "o", "h", "l", "c", "v"}` for the complete candles starting in [from_ts, to_ts]
+        (volume is 0: an oracle price has none); `{"s": "no_data", "nextTime": t}` when there are none, with
+        the start of the last candle before the range when there is one; `{"s": "error", "errmsg"}` for an
+        unsupported resolution or a reversed range. Resolutions: minutes (`1`, `5`, `15`, `30`, `60`,
+        `240`) and `D` (`1D`).
+        """
+        minutes = SOL_USD_RESOLUTIONS.get(resolution)
+        if minutes is None:
+            return {"s": "error", "errmsg": f"Unsupported resolution {resolution!r}"}
+        if from_ts > to_ts:
+            return {"s": "error", "errmsg": "from must not be after to"}
+        bars, previous = self._universe.sol_usd.candles(from_ts, to_ts, minutes)
+        if not bars:
+            return {"s": "no_data"} if previous is None else {"s": "no_data", "nextTime": previous}
+        return {
+            "s": "ok",
+            "t": [bar.start for bar in bars],
+            "o": [bar.open for bar in bars],
+            "h": [bar.high for bar in bars],
+            "l": [bar.low for bar in bars],
+            "c": [bar.close for bar in bars],
+            "v": [0.0] * len(bars),
+        }
 
     # -------------------------------------------------------------------------------------- wallets
 
@@ -131,19 +169,13 @@ class SimulatedMarket:
         return self._history_sizes.get(address, self._history_size or 0)
 
     def _history(self, address: str) -> History:
-        raw = address_bytes(address)
         with self._lock:
             cached = self._histories.get(address)
             if cached is not None:
                 self._histories.move_to_end(address)
                 return cached
-        size_key = self._size_key(address)
-        history = self._generator.generate(
-            address,
-            raw,
-            size_override=size_key,
-            signer=lambda index: self._signatures.encode(raw, size_key, index),
-        )
+        raw = address_bytes(address)  # only valid addresses are ever cached
+        history = self._generator.generate(address, raw, size_override=self._size_key(address))
         with self._lock:
             self._histories[address] = history
             while len(self._histories) > HISTORY_CACHE_SIZE:
@@ -153,12 +185,16 @@ class SimulatedMarket:
     def _resolve_signature(self, signature: str) -> tuple[str, int] | None:
         return self._signatures.resolve(signature, self._size_key)
 
+    def _signer(self, history: History) -> Callable[[int], str]:
+        return lambda index: self._signatures.encode(history.address_bytes, history.size_key, index)
+
     def history_length(self, address: str) -> int:
         return len(self._history(address).txs)
 
     def intended_trades(self, address: str) -> list[IntendedTrade]:
         """Debug view: the successful swaps the market generated for a wallet, oldest first."""
-        return self._generator.intended_trades(self._history(address))
+        history = self._history(address)
+        return self._generator.intended_trades(history, self._signer(history))
 
     def get_signatures(
         self,
@@ -184,22 +220,20 @@ class SimulatedMarket:
         start = 0
         if until is not None:
             start = self._boundary(history, until, upper=False)
-        entries: list[dict[str, Any]] = []
-        for index in range(end - 1, start - 1, -1):
-            if len(entries) == limit:
-                break
-            entries.append(self._renderer.signature_entry(txs[index]))
-        return entries
+        sign = self._signer(history)
+        return [
+            self._renderer.signature_entry(txs[index], sign(index))
+            for index in range(end - 1, max(start, end - limit) - 1, -1)
+        ]
 
     def _boundary(self, history: History, signature: str, *, upper: bool) -> int:
         """Index bound for an exclusive `before` (upper) or `until` (lower) signature."""
-        position = history.index_by_signature.get(signature)
-        if position is not None:
-            return position if upper else position + 1
         resolved = self._resolve_signature(signature)
         if resolved is None:
             return 0
         other_address, other_index = resolved
+        if other_address == history.profile.address and other_index < len(history.txs):
+            return other_index if upper else other_index + 1
         other = self._history(other_address).txs
         if other_index >= len(other):
             return 0
@@ -219,7 +253,7 @@ class SimulatedMarket:
             address, index = resolved
             history = self._history(address)
             if index < len(history.txs):
-                result.append(self._renderer.transaction(address, history.txs[index]))
+                result.append(self._renderer.transaction(address, history.txs[index], signature))
         return result
 
     # -------------------------------------------------------------------------------------- balances
@@ -244,6 +278,12 @@ class SimulatedMarket:
             entries.append(
                 self._renderer.token_account(
                     address, SOL_MINT, SOL_DECIMALS, history.wsol_lamports, SPL_TOKEN_PROGRAM
+                )
+            )
+        if history.usdc_raw > 0:
+            entries.append(
+                self._renderer.token_account(
+                    address, USDC_MINT, USDC_DECIMALS, history.usdc_raw, SPL_TOKEN_PROGRAM
                 )
             )
         if program_id is not None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 
 from wallets.simulated_market.derivation import Derivation, b58encode
-from wallets.simulated_market.prices import PricePath
+from wallets.simulated_market.prices import PricePath, SolUsdPath
 
 __all__ = [
     "ANCHOR_SLOT",
@@ -28,6 +28,7 @@ __all__ = [
     "BASE_FEE_LAMPORTS",
     "COMPUTE_BUDGET_PROGRAM",
     "HISTORY_DAYS",
+    "JITO_TIP_ACCOUNTS",
     "JUPITER_PROGRAM",
     "LAUNCH_MARGIN_S",
     "RAYDIUM_AUTHORITY",
@@ -63,6 +64,18 @@ RAYDIUM_AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"
 TOKEN_ACCOUNT_RENT = 2_039_280
 TOKEN_2022_ACCOUNT_RENT = 2_074_080
 BASE_FEE_LAMPORTS = 5_000
+# Jito's eight mainnet tip accounts (as listed by the block engine's getTipAccounts): a bundle pays its tip
+# with a plain SOL transfer to one of them.
+JITO_TIP_ACCOUNTS = (
+    "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5",
+    "HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe",
+    "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY",
+    "ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49",
+    "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh",
+    "ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt",
+    "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL",
+    "3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT",
+)
 TOKEN_SUPPLY = 1_000_000_000  # whole tokens, pump.fun style
 
 _TOKEN_COUNT = 500
@@ -112,6 +125,7 @@ class Pool:
     authority: str
     token_vault: str
     sol_vault: str
+    usdc_vault: str  # the pool's USDC side, for swaps routed against USDC
 
 
 _NAME_ADJECTIVES = (
@@ -129,6 +143,7 @@ class Universe:
 
     def __init__(self, derive: Derivation) -> None:
         self.derive = derive
+        self.sol_usd = SolUsdPath(derive.digest("sol-usd"), ANCHOR_TS)
         self.tokens: list[TokenInfo] = []
         self.token_index: dict[str, int] = {}
         self._paths: list[PricePath | None] = []  # built on first use: most tokens are never priced
@@ -179,6 +194,7 @@ class Universe:
                 authority,
                 self.derive.address("vault", index),
                 self.derive.address("wsol-vault", index),
+                self.derive.address("usdc-vault", index),
             )
             self._pools[index] = pool
         return pool

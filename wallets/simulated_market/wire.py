@@ -15,12 +15,14 @@ balance nets to zero); wallets that keep a WSOL account pay or receive through i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from wallets.simulated_market.histories import (
     BUY,
     FAILED,
+    STABLE_IN,
     TRANSFER_IN,
     TRANSFER_OUT,
     Tx,
@@ -32,21 +34,25 @@ from wallets.simulated_market.universe import (
     BASE_FEE_LAMPORTS,
     COMPUTE_BUDGET_PROGRAM,
     JUPITER_PROGRAM,
+    SPL_TOKEN_PROGRAM,
     SYSTEM_PROGRAM,
     TOKEN_2022_ACCOUNT_RENT,
     TOKEN_2022_PROGRAM,
     TOKEN_ACCOUNT_RENT,
     TOKEN_SUPPLY,
     VENUES,
+    Pool,
     TokenInfo,
     Universe,
     slot_at,
 )
 from wallets.swaps import LAMPORTS_PER_SOL, SOL_DECIMALS, SOL_MINT, USDC_MINT
 
-__all__ = ["U64_MAX_EPOCH", "Renderer", "ui_amount_string"]
+__all__ = ["U64_MAX_EPOCH", "USDC_DECIMALS", "Renderer", "ui_amount_string"]
 
 U64_MAX_EPOCH = 18_446_744_073_709_551_615
+USDC_DECIMALS = 6
+_OWNED_ACCOUNT_CACHE = 50_000  # derived token-account addresses kept (~10 MB at most)
 _SOL_PAIR_ADDRESS = "58oQChx4yWmvKdwLLZzBi4ChoCc2fqCUWBkwMihLYQo2"
 
 
@@ -56,14 +62,25 @@ class Renderer:
     def __init__(self, universe: Universe) -> None:
         self._universe = universe
         self._derive = universe.derive
+        self._owned_accounts: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------------------------------ addresses
 
     def token_account_address(self, owner: str, mint: str) -> str:
-        return self._derive.address("ata", owner, mint)
+        """The owner's account for a mint; cached, since every swap of a wallet names the same few."""
+        key = (owner, mint)
+        address = self._owned_accounts.get(key)
+        if address is None:
+            if len(self._owned_accounts) >= _OWNED_ACCOUNT_CACHE:
+                self._owned_accounts.clear()
+            address = self._owned_accounts[key] = self._derive.address("ata", owner, mint)
+        return address
 
     def wsol_account(self, owner: str) -> str:
-        return self._derive.address("ata", owner, SOL_MINT)
+        return self.token_account_address(owner, SOL_MINT)
+
+    def usdc_account(self, owner: str) -> str:
+        return self.token_account_address(owner, USDC_MINT)
 
     # ------------------------------------------------------------------------------------------ RPC
 
@@ -72,13 +89,13 @@ class Renderer:
             return None
         return {"InstructionError": [2, {"Custom": VENUES[tx.source].error_code}]}
 
-    def signature_entry(self, tx: Tx) -> dict[str, Any]:
+    def signature_entry(self, tx: Tx, signature: str) -> dict[str, Any]:
         return {
             "blockTime": tx.ts,
             "confirmationStatus": "finalized",
             "err": self.error(tx),
             "memo": None,
-            "signature": tx.signature,
+            "signature": signature,
             "slot": slot_at(tx.ts),
         }
 
@@ -210,21 +227,25 @@ class Renderer:
 
     # ------------------------------------------------------------------------------------------ Helius
 
-    def transaction(self, wallet: str, tx: Tx) -> dict[str, Any]:
+    def transaction(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
         if tx.kind in (TRANSFER_IN, TRANSFER_OUT):
-            return self._transfer(wallet, tx)
+            return self._transfer(wallet, tx, signature)
+        if tx.kind == STABLE_IN:
+            return self._stable_deposit(wallet, tx, signature)
         if tx.kind == FAILED:
-            return self._failed(wallet, tx)
-        return self._swap(wallet, tx)
+            return self._failed(wallet, tx, signature)
+        return self._swap(wallet, tx, signature)
 
-    def _envelope(self, tx: Tx, *, description: str, kind: str, fee_payer: str) -> dict[str, Any]:
+    def _envelope(
+        self, tx: Tx, signature: str, *, description: str, kind: str, fee_payer: str
+    ) -> dict[str, Any]:
         return {
             "description": description,
             "type": kind,
             "source": tx.source,
             "fee": tx.fee,
             "feePayer": fee_payer,
-            "signature": tx.signature,
+            "signature": signature,
             "slot": slot_at(tx.ts),
             "timestamp": tx.ts,
             "tokenTransfers": [],
@@ -235,13 +256,14 @@ class Renderer:
             "events": {},
         }
 
-    def _transfer(self, wallet: str, tx: Tx) -> dict[str, Any]:
+    def _transfer(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
         incoming = tx.kind == TRANSFER_IN
         sender, receiver = (tx.counterparty, wallet) if incoming else (wallet, tx.counterparty)
         amount = abs(tx.sol_delta)
         fee = BASE_FEE_LAMPORTS
         body = self._envelope(
             tx,
+            signature,
             description=f"{sender} transferred {ui_amount_string(amount, SOL_DECIMALS)} SOL to {receiver}.",
             kind="TRANSFER",
             fee_payer=sender,
@@ -255,9 +277,9 @@ class Renderer:
         ]
         return body
 
-    def _failed(self, wallet: str, tx: Tx) -> dict[str, Any]:
+    def _failed(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
         token = self._universe.tokens[tx.token]
-        body = self._envelope(tx, description="", kind="UNKNOWN", fee_payer=wallet)
+        body = self._envelope(tx, signature, description="", kind="UNKNOWN", fee_payer=wallet)
         body["accountData"] = [
             _account(wallet, -tx.fee),
             _account(self.token_account_address(wallet, token.mint), 0),
@@ -267,42 +289,32 @@ class Renderer:
         ]
         return body
 
-    def _swap(self, wallet: str, tx: Tx) -> dict[str, Any]:
+    def _swap(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
         token = self._universe.tokens[tx.token]
         pool = self._universe.pool(tx.token)
         buying = tx.kind == BUY
-        sol = abs(tx.sol_delta)
         quantity = abs(tx.token_delta)
         token_account = self.token_account_address(wallet, token.mint)
-        # Native-SOL routes wrap into a temporary WSOL account that is closed within the same transaction.
-        wsol_account = (
-            self.wsol_account(wallet) if tx.via_wsol else self._derive.address("tmp-wsol", tx.signature)
-        )
-        sol_ui, token_ui = ui_amount_string(sol, SOL_DECIMALS), ui_amount_string(quantity, token.decimals)
+        quote = self._quote_side(wallet, tx, signature, pool)
+        token_ui = ui_amount_string(quantity, token.decimals)
         description = ""
         if tx.source in ("RAYDIUM", "JUPITER"):
             spent, got = (
-                (f"{sol_ui} SOL", f"{token_ui} {token.symbol}")
+                (quote.ui, f"{token_ui} {token.symbol}")
                 if buying
-                else (f"{token_ui} {token.symbol}", f"{sol_ui} SOL")
+                else (f"{token_ui} {token.symbol}", quote.ui)
             )
             description = f"{wallet} swapped {spent} for {got}"
-        body = self._envelope(tx, description=description, kind="SWAP", fee_payer=wallet)
-        sol_from = (wallet, wsol_account) if buying else (pool.authority, pool.sol_vault)
-        sol_to = (pool.authority, pool.sol_vault) if buying else (wallet, wsol_account)
-        sol_amount = float(sol) if tx.wsol_in_lamports else sol / LAMPORTS_PER_SOL
+        body = self._envelope(tx, signature, description=description, kind="SWAP", fee_payer=wallet)
         token_from = (pool.authority, pool.token_vault) if buying else (wallet, token_account)
         token_to = (wallet, token_account) if buying else (pool.authority, pool.token_vault)
         body["tokenTransfers"] = [
-            _token_transfer(sol_from, sol_to, sol_amount, SOL_MINT),
+            quote.transfer,
             _token_transfer(token_from, token_to, quantity / 10**token.decimals, token.mint),
         ]
         if not buying:
             body["tokenTransfers"].reverse()
-        native_transfers: list[dict[str, Any]] = []
-        if not tx.via_wsol:
-            source, target = (wallet, wsol_account) if buying else (wsol_account, wallet)
-            native_transfers.append({"fromUserAccount": source, "toUserAccount": target, "amount": sol})
+        native_transfers = list(quote.native_transfers)
         if tx.rent_delta < 0:
             native_transfers.append(
                 {"fromUserAccount": wallet, "toUserAccount": token_account, "amount": -tx.rent_delta}
@@ -311,16 +323,11 @@ class Renderer:
             native_transfers.append(
                 {"fromUserAccount": token_account, "toUserAccount": wallet, "amount": tx.rent_delta}
             )
-        body["nativeTransfers"] = native_transfers
-        wsol_entry = (
-            _account(
-                wsol_account,
-                tx.sol_delta,
-                _balance_change(wallet, wsol_account, SOL_MINT, tx.sol_delta, SOL_DECIMALS),
+        if tx.tip:
+            native_transfers.append(
+                {"fromUserAccount": wallet, "toUserAccount": tx.tip_account, "amount": tx.tip}
             )
-            if tx.via_wsol
-            else _account(wsol_account, 0)
-        )
+        body["nativeTransfers"] = native_transfers
         venue_program = VENUES[token.venue].program
         body["accountData"] = [
             _account(wallet, wallet_native_change(tx)),
@@ -329,7 +336,7 @@ class Renderer:
                 -tx.rent_delta,
                 _balance_change(wallet, token_account, token.mint, tx.token_delta, token.decimals),
             ),
-            wsol_entry,
+            quote.wallet_entry,
             _account(
                 pool.token_vault,
                 0,
@@ -337,34 +344,153 @@ class Renderer:
                     pool.authority, pool.token_vault, token.mint, -tx.token_delta, token.decimals
                 ),
             ),
-            _account(
-                pool.sol_vault,
-                -tx.sol_delta,
-                _balance_change(pool.authority, pool.sol_vault, SOL_MINT, -tx.sol_delta, SOL_DECIMALS),
-            ),
+            quote.pool_entry,
             _account(pool.address, 0),
+            *([_account(tx.tip_account, tx.tip)] if tx.tip else []),
             _account(COMPUTE_BUDGET_PROGRAM, 0),
             _account(SYSTEM_PROGRAM, 0),
             _account(token.program, 0),
             _account(venue_program, 0),
             *([_account(JUPITER_PROGRAM, 0)] if tx.source == "JUPITER" else []),
             _account(token.mint, 0),
-            _account(SOL_MINT, 0),
+            _account(quote.mint, 0),
         ]
         if tx.source == "JUPITER":
-            body["events"] = {"swap": _swap_event(wallet, tx, token, token_account)}
+            body["events"] = {"swap": _swap_event(wallet, tx, token, token_account, quote)}
+        return body
+
+    def _quote_side(self, wallet: str, tx: Tx, signature: str, pool: Pool) -> _QuoteSide:
+        """What moves against the tokens: native SOL (wrapped in a temporary WSOL account for the swap),
+        the wallet's own WSOL account, or USDC between the wallet's USDC account and the pool's USDC vault."""
+        buying = tx.kind == BUY
+        if tx.stable:
+            account = self.usdc_account(wallet)
+            moved = -tx.quote_raw if buying else tx.quote_raw
+            pool_side = (pool.authority, pool.usdc_vault)
+            return _QuoteSide(
+                mint=USDC_MINT,
+                ui=f"{ui_amount_string(tx.quote_raw, USDC_DECIMALS)} USDC",
+                transfer=_token_transfer(
+                    (wallet, account) if buying else pool_side,
+                    pool_side if buying else (wallet, account),
+                    tx.quote_raw / 10**USDC_DECIMALS,
+                    USDC_MINT,
+                ),
+                native_transfers=(),
+                wallet_entry=_account(
+                    account, 0, _balance_change(wallet, account, USDC_MINT, moved, USDC_DECIMALS)
+                ),
+                pool_entry=_account(
+                    pool.usdc_vault,
+                    0,
+                    _balance_change(pool.authority, pool.usdc_vault, USDC_MINT, -moved, USDC_DECIMALS),
+                ),
+            )
+        sol = abs(tx.sol_delta)
+        # Native-SOL routes wrap into a temporary WSOL account that is closed within the same transaction.
+        account = self.wsol_account(wallet) if tx.via_wsol else self._derive.address("tmp-wsol", signature)
+        pool_side = (pool.authority, pool.sol_vault)
+        native_transfers: tuple[dict[str, Any], ...] = ()
+        if not tx.via_wsol:
+            source, target = (wallet, account) if buying else (account, wallet)
+            native_transfers = ({"fromUserAccount": source, "toUserAccount": target, "amount": sol},)
+        wallet_entry = (
+            _account(
+                account, tx.sol_delta, _balance_change(wallet, account, SOL_MINT, tx.sol_delta, SOL_DECIMALS)
+            )
+            if tx.via_wsol
+            else _account(account, 0)
+        )
+        return _QuoteSide(
+            mint=SOL_MINT,
+            ui=f"{ui_amount_string(sol, SOL_DECIMALS)} SOL",
+            transfer=_token_transfer(
+                (wallet, account) if buying else pool_side,
+                pool_side if buying else (wallet, account),
+                float(sol) if tx.wsol_in_lamports else sol / LAMPORTS_PER_SOL,
+                SOL_MINT,
+            ),
+            native_transfers=native_transfers,
+            wallet_entry=wallet_entry,
+            pool_entry=_account(
+                pool.sol_vault,
+                -tx.sol_delta,
+                _balance_change(pool.authority, pool.sol_vault, SOL_MINT, -tx.sol_delta, SOL_DECIMALS),
+            ),
+        )
+
+    def _stable_deposit(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
+        """USDC sent by an exchange, which pays the fee and the rent of the wallet's new USDC account."""
+        exchange = tx.counterparty
+        source_account = self._derive.address("ata", exchange, USDC_MINT)
+        target_account = self.usdc_account(wallet)
+        amount_ui = ui_amount_string(tx.quote_raw, USDC_DECIMALS)
+        body = self._envelope(
+            tx,
+            signature,
+            description=f"{exchange} transferred {amount_ui} USDC to {wallet}.",
+            kind="TRANSFER",
+            fee_payer=exchange,
+        )
+        body["tokenTransfers"] = [
+            _token_transfer(
+                (exchange, source_account),
+                (wallet, target_account),
+                tx.quote_raw / 10**USDC_DECIMALS,
+                USDC_MINT,
+            )
+        ]
+        body["nativeTransfers"] = [
+            {"fromUserAccount": exchange, "toUserAccount": target_account, "amount": TOKEN_ACCOUNT_RENT}
+        ]
+        body["accountData"] = [
+            _account(exchange, -(tx.fee + TOKEN_ACCOUNT_RENT)),
+            _account(wallet, 0),
+            _account(
+                source_account,
+                0,
+                _balance_change(exchange, source_account, USDC_MINT, -tx.quote_raw, USDC_DECIMALS),
+            ),
+            _account(
+                target_account,
+                TOKEN_ACCOUNT_RENT,
+                _balance_change(wallet, target_account, USDC_MINT, tx.quote_raw, USDC_DECIMALS),
+            ),
+            _account(SYSTEM_PROGRAM, 0),
+            _account(SPL_TOKEN_PROGRAM, 0),
+            _account(USDC_MINT, 0),
+        ]
         return body
 
 
-def _swap_event(wallet: str, tx: Tx, token: TokenInfo, token_account: str) -> dict[str, Any]:
-    sol = {"account": wallet, "amount": str(abs(tx.sol_delta))}
+@dataclass(frozen=True, slots=True)
+class _QuoteSide:
+    mint: str
+    ui: str  # amount and symbol, as the description shows them
+    transfer: dict[str, Any]
+    native_transfers: tuple[dict[str, Any], ...]
+    wallet_entry: dict[str, Any]  # the wallet's account that pays or receives the quote
+    pool_entry: dict[str, Any]
+
+
+def _swap_event(
+    wallet: str, tx: Tx, token: TokenInfo, token_account: str, quote: _QuoteSide
+) -> dict[str, Any]:
     tokens = [_balance_change(wallet, token_account, token.mint, abs(tx.token_delta), token.decimals)]
     buying = tx.kind == BUY
+    sol: dict[str, Any] | None = None
+    if quote.mint == USDC_MINT:
+        change = quote.wallet_entry["tokenBalanceChanges"][0]
+        paid = {**change, "rawTokenAmount": {"tokenAmount": str(tx.quote_raw), "decimals": USDC_DECIMALS}}
+        token_inputs, token_outputs = ([paid], tokens) if buying else (tokens, [paid])
+    else:
+        sol = {"account": wallet, "amount": str(abs(tx.sol_delta))}
+        token_inputs, token_outputs = ([], tokens) if buying else (tokens, [])
     return {
         "nativeInput": sol if buying else None,
         "nativeOutput": None if buying else sol,
-        "tokenInputs": [] if buying else tokens,
-        "tokenOutputs": tokens if buying else [],
+        "tokenInputs": token_inputs,
+        "tokenOutputs": token_outputs,
         "nativeFees": [],
         "tokenFees": [],
         "innerSwaps": [],
