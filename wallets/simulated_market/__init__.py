@@ -13,7 +13,8 @@ One module per idea:
 - `universe`: the fixed clock (`ANCHOR_TS`, the `HISTORY_DAYS` window, slots), programs, rents, and the
   memecoins with their venues and pools.
 - `prices`: the price model, a lazily built Brownian path per token, and SOL/USD, minute by minute.
-- `families`: groups of wallets run by one operator (copy traders, bundles) and their planned trades.
+- `families`: market structure: copy traders, bundles, groups funded by a fresh funder, sniper bots, and
+  exchange withdrawals (from `wallets.custodians`), planned before any history.
 - `histories`: archetypes and the generation of a wallet's transactions from its address and plans.
 - `signatures`: signatures that carry their wallet and index, resolvable in any process.
 - `wire`: rendering into Helius enhanced transactions, RPC entries and DexScreener pairs.

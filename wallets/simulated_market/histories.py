@@ -10,6 +10,11 @@ many bags it never sells and what priority fee it pays:
   within minutes; high priority fees.
 - `bot`: 300-600 transactions over a few consecutive whole UTC days (70-140 swaps a day), holds for
   seconds, and gets slightly better fills than the pool price (it back-runs order flow).
+- `sniper_bot`: one of the market's few sniper bots (see `families`): only its plan, most launches.
+
+Two more kinds of address are not traders: a fresh `funder` (see `families`), whose history is its
+exchange withdrawal and its transfers to the wallets it funded, and an `exchange` hot wallet
+(`wallets.custodians`), whose own history the market does not model (it answers none).
 
 Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
 WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often its
@@ -36,11 +41,18 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from wallets.custodians import is_custodian
 from wallets.simulated_market.derivation import Derivation
-from wallets.simulated_market.families import FamilyBook, FamilyRole, Position
+from wallets.simulated_market.families import (
+    FamilyBook,
+    FamilyRole,
+    FundingPlan,
+    Position,
+    pick_exchange_wallet,
+)
 from wallets.simulated_market.universe import (
     ANCHOR_TS,
     BASE_FEE_LAMPORTS,
@@ -59,6 +71,7 @@ __all__ = [
     "FAILED",
     "SELL",
     "STABLE_IN",
+    "TRADER_ARCHETYPES",
     "TRANSFER_IN",
     "TRANSFER_OUT",
     "Archetype",
@@ -70,13 +83,26 @@ __all__ = [
     "wallet_native_change",
 ]
 
-Archetype = Literal["flipper", "holder", "sniper", "bot"]
+Archetype = Literal["flipper", "holder", "sniper", "bot", "sniper_bot", "funder", "exchange"]
+TRADER_ARCHETYPES: tuple[Archetype, ...] = ("flipper", "holder", "sniper", "bot")
 
 BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED, STABLE_IN = range(6)
 
 _POOL_FEE = 0.0025
 _MIN_SELL_LAMPORTS = 100_000  # below this the network fee eats the proceeds: nobody sells
 _USDC_DECIMALS = 6
+_FUNDED_MEMBER_ARCHETYPES: tuple[Archetype, ...] = ("flipper", "holder", "sniper")
+# Exchange counterparties of the occasional transfers to and from exchanges: the busiest hot wallets.
+_EXCHANGE_COUNTERPARTIES = (
+    "5tzFkiKscXHK5ZXCGbXZxdw7gTjjD1mBwuoFbhUvuAi9",  # Binance 1
+    "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM",  # Binance 2
+    "H8sMJSCQxfKiFTCfDR3DUMLPwcRbM61LGFJ8N4dK3WjS",  # Coinbase 1
+    "GJRs4FwHtemZ5ZE9x3FNvJ8TMwitKTh21yxdRPqn7npE",  # Coinbase 3
+    "5VCwKtCXgCJ6kit5FybXjvriW3xELsFDhYrPSqtJNmcD",  # OKX 33
+    "AC5RDfQFmDS1deWZos921JfqscXdByf8BKHs5ACWjtW2",  # Bybit 2
+    "42brAgAVNzMBP7aaktPvAmBSPEkehnFQejiZc53EpJFd",  # Bybit 1
+    "FWznbcNXWQuHTawe9RxvQ2LdCENssh12dsznf4RiouN5",  # Kraken 1
+)
 _STABLE_DEPOSIT_DELAY_S = 30  # the USDC deposit lands this long after the SOL funding deposit
 
 
@@ -141,6 +167,9 @@ class History:
     wsol_lamports: int
     usdc_raw: int
     holdings: dict[int, int]  # token index -> raw amount still held
+    # Transactions that belong to another address's history too (a fresh funder's transfer to this wallet):
+    # index here -> (that address, index there). They carry that address's signature.
+    shared: dict[int, tuple[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +251,21 @@ _ARCHETYPES: dict[Archetype, _ArchetypeParams] = {
         stable_user_p=0.0,
     ),
 }
+_ARCHETYPES["sniper_bot"] = _ArchetypeParams(
+    tx_range=(0, 0),  # its plan only
+    size_median_sol=0.5,
+    hold_median_s=90,
+    hold_sigma=0.9,
+    hold_bounds_s=(5, 1800),
+    second_buy_p=0.0,
+    second_buy_gap_s=(1, 2),
+    extra_sell_p=0.0,
+    never_sell_p=0.03,
+    priority_fee_range=(100_000, 1_500_000),
+    fail_rate=0.25,
+    tip_p=0.9,
+    stable_user_p=0.0,
+)
 _ARCHETYPE_WEIGHTS: tuple[tuple[Archetype, float], ...] = (
     ("flipper", 0.40),
     ("holder", 0.25),
@@ -272,10 +316,22 @@ class HistoryGenerator:
 
     def profile(self, address: str, address_bytes: bytes) -> WalletProfile:
         membership = self._families.membership.get(address)
+        archetype: Archetype
         if membership is not None:
             family, role = membership
-            archetype: Archetype = "sniper" if family.kind == "bundle" else "flipper"
+            if family.kind == "funded":
+                archetype = self._derive.rng("funded-archetype", address_bytes).choice(
+                    _FUNDED_MEMBER_ARCHETYPES
+                )
+            else:
+                archetype = "sniper" if family.kind == "bundle" else "flipper"
             return WalletProfile(address, archetype, family.name, role)
+        if address in self._families.funding_plans:
+            return WalletProfile(address, "funder", None, None)
+        if address in self._families.sniper_bots:
+            return WalletProfile(address, "sniper_bot", None, None)
+        if is_custodian(address):
+            return WalletProfile(address, "exchange", None, None)
         roll = self._derive.rng("archetype", address_bytes).random()
         for name, weight in _ARCHETYPE_WEIGHTS:
             if roll < weight:
@@ -283,10 +339,26 @@ class HistoryGenerator:
             roll -= weight
         return WalletProfile(address, "flipper", None, None)
 
+    def funder_of(self, address: str, address_bytes: bytes) -> str | None:
+        """Where the wallet's first SOL came from: its fresh funder, else an exchange hot wallet; None for
+        addresses that are not traders (funders withdraw from exchanges too, see `funding_plans`)."""
+        planned = self._families.funded_by.get(address)
+        if planned is not None:
+            return planned[0]
+        plan = self._families.funding_plans.get(address)
+        if plan is not None:
+            return plan.source
+        if is_custodian(address):
+            return None
+        return pick_exchange_wallet(self._derive.rng("funding-source", address_bytes))
+
     def generate(self, address: str, address_bytes: bytes, *, size_override: int) -> History:
         """The wallet's history; `size_override` (0 for none) fixes its length to exactly that many
-        transactions, the oldest of a longer plan, so the wallet's newest positions stay open."""
+        transactions, the oldest of a longer plan, so the wallet's newest positions stay open. Funders are
+        generated by `generate_funder`."""
         profile = self.profile(address, address_bytes)
+        if profile.archetype == "exchange":
+            return History(profile, address_bytes, size_override, (), 0, 0, 0, {})
         rng = self._derive.rng("wallet", address_bytes)
         # Draws added after the first version of the market come from a stream of their own, so they do
         # not shift the main stream's positions and timings.
@@ -297,7 +369,7 @@ class HistoryGenerator:
         positions = list(planned)
         pinned_count = sum(len(p.buys) + len(p.sells) for p in planned)
         limit: int | None = None
-        noise_target = target
+        noise_target = 0 if profile.archetype == "sniper_bot" else target
         if size_override:
             # Some planned trades fall past the anchor or are not worth selling: plan extra, then keep
             # exactly the oldest `target` transactions (the newest positions simply stay open).
@@ -307,17 +379,43 @@ class HistoryGenerator:
         for position in noise:
             position.stable = extras.random() < traits.stable_share
         positions += noise
-        events = self._events(rng, extras, traits, positions)
+        planned_funding = self._families.funded_by.get(address)
+        deposit_at = planned_funding[1] if planned_funding else None
+        events = self._events(rng, extras, traits, positions, deposit_at=deposit_at)
+        funder = planned_funding[0] if planned_funding else self.funder_of(address, address_bytes)
+        assert funder is not None  # only exchanges have none, and they have no history
         history = self._execute(
-            address, profile=profile, traits=traits, rng=rng, extras=extras, events=events, limit=limit
+            address,
+            profile=profile,
+            traits=traits,
+            rng=rng,
+            extras=extras,
+            events=events,
+            limit=limit,
+            funder=funder,
         )
-        return replace(history, address_bytes=address_bytes, size_key=size_override)
+        shared = {0: (planned_funding[0], planned_funding[2])} if planned_funding and history.txs else {}
+        return replace(history, address_bytes=address_bytes, size_key=size_override, shared=shared)
+
+    def generate_funder(self, plan: FundingPlan, address_bytes: bytes, deposits: list[int]) -> History:
+        """A fresh funder's history: its exchange withdrawal, then the transfer that funded each member (the
+        amounts the members' own histories received)."""
+        rng = self._derive.rng("funder-history", address_bytes)
+        remainder = int(rng.uniform(0.01, 0.2) * LAMPORTS_PER_SOL)
+        withdrawn = sum(deposits) + BASE_FEE_LAMPORTS * len(deposits) + remainder
+        txs = [_transfer(plan.funded_at, TRANSFER_IN, withdrawn, plan.source, fee=0)]
+        for (member, moment), amount in zip(plan.transfers, deposits, strict=True):
+            txs.append(_transfer(moment, TRANSFER_OUT, -amount, member, fee=BASE_FEE_LAMPORTS))
+        profile = WalletProfile(plan.funder, "funder", None, None)
+        return History(profile, address_bytes, 0, tuple(txs), remainder, 0, 0, {})
 
     def _traits(
         self, profile: WalletProfile, rng: random.Random, target: int, extras: random.Random
     ) -> _WalletTraits:
         params = _ARCHETYPES[profile.archetype]
-        if profile.archetype == "bot":
+        if profile.archetype == "sniper_bot":
+            span = (WINDOW_START_TS + LAUNCH_MARGIN_S, ANCHOR_TS)
+        elif profile.archetype == "bot":
             # Bots run for a few consecutive whole UTC days at >= 70 swaps a day.
             days = max(1, min(HISTORY_DAYS, round(target / rng.uniform(70, 140))))
             first_day = rng.randint(0, HISTORY_DAYS - days)
@@ -347,7 +445,7 @@ class HistoryGenerator:
             return size_override
         low, high = _ARCHETYPES[profile.archetype].tx_range
         target = rng.randint(low, high)
-        if profile.family is not None:
+        if self._families.plans.get(profile.address):
             # Family members trade their own tokens too, but less: the shared plan must stay visible.
             target = int(target * rng.uniform(0.2, 0.4))
         return target
@@ -442,7 +540,13 @@ class HistoryGenerator:
     # ------------------------------------------------------------------------------------------ events
 
     def _events(
-        self, rng: random.Random, extras: random.Random, traits: _WalletTraits, positions: list[Position]
+        self,
+        rng: random.Random,
+        extras: random.Random,
+        traits: _WalletTraits,
+        positions: list[Position],
+        *,
+        deposit_at: int | None,
     ) -> list[_Event]:
         """Events in time order, one per second at most; pinned family trades keep their exact second."""
         pinned: list[_Event] = []
@@ -482,9 +586,11 @@ class HistoryGenerator:
             last = event.ts
             placed.append(event)
         timeline = sorted((e for e in placed if e.ts < ANCHOR_TS), key=lambda e: e.ts)
-        if timeline:
-            first = timeline[0].ts
+        if timeline or deposit_at is not None:
+            first = timeline[0].ts if timeline else ANCHOR_TS
             deposit_ts = max(WINDOW_START_TS, first - rng.randint(60, 3600))
+            if deposit_at is not None:
+                deposit_ts = deposit_at
             funding = [_Event(deposit_ts, TRANSFER_IN, -1, 0, 0.0, False, -1)]
             if any(event.stable for event in timeline):
                 funding.append(_Event(deposit_ts + _STABLE_DEPOSIT_DELAY_S, STABLE_IN, -1, 0, 0.0, False, -1))
@@ -503,10 +609,10 @@ class HistoryGenerator:
         extras: random.Random,
         events: list[_Event],
         limit: int | None,
+        funder: str,
     ) -> History:
         """Replay events against the pools: amounts, rent, WSOL routing; then size the funding deposits."""
         universe = self._universe
-        funder = self._derive.address("funder", self._families.funder_key(address))
         holdings: dict[int, int] = {}
         native = 0
         lowest = 0
@@ -567,15 +673,15 @@ class HistoryGenerator:
                     wsol = sold
             elif event.kind == TRANSFER_IN:
                 draft["counterparty"] = (
-                    funder if event.order == -1 else self._derive.address("exchange", rng.randrange(8))
+                    funder if event.order == -1 else _EXCHANGE_COUNTERPARTIES[rng.randrange(8)]
                 )
                 draft["sol_delta"] = event.amount
             elif event.kind == TRANSFER_OUT:
-                draft["counterparty"] = self._derive.address("exchange", rng.randrange(8))
+                draft["counterparty"] = _EXCHANGE_COUNTERPARTIES[rng.randrange(8)]
                 draft["sol_delta"] = -event.amount
                 draft["fee"] = BASE_FEE_LAMPORTS
             elif event.kind == STABLE_IN:
-                draft["counterparty"] = self._derive.address("exchange", extras.randrange(8))
+                draft["counterparty"] = _EXCHANGE_COUNTERPARTIES[extras.randrange(8)]
                 draft["source"] = "SOLANA_PROGRAM_LIBRARY"
                 draft["fee"] = BASE_FEE_LAMPORTS
                 stable_deposit = draft
@@ -681,6 +787,26 @@ class HistoryGenerator:
                 )
             )
         return trades
+
+
+def _transfer(ts: int, kind: int, sol_delta: int, counterparty: str, *, fee: int) -> Tx:
+    return Tx(
+        ts=ts,
+        kind=kind,
+        token=-1,
+        token_delta=0,
+        sol_delta=sol_delta,
+        fee=fee,
+        rent_delta=0,
+        via_wsol=False,
+        source="SYSTEM_PROGRAM",
+        counterparty=counterparty,
+        wsol_in_lamports=False,
+        stable=False,
+        quote_raw=0,
+        tip=0,
+        tip_account="",
+    )
 
 
 def _interval(position: Position) -> tuple[int, int]:

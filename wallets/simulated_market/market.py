@@ -17,6 +17,7 @@ from typing import Any
 from wallets.simulated_market.derivation import Derivation, address_bytes
 from wallets.simulated_market.families import Family, FamilyBook
 from wallets.simulated_market.histories import (
+    TRADER_ARCHETYPES,
     Archetype,
     History,
     HistoryGenerator,
@@ -139,7 +140,21 @@ class SimulatedMarket:
     # -------------------------------------------------------------------------------------- wallets
 
     def families(self) -> list[Family]:
-        return [Family(f.name, f.kind, f.leader, list(f.members)) for f in self._families.families]
+        """Every family: copy traders (with each follower's lag), bundles and funded groups (with their
+        fresh funder)."""
+        return [
+            Family(f.name, f.kind, f.leader, list(f.members), f.funder, dict(f.lags))
+            for f in self._families.families
+        ]
+
+    def sniper_bots(self) -> list[str]:
+        """The market's independent sniper bots: each buys most launches within seconds."""
+        return list(self._families.sniper_bots)
+
+    def funder_of(self, address: str) -> str | None:
+        """The source of the wallet's first SOL: its fresh funder (bundles, funded groups), else the exchange
+        hot wallet it withdrew from; a fresh funder's own source is an exchange; None for an exchange."""
+        return self._generator.funder_of(address, address_bytes(address))
 
     def family_mints(self, name: str) -> list[str]:
         """Debug view: the mints a family's shared plan trades (members' own noise avoids them)."""
@@ -150,7 +165,17 @@ class SimulatedMarket:
         raise KeyError(name)
 
     def sample_wallets(self, count: int, *, archetype: Archetype | None = None) -> list[str]:
-        """Unrelated addresses (no family), deterministic for the seed; optionally of one archetype."""
+        """Unrelated addresses (no family), deterministic for the seed; optionally of one archetype.
+
+        `sniper_bot` gives the market's sniper bots (at most as many as there are); the other trader
+        archetypes give ordinary wallets, funded from exchanges.
+        """
+        if archetype == "sniper_bot":
+            if count > len(self._families.sniper_bots):
+                raise ValueError(f"the market has {len(self._families.sniper_bots)} sniper bots")
+            return self.sniper_bots()[:count]
+        if archetype is not None and archetype not in TRADER_ARCHETYPES:
+            raise ValueError(f"no sample wallets of archetype {archetype!r}")
         wallets: list[str] = []
         index = 0
         while len(wallets) < count:
@@ -175,7 +200,12 @@ class SimulatedMarket:
                 self._histories.move_to_end(address)
                 return cached
         raw = address_bytes(address)  # only valid addresses are ever cached
-        history = self._generator.generate(address, raw, size_override=self._size_key(address))
+        plan = self._families.funding_plans.get(address)
+        if plan is not None:
+            deposits = [self._history(member).txs[0].sol_delta for member, _ in plan.transfers]
+            history = self._generator.generate_funder(plan, raw, deposits)
+        else:
+            history = self._generator.generate(address, raw, size_override=self._size_key(address))
         with self._lock:
             self._histories[address] = history
             while len(self._histories) > HISTORY_CACHE_SIZE:
@@ -186,7 +216,26 @@ class SimulatedMarket:
         return self._signatures.resolve(signature, self._size_key)
 
     def _signer(self, history: History) -> Callable[[int], str]:
-        return lambda index: self._signatures.encode(history.address_bytes, history.size_key, index)
+        def sign(index: int) -> str:
+            shared = history.shared.get(index)
+            if shared is not None:
+                owner, owner_index = shared
+                return self._signatures.encode(address_bytes(owner), self._size_key(owner), owner_index)
+            return self._signatures.encode(history.address_bytes, history.size_key, index)
+
+        return sign
+
+    def _issued(self, signature: str) -> tuple[str, History, int] | None:
+        """(address, history, index) of a signature this market gave out, else None. A transaction shared
+        with another address (a funder's transfer) is listed under that address's signature only."""
+        resolved = self._resolve_signature(signature)
+        if resolved is None:
+            return None
+        address, index = resolved
+        history = self._history(address)
+        if index >= len(history.txs) or index in history.shared:
+            return None
+        return address, history, index
 
     def history_length(self, address: str) -> int:
         return len(self._history(address).txs)
@@ -228,16 +277,13 @@ class SimulatedMarket:
 
     def _boundary(self, history: History, signature: str, *, upper: bool) -> int:
         """Index bound for an exclusive `before` (upper) or `until` (lower) signature."""
-        resolved = self._resolve_signature(signature)
-        if resolved is None:
+        issued = self._issued(signature)
+        if issued is None:
             return 0
-        other_address, other_index = resolved
-        if other_address == history.profile.address and other_index < len(history.txs):
+        other_address, other, other_index = issued
+        if other_address == history.profile.address:
             return other_index if upper else other_index + 1
-        other = self._history(other_address).txs
-        if other_index >= len(other):
-            return 0
-        slot = slot_at(other[other_index].ts)
+        slot = slot_at(other.txs[other_index].ts)
         slots = [slot_at(tx.ts) for tx in history.txs]
         return bisect_left(slots, slot) if upper else bisect_right(slots, slot)
 
@@ -247,12 +293,9 @@ class SimulatedMarket:
             raise ValueError(f"at most {MAX_TRANSACTIONS_PER_CALL} signatures per call")
         result: list[dict[str, Any]] = []
         for signature in signatures:
-            resolved = self._resolve_signature(signature)
-            if resolved is None:
-                continue
-            address, index = resolved
-            history = self._history(address)
-            if index < len(history.txs):
+            issued = self._issued(signature)
+            if issued is not None:
+                address, history, index = issued
                 result.append(self._renderer.transaction(address, history.txs[index], signature))
         return result
 

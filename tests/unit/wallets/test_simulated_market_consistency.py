@@ -37,10 +37,20 @@ def wallets() -> tuple[str, ...]:
     m = market()
     picked = [w for archetype in ARCHETYPES for w in m.sample_wallets(2, archetype=archetype)]
     family = m.families()[0]
+    funded = next(f for f in m.families() if f.kind == "funded")
     stable = next(
         w for w in m.sample_wallets(30) if any(t.quote_mint == USDC_MINT for t in m.intended_trades(w))
     )
-    return (*picked, family.leader, family.members[1], stable)
+    assert funded.funder is not None
+    return (
+        *picked,
+        family.leader,
+        family.members[1],
+        stable,
+        m.sniper_bots()[0],
+        funded.members[0],
+        funded.funder,
+    )
 
 
 def history(m: SimulatedMarket, wallet: str) -> Iterator[dict[str, Any]]:
@@ -89,7 +99,7 @@ def rent_deposited(tx: dict[str, Any], wallet: str) -> int:
     return deposited
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(14))
 def test_every_transaction_conserves_lamports_and_tokens(index: int) -> None:
     m = market()
     for tx in history(m, wallets()[index]):
