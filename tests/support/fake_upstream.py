@@ -2,8 +2,8 @@
 
 It speaks the real wire formats over real HTTP on 127.0.0.1, so the clients are tested with their retries,
 timeouts and error mapping instead of against mocks of `requests`. Data comes from a `SimulatedMarket` (any
-valid address has a history; `history_sizes` gives chosen wallets a long one) plus the recorded Helius
-fixtures, which are served verbatim for their wallets.
+valid address has a history; `history_sizes` gives chosen wallets a long one, `heavy_bots` a huge one served
+page by page) plus the recorded Helius fixtures, which are served verbatim for their wallets.
 
 Routes (any path prefix before them is accepted, as real base URLs may carry one):
 - `POST …/v0/transactions?api-key=K`: Helius Enhanced API, `{"transactions": [<= 100 signatures]}`.
@@ -189,6 +189,7 @@ class FakeUpstream:
         *,
         seed: int = 0,
         history_sizes: Mapping[str, int] | None = None,
+        heavy_bots: Mapping[str, int] | None = None,
         market: SimulatedMarket | None = None,
         api_key: str | None = DEFAULT_API_KEY,
         fixtures_dir: Path | None = FIXTURES_DIR,
@@ -198,7 +199,7 @@ class FakeUpstream:
         hang_s: float = 0.0,
         force_status: int | None = None,
     ) -> None:
-        self.market = market or SimulatedMarket(seed, history_sizes=history_sizes)
+        self.market = market or SimulatedMarket(seed, history_sizes=history_sizes, heavy_bots=heavy_bots)
         self.fixtures = FixtureHistories(fixtures_dir / "helius" if fixtures_dir else None)
         self.dex_fixture_pairs = _dex_fixture_pairs(fixtures_dir / "dexscreener" if fixtures_dir else None)
         self.api_key = api_key

@@ -16,6 +16,7 @@ One module per idea:
 - `families`: market structure: copy traders, bundles, groups funded by a fresh funder, sniper bots, and
   exchange withdrawals (from `wallets.custodians`), planned before any history.
 - `histories`: archetypes and the generation of a wallet's transactions from its address and plans.
+- `heavy`: bots with a million transactions, generated block by block, never held whole.
 - `signatures`: signatures that carry their wallet and index, resolvable in any process.
 - `wire`: rendering into Helius enhanced transactions, RPC entries and DexScreener pairs.
 - `market`: `SimulatedMarket`, the public face: paging, batches, balances, pairs, caching.

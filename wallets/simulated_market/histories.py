@@ -11,10 +11,12 @@ many bags it never sells and what priority fee it pays:
 - `bot`: 300-600 transactions over a few consecutive whole UTC days (70-140 swaps a day), holds for
   seconds, and gets slightly better fills than the pool price (it back-runs order flow).
 - `sniper_bot`: one of the market's few sniper bots (see `families`): only its plan, most launches.
+- `heavy_bot`: a bot with a million transactions over a year, generated page by page (see `heavy`).
 
-Two more kinds of address are not traders: a fresh `funder` (see `families`), whose history is its
-exchange withdrawal and its transfers to the wallets it funded, and an `exchange` hot wallet
-(`wallets.custodians`), whose own history the market does not model (it answers none).
+Three more kinds of address are not traders: a fresh `funder` (see `families`), whose history is its
+exchange withdrawal and its transfers to the wallets it funded; a heavy bot's `treasury`; and an `exchange`
+hot wallet (`wallets.custodians`). The market does not model the last two's own histories (they answer
+none).
 
 Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
 WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often its
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -83,7 +86,9 @@ __all__ = [
     "wallet_native_change",
 ]
 
-Archetype = Literal["flipper", "holder", "sniper", "bot", "sniper_bot", "funder", "exchange"]
+Archetype = Literal[
+    "flipper", "holder", "sniper", "bot", "sniper_bot", "heavy_bot", "funder", "treasury", "exchange"
+]
 TRADER_ARCHETYPES: tuple[Archetype, ...] = ("flipper", "holder", "sniper", "bot")
 
 BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED, STABLE_IN = range(6)
@@ -170,6 +175,17 @@ class History:
     # Transactions that belong to another address's history too (a fresh funder's transfer to this wallet):
     # index here -> (that address, index there). They carry that address's signature.
     shared: dict[int, tuple[str, int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.txs)
+
+    def tx(self, index: int) -> Tx:
+        return self.txs[index]
+
+    def index_at_slot(self, slot: int, *, upper: bool) -> int:
+        """The first index whose slot is >= `slot` (upper) or > `slot` (lower)."""
+        slots = [slot_at(tx.ts) for tx in self.txs]
+        return bisect_left(slots, slot) if upper else bisect_right(slots, slot)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,19 @@ generated histories (an LRU of `HISTORY_CACHE_SIZE` wallets) shared by the threa
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from wallets.simulated_market.derivation import Derivation, address_bytes
 from wallets.simulated_market.families import Family, FamilyBook
+from wallets.simulated_market.heavy import (
+    BLOCK_SIZE,
+    HEAVY_SPAN_DAYS,
+    MAX_HEAVY_SIZE,
+    HeavyHistory,
+    HeavyPlan,
+)
 from wallets.simulated_market.histories import (
     TRADER_ARCHETYPES,
     Archetype,
@@ -31,6 +37,7 @@ from wallets.simulated_market.wire import USDC_DECIMALS, Renderer
 from wallets.swaps import SOL_DECIMALS, SOL_MINT, USDC_MINT, USDT_MINT
 
 __all__ = [
+    "DEFAULT_HEAVY_SIZES",
     "HISTORY_CACHE_SIZE",
     "MAX_DEX_MINTS_PER_CALL",
     "MAX_SIGNATURES_PER_CALL",
@@ -43,8 +50,13 @@ MAX_SIGNATURES_PER_CALL = 1000
 MAX_TRANSACTIONS_PER_CALL = 100
 MAX_DEX_MINTS_PER_CALL = 30
 HISTORY_CACHE_SIZE = 512
+DEFAULT_HEAVY_SIZES = (1_000_000, 200_000)  # the market's own heavy bots
 # TradingView resolutions the SOL/USD history answers, in minutes per candle.
 SOL_USD_RESOLUTIONS = {"1": 1, "5": 5, "15": 15, "30": 30, "60": 60, "240": 240, "D": 1440, "1D": 1440}
+
+
+Ledger = History | HeavyHistory
+"""A wallet's history: generated whole, or (a heavy bot's) block by block; both answer len, tx and slots."""
 
 
 class SimulatedMarket:
@@ -57,14 +69,19 @@ class SimulatedMarket:
         *,
         history_size: int | None = None,
         history_sizes: Mapping[str, int] | None = None,
+        heavy_bots: Mapping[str, int] | None = None,
     ) -> None:
         """`history_size` fixes every wallet's history length to exactly that many transactions (the oldest
         of a longer plan, so the wallet's newest positions stay open); `history_sizes` does it per address,
-        e.g. one 5,000-transaction wallet for a sync benchmark. Default lengths depend on the archetype."""
+        e.g. one 5,000-transaction wallet for a sync benchmark. Default lengths depend on the archetype.
+        `heavy_bots` makes chosen addresses heavy bots of chosen sizes (generated page by page), besides
+        the market's own (`heavy_bots()`)."""
         if history_size is not None and history_size < 1:
             raise ValueError("history_size must be at least 1")
         if history_sizes and min(history_sizes.values()) < 1:
             raise ValueError("history sizes must be at least 1")
+        if heavy_bots and not all(BLOCK_SIZE <= size <= MAX_HEAVY_SIZE for size in heavy_bots.values()):
+            raise ValueError(f"heavy bots have {BLOCK_SIZE} to {MAX_HEAVY_SIZE} transactions")
         self.seed = seed
         self._history_size = history_size
         self._history_sizes = dict(history_sizes or {})
@@ -72,12 +89,19 @@ class SimulatedMarket:
             address_bytes(address)
         self._derive = Derivation(seed)
         self._lock = threading.Lock()
-        self._histories: OrderedDict[str, History] = OrderedDict()
+        self._histories: OrderedDict[str, Ledger] = OrderedDict()
         self._universe = Universe(self._derive)
         self._families = FamilyBook(self._universe)
         self._generator = HistoryGenerator(self._universe, self._families)
         self._renderer = Renderer(self._universe)
         self._signatures = SignatureCodec(self._derive)
+        self._heavy = {
+            self._derive.address("heavy-bot", number): size for number, size in enumerate(DEFAULT_HEAVY_SIZES)
+        }
+        for address, size in (heavy_bots or {}).items():
+            address_bytes(address)
+            self._heavy[address] = size
+        self._treasuries = {self._derive.address("treasury", bot): bot for bot in self._heavy}
 
     # -------------------------------------------------------------------------------------- universe
 
@@ -151,15 +175,22 @@ class SimulatedMarket:
         """The market's independent sniper bots: each buys most launches within seconds."""
         return list(self._families.sniper_bots)
 
+    def heavy_bots(self) -> list[str]:
+        """Bots with huge histories (the market's own, then any chosen at construction)."""
+        return list(self._heavy)
+
     def funder_of(self, address: str) -> str | None:
         """The source of the wallet's first SOL: its fresh funder (bundles, funded groups), else the exchange
         hot wallet it withdrew from; a fresh funder's own source is an exchange; None for an exchange."""
         return self._generator.funder_of(address, address_bytes(address))
 
     def family_mints(self, name: str) -> list[str]:
-        """Debug view: the mints a family's shared plan trades (members' own noise avoids them)."""
+        """Debug view: the mints a family's shared plan trades (members' own noise avoids them); none for a
+        funded group, which has no shared plan."""
         for family in self._families.families:
             if family.name == name:
+                if family.kind == "funded":
+                    return []
                 mints = self._families.family_mints[family.leader]
                 return sorted(self._universe.tokens[index].mint for index in mints)
         raise KeyError(name)
@@ -174,6 +205,10 @@ class SimulatedMarket:
             if count > len(self._families.sniper_bots):
                 raise ValueError(f"the market has {len(self._families.sniper_bots)} sniper bots")
             return self.sniper_bots()[:count]
+        if archetype == "heavy_bot":
+            if count > len(self._heavy):
+                raise ValueError(f"the market has {len(self._heavy)} heavy bots")
+            return self.heavy_bots()[:count]
         if archetype is not None and archetype not in TRADER_ARCHETYPES:
             raise ValueError(f"no sample wallets of archetype {archetype!r}")
         wallets: list[str] = []
@@ -186,14 +221,22 @@ class SimulatedMarket:
         return wallets
 
     def profile(self, address: str) -> WalletProfile:
-        return self._generator.profile(address, address_bytes(address))
+        raw = address_bytes(address)
+        if address in self._heavy:
+            return WalletProfile(address, "heavy_bot", None, None)
+        if address in self._treasuries:
+            return WalletProfile(address, "treasury", None, None)
+        return self._generator.profile(address, raw)
 
     # -------------------------------------------------------------------------------------- histories
 
     def _size_key(self, address: str) -> int:
+        heavy = self._heavy.get(address)
+        if heavy is not None:
+            return heavy
         return self._history_sizes.get(address, self._history_size or 0)
 
-    def _history(self, address: str) -> History:
+    def _history(self, address: str) -> Ledger:
         with self._lock:
             cached = self._histories.get(address)
             if cached is not None:
@@ -201,9 +244,14 @@ class SimulatedMarket:
                 return cached
         raw = address_bytes(address)  # only valid addresses are ever cached
         plan = self._families.funding_plans.get(address)
+        history: Ledger
         if plan is not None:
-            deposits = [self._history(member).txs[0].sol_delta for member, _ in plan.transfers]
+            deposits = [self._history(member).tx(0).sol_delta for member, _ in plan.transfers]
             history = self._generator.generate_funder(plan, raw, deposits)
+        elif address in self._heavy:
+            history = self._heavy_history(address, raw)
+        elif address in self._treasuries:
+            history = History(self.profile(address), raw, 0, (), 0, 0, 0, {})
         else:
             history = self._generator.generate(address, raw, size_override=self._size_key(address))
         with self._lock:
@@ -212,10 +260,25 @@ class SimulatedMarket:
                 self._histories.popitem(last=False)
         return history
 
+    def _heavy_history(self, address: str, raw: bytes) -> HeavyHistory:
+        size = self._heavy[address]
+        start = ANCHOR_TS - HEAVY_SPAN_DAYS * 86_400
+        funder = self._generator.funder_of(address, raw)
+        assert funder is not None  # heavy bots are not exchanges
+        plan = HeavyPlan(
+            address=address,
+            size=size,
+            funder=funder,
+            treasury=self._derive.address("treasury", address),
+            start_ts=start,
+            block_seconds=(ANCHOR_TS - start) // -(-size // BLOCK_SIZE),
+        )
+        return HeavyHistory(self.profile(address), raw, size, plan, self._universe)
+
     def _resolve_signature(self, signature: str) -> tuple[str, int] | None:
         return self._signatures.resolve(signature, self._size_key)
 
-    def _signer(self, history: History) -> Callable[[int], str]:
+    def _signer(self, history: Ledger) -> Callable[[int], str]:
         def sign(index: int) -> str:
             shared = history.shared.get(index)
             if shared is not None:
@@ -225,7 +288,7 @@ class SimulatedMarket:
 
         return sign
 
-    def _issued(self, signature: str) -> tuple[str, History, int] | None:
+    def _issued(self, signature: str) -> tuple[str, Ledger, int] | None:
         """(address, history, index) of a signature this market gave out, else None. A transaction shared
         with another address (a funder's transfer) is listed under that address's signature only."""
         resolved = self._resolve_signature(signature)
@@ -233,16 +296,27 @@ class SimulatedMarket:
             return None
         address, index = resolved
         history = self._history(address)
-        if index >= len(history.txs) or index in history.shared:
+        if index >= len(history) or index in history.shared:
             return None
         return address, history, index
 
+    def signature_at(self, address: str, index: int) -> str:
+        """Debug view: the signature of the wallet's transaction at an index (0 is the oldest), e.g. to start
+        paging deep inside a heavy bot's history without walking to it."""
+        history = self._history(address)
+        if not 0 <= index < len(history):
+            raise IndexError(f"{address} has {len(history)} transactions")
+        return self._signer(history)(index)
+
     def history_length(self, address: str) -> int:
-        return len(self._history(address).txs)
+        return len(self._history(address))
 
     def intended_trades(self, address: str) -> list[IntendedTrade]:
-        """Debug view: the successful swaps the market generated for a wallet, oldest first."""
+        """Debug view: the successful swaps the market generated for a wallet, oldest first. Not for heavy
+        bots, whose histories are never held whole."""
         history = self._history(address)
+        if isinstance(history, HeavyHistory):
+            raise ValueError("a heavy bot's trades are read page by page, through get_signatures")
         return self._generator.intended_trades(history, self._signer(history))
 
     def get_signatures(
@@ -262,8 +336,7 @@ class SimulatedMarket:
         if not 1 <= limit <= MAX_SIGNATURES_PER_CALL:
             raise ValueError(f"limit must be between 1 and {MAX_SIGNATURES_PER_CALL}")
         history = self._history(address)
-        txs = history.txs
-        end = len(txs)
+        end = len(history)
         if before is not None:
             end = self._boundary(history, before, upper=True)
         start = 0
@@ -271,11 +344,11 @@ class SimulatedMarket:
             start = self._boundary(history, until, upper=False)
         sign = self._signer(history)
         return [
-            self._renderer.signature_entry(txs[index], sign(index))
+            self._renderer.signature_entry(history.tx(index), sign(index))
             for index in range(end - 1, max(start, end - limit) - 1, -1)
         ]
 
-    def _boundary(self, history: History, signature: str, *, upper: bool) -> int:
+    def _boundary(self, history: Ledger, signature: str, *, upper: bool) -> int:
         """Index bound for an exclusive `before` (upper) or `until` (lower) signature."""
         issued = self._issued(signature)
         if issued is None:
@@ -283,9 +356,7 @@ class SimulatedMarket:
         other_address, other, other_index = issued
         if other_address == history.profile.address:
             return other_index if upper else other_index + 1
-        slot = slot_at(other.txs[other_index].ts)
-        slots = [slot_at(tx.ts) for tx in history.txs]
-        return bisect_left(slots, slot) if upper else bisect_right(slots, slot)
+        return history.index_at_slot(slot_at(other.tx(other_index).ts), upper=upper)
 
     def get_transactions(self, signatures: Sequence[str]) -> list[dict[str, Any]]:
         """Helius `POST /v0/transactions`: enhanced transactions in request order; unknown ones omitted."""
@@ -296,7 +367,7 @@ class SimulatedMarket:
             issued = self._issued(signature)
             if issued is not None:
                 address, history, index = issued
-                result.append(self._renderer.transaction(address, history.txs[index], signature))
+                result.append(self._renderer.transaction(address, history.tx(index), signature))
         return result
 
     # -------------------------------------------------------------------------------------- balances

@@ -58,15 +58,22 @@ _NORMAL_TABLE_SIZE = 1 << 14
 class PricePath:
     """Log price in SOL per whole token: an early pump trend plus Brownian motion sampled per minute."""
 
-    def __init__(self, seed: bytes, launch_ts: int, end_ts: int) -> None:
+    def __init__(self, seed: bytes, launch_ts: int, end_ts: int, *, established: bool = False) -> None:
+        """`established`: a token that has traded for a long time (no launch pump, no bleed, a calmer walk
+        around a higher price), the kind high-frequency bots trade all year."""
         rng = random.Random(seed)
         self._seed = seed
         self.launch_ts = launch_ts
-        self._log_p0 = math.log(10 ** rng.uniform(math.log10(3e-8), math.log10(3e-6)))
-        self._sigma = rng.uniform(0.004, 0.012)  # per sqrt(minute)
-        self._pump = rng.uniform(-0.5, 3.0)
-        self._pump_tau_min = rng.uniform(30.0, 600.0)
-        self._decay_per_min = rng.uniform(0.0, 0.25) / 1440
+        if established:
+            self._log_p0 = math.log(10 ** rng.uniform(math.log10(3e-6), math.log10(1e-4)))
+            self._sigma = rng.uniform(0.0012, 0.0025)
+            self._pump, self._pump_tau_min, self._decay_per_min = 0.0, 1.0, 0.0
+        else:
+            self._log_p0 = math.log(10 ** rng.uniform(math.log10(3e-8), math.log10(3e-6)))
+            self._sigma = rng.uniform(0.004, 0.012)  # per sqrt(minute)
+            self._pump = rng.uniform(-0.5, 3.0)
+            self._pump_tau_min = rng.uniform(30.0, 600.0)
+            self._decay_per_min = rng.uniform(0.0, 0.25) / 1440
         days = (end_ts + _PATH_TAIL_DAYS * 86_400 - launch_ts) // 86_400 + 1
         walk = [0.0]
         for _ in range(days):

@@ -8,6 +8,9 @@ with a launch time, decimals (6 or 9), a token program (SPL Token, a few Token-2
 (PUMP_AMM, RAYDIUM or METEORA) with one pool, and a popularity drawn from a Pareto tail, so a few coins draw
 most of the trading, as on a real launchpad. Wallets pick tokens by popularity and youth: memecoins trade
 mostly in their first days. Each token's price is a path of its own (see `prices`).
+
+After the memecoins come a dozen established tokens, listed for well over a year on RAYDIUM or METEORA:
+only the heavy bots trade them (memecoin pickers never see them), all year round.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ JITO_TIP_ACCOUNTS = (
 TOKEN_SUPPLY = 1_000_000_000  # whole tokens, pump.fun style
 
 _TOKEN_COUNT = 500
+_ESTABLISHED_COUNT = 12
+_ESTABLISHED_AGE_DAYS = 500
 _POPULARITY_ALPHA = 1.3  # Pareto tail of token popularity: a few coins draw most of the trading
 
 
@@ -149,9 +154,11 @@ class Universe:
         self._paths: list[PricePath | None] = []  # built on first use: most tokens are never priced
         self._pools: dict[int, Pool] = {}
         self._build_tokens()
+        # Pickers and launch lists see the memecoins only; established tokens are appended after them.
         self._popularity_cdf = list(accumulate(token.popularity for token in self.tokens))
         self._launch_order = sorted(range(len(self.tokens)), key=lambda i: self.tokens[i].launch_ts)
         self._launch_times = [self.tokens[i].launch_ts for i in self._launch_order]
+        self.established = self._build_established()
 
     def _build_tokens(self) -> None:
         launch_low = WINDOW_START_TS - 15 * 86_400
@@ -177,10 +184,38 @@ class Universe:
             self.token_index[mint] = index
             self._paths.append(None)
 
+    def _build_established(self) -> tuple[int, ...]:
+        indices: list[int] = []
+        for number in range(_ESTABLISHED_COUNT):
+            rng = self.derive.rng("established", number)
+            venue = rng.choice(("RAYDIUM", "METEORA"))
+            adjective, noun = rng.choice(_NAME_ADJECTIVES), rng.choice(_NAME_NOUNS)
+            mint = b58encode(self.derive.digest("established-mint", number))
+            token = TokenInfo(
+                mint=mint,
+                symbol=(adjective[:1] + noun).upper()[:6],
+                name=f"{adjective} {noun} Classic",
+                decimals=rng.choice((6, 9)),
+                launch_ts=ANCHOR_TS - _ESTABLISHED_AGE_DAYS * 86_400 - rng.randint(0, 60) * 86_400,
+                program=SPL_TOKEN_PROGRAM,
+                venue=venue,
+                popularity=0.0,
+            )
+            indices.append(len(self.tokens))
+            self.token_index[mint] = len(self.tokens)
+            self.tokens.append(token)
+            self._paths.append(None)
+        return tuple(indices)
+
     def path(self, index: int) -> PricePath:
         path = self._paths[index]
         if path is None:
-            path = PricePath(self.derive.digest("price", index), self.tokens[index].launch_ts, ANCHOR_TS)
+            path = PricePath(
+                self.derive.digest("price", index),
+                self.tokens[index].launch_ts,
+                ANCHOR_TS,
+                established=index >= _TOKEN_COUNT,
+            )
             self._paths[index] = path
         return path
 
@@ -206,7 +241,7 @@ class Universe:
         total = self._popularity_cdf[-1]
         for _ in range(30):
             index = bisect_right(self._popularity_cdf, rng.random() * total)
-            index = min(index, len(self.tokens) - 1)
+            index = min(index, len(self._popularity_cdf) - 1)
             age = at - self.tokens[index].launch_ts
             if age < 60 or index in excluded:
                 continue

@@ -257,8 +257,11 @@ class Renderer:
         }
 
     def _transfer(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
+        """A SOL transfer; the sender pays the fee, except an outgoing transfer the wallet paid no fee for
+        (a heavy bot's sweep to its treasury, which co-signs and pays)."""
         incoming = tx.kind == TRANSFER_IN
         sender, receiver = (tx.counterparty, wallet) if incoming else (wallet, tx.counterparty)
+        fee_payer = receiver if not incoming and tx.fee == 0 else sender
         amount = abs(tx.sol_delta)
         fee = BASE_FEE_LAMPORTS
         body = self._envelope(
@@ -266,13 +269,13 @@ class Renderer:
             signature,
             description=f"{sender} transferred {ui_amount_string(amount, SOL_DECIMALS)} SOL to {receiver}.",
             kind="TRANSFER",
-            fee_payer=sender,
+            fee_payer=fee_payer,
         )
         body["fee"] = fee
         body["nativeTransfers"] = [{"fromUserAccount": sender, "toUserAccount": receiver, "amount": amount}]
         body["accountData"] = [
-            _account(sender, -(amount + fee)),
-            _account(receiver, amount),
+            _account(sender, -(amount + fee) if fee_payer == sender else -amount),
+            _account(receiver, amount if fee_payer == sender else amount - fee),
             _account(SYSTEM_PROGRAM, 0),
         ]
         return body

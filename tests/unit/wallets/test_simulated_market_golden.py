@@ -124,6 +124,16 @@ def current_digests() -> dict[str, dict[str, str]]:
         digests[f"seed {seed}"] = _market_outputs(market)
         for role, address in _golden_wallets(market).items():
             digests[f"seed {seed} {role}"] = _wallet_outputs(market, address)
+    heavy_market = SimulatedMarket(seed=SIZED_SEED)
+    heavy = heavy_market.heavy_bots()[1]
+    deep = heavy_market.get_signatures(heavy, before=heavy_market.signature_at(heavy, 100_000), limit=1000)
+    digests["heavy bot"] = {
+        "newest": _digest(heavy_market.get_signatures(heavy, limit=1000)),
+        "deep": _digest(deep),
+        "transactions": _digest(heavy_market.get_transactions([entry["signature"] for entry in deep[:100]])),
+        "sol_balance": _digest(heavy_market.get_sol_balance(heavy)),
+        "token_accounts": _digest(heavy_market.get_token_accounts(heavy)),
+    }
     sized = SimulatedMarket(seed=SIZED_SEED, history_size=40)
     digests["history_size 40"] = _wallet_outputs(sized, sized.families()[0].members[1])
     plain = SimulatedMarket(seed=SIZED_SEED).sample_wallets(1, archetype="holder")[0]
@@ -133,6 +143,13 @@ def current_digests() -> dict[str, dict[str, str]]:
 
 
 GOLDEN: dict[str, dict[str, str]] = {
+    "heavy bot": {
+        "deep": "a2468b4255f5e8ef",
+        "newest": "b090ddd5d998f7ba",
+        "sol_balance": "11a1162b984fef62",
+        "token_accounts": "4f53cda18c2baa0c",
+        "transactions": "d95c28f03269e566",
+    },
     "history_size 40": {
         "bounded_pages": "473d7f987eb3eb2a",
         "intended_trades": "3c4cc4cbcc7ce5e8",
@@ -152,16 +169,16 @@ GOLDEN: dict[str, dict[str, str]] = {
         "transactions": "9ff6dc6820d79f32",
     },
     "seed 0": {
-        "dex_pairs": "8bbb7f86e84f84a0",
+        "dex_pairs": "56044664d41e8b28",
         "families": "06a0e00a895c3504",
-        "family_mints": "15349907ca712a96",
+        "family_mints": "9cec504028c392ea",
         "funders": "5a8522ff7327dcad",
         "prices": "01506b3070c3a6b6",
         "sample_wallets": "0dee50362f10388f",
         "sniper_bots": "b610b4185021a037",
         "sol_usd": "66878467e390f206",
         "sol_usd_candles": "4789e7a231e2736f",
-        "tokens": "1b9c25df12fd746c",
+        "tokens": "6d4279d4479a44b5",
     },
     "seed 0 bot": {
         "bounded_pages": "87600270360181df",
@@ -425,16 +442,16 @@ GOLDEN: dict[str, dict[str, str]] = {
         "transactions": "3c6dcd36a914e8bf",
     },
     "seed 3": {
-        "dex_pairs": "1f5921cfaee4fd83",
+        "dex_pairs": "6c237111f2e72fbe",
         "families": "b3a15e81d1d7bbc3",
-        "family_mints": "75cfb6ce5c3d83a0",
+        "family_mints": "f4cbaa567605226f",
         "funders": "911eabbfa366e8c5",
         "prices": "a4f0361b933efead",
         "sample_wallets": "d8ff3c37d070b9ba",
         "sniper_bots": "cd5b1ec299334596",
         "sol_usd": "66878467e390f206",
         "sol_usd_candles": "e0cfeab5154153a1",
-        "tokens": "aa520d8e4a9661c3",
+        "tokens": "e79dd9325bec07c3",
     },
     "seed 3 bot": {
         "bounded_pages": "3a328146adee3036",
