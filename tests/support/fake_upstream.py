@@ -1,9 +1,9 @@
-"""A local fake of Helius (Solana JSON-RPC + Enhanced API) and DexScreener for tests (SPEC §5).
+"""A local fake of Helius (Solana JSON-RPC + Enhanced API), DexScreener and Pyth Benchmarks for tests.
 
 It speaks the real wire formats over real HTTP on 127.0.0.1, so the clients are tested with their retries,
 timeouts and error mapping instead of against mocks of `requests`. Data comes from a `SimulatedMarket` (any
-valid address has a history; `history_sizes` gives chosen wallets a long one) plus the recorded Helius
-fixtures, which are served verbatim for their wallets.
+valid address has a history; `history_sizes` gives chosen wallets a long one, `heavy_bots` a huge one served
+page by page) plus the recorded Helius fixtures, which are served verbatim for their wallets.
 
 Routes (any path prefix before them is accepted, as real base URLs may carry one):
 - `POST …/v0/transactions?api-key=K`: Helius Enhanced API, `{"transactions": [<= 100 signatures]}`.
@@ -11,10 +11,16 @@ Routes (any path prefix before them is accepted, as real base URLs may carry one
   `getBalance` and `getTokenAccountsByOwner` (jsonParsed; `programId` or `mint` filter).
 - `GET …/tokens/v1/solana/{mint,mint,…}`: DexScreener pairs (no key, <= 30 mints): the recorded pairs of
   `dexscreener/*.json` for the mints they list (as base or quote, like the real API), the market's otherwise.
+- `GET …/v1/shims/tradingview/history?symbol=Crypto.SOL/USD&resolution=R&from=T0&to=T1`: Pyth Benchmarks'
+  SOL/USD candles (no key) in the TradingView UDF shape, from the market's SOL/USD path; a missing or
+  non-integer parameter answers 422 like the real (FastAPI) service, another symbol `{"s": "error"}`.
 
 Fault knobs are plain attributes read on every request, so tests change them at runtime: `fault_rate`,
-`hang_s`, `force_status`, `dex_force_status` (DexScreener only), `rpc_error`, `retry_after_s`, and
-`fail_next(...)` for an exact sequence.
+`hang_s`, `force_status`, `dex_force_status` (DexScreener only), `candles_force_status` (Pyth only),
+`rpc_error`, `retry_after_s`, and `fail_next(...)` for an exact sequence. For the candles also:
+`candles_answer` ("garbage": a 200 whose body is not JSON; "no_data": always `{"s": "no_data"}`; "error":
+always `{"s": "error"}`) and `candles_corrupt` ("zero", "nan" (the string "NaN"), "negative") applied to
+the prices of the bars whose times are in `candles_corrupt_times` (every bar when None).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from wallets.simulated_market import (
@@ -45,7 +51,7 @@ from wallets.simulated_market import (
     SimulatedMarket,
 )
 
-__all__ = ["DEFAULT_API_KEY", "FIXTURES_DIR", "FakeUpstream", "FixtureHistories"]
+__all__ = ["DEFAULT_API_KEY", "FIXTURES_DIR", "SOL_USD_SYMBOL", "FakeUpstream", "FixtureHistories"]
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 DEFAULT_API_KEY = "fake-helius-key-0123456789"
@@ -54,6 +60,10 @@ RETRY_AFTER_STATUSES = (429, 503)
 TOKEN_PROGRAMS = (SPL_TOKEN_PROGRAM, TOKEN_2022_PROGRAM)
 HELIUS_ROUTES = ("rpc", "transactions")
 RPC_API_VERSION = "2.2.16"
+SOL_USD_SYMBOL = "Crypto.SOL/USD"
+SOL_USD_PATH = "/v1/shims/tradingview/history"
+CandlesAnswer = Literal["garbage", "no_data", "error"]
+CandlesCorruption = Literal["zero", "nan", "negative"]
 
 _REQUIRED_TRANSACTION_KEYS = ("signature", "slot", "timestamp", "feePayer", "accountData")
 
@@ -168,9 +178,10 @@ class FakeUpstream:
     answering), `force_status` (answer every request with it), `rpc_error` (answer every JSON-RPC call with
     this error object), `api_key` (None accepts any).
     Counters (`reset_counters()` clears them): `requests_by_route` ("rpc", "transactions", "dexscreener",
-    "unknown"), `requests_by_path`, `responses_by_status`, `rpc_calls` ((method, params) of every JSON-RPC
-    call served), `transaction_batch_sizes`, `dex_batch_sizes` (mints per DexScreener request, as received),
-    `max_in_flight`, `internal_errors` (tracebacks of bugs in the fake; a test should expect none).
+    "sol_usd", "unknown"), `requests_by_path`, `responses_by_status`, `rpc_calls` ((method, params) of every
+    JSON-RPC call served), `transaction_batch_sizes`, `dex_batch_sizes` (mints per DexScreener request, as
+    received), `candle_requests` ((resolution, from, to) as received), `max_in_flight`, `internal_errors`
+    (tracebacks of bugs in the fake; a test should expect none).
     """
 
     def __init__(
@@ -178,6 +189,7 @@ class FakeUpstream:
         *,
         seed: int = 0,
         history_sizes: Mapping[str, int] | None = None,
+        heavy_bots: Mapping[str, int] | None = None,
         market: SimulatedMarket | None = None,
         api_key: str | None = DEFAULT_API_KEY,
         fixtures_dir: Path | None = FIXTURES_DIR,
@@ -187,7 +199,7 @@ class FakeUpstream:
         hang_s: float = 0.0,
         force_status: int | None = None,
     ) -> None:
-        self.market = market or SimulatedMarket(seed, history_sizes=history_sizes)
+        self.market = market or SimulatedMarket(seed, history_sizes=history_sizes, heavy_bots=heavy_bots)
         self.fixtures = FixtureHistories(fixtures_dir / "helius" if fixtures_dir else None)
         self.dex_fixture_pairs = _dex_fixture_pairs(fixtures_dir / "dexscreener" if fixtures_dir else None)
         self.api_key = api_key
@@ -196,6 +208,10 @@ class FakeUpstream:
         self.hang_s = hang_s
         self.force_status = force_status
         self.dex_force_status: int | None = None
+        self.candles_force_status: int | None = None
+        self.candles_answer: CandlesAnswer | None = None
+        self.candles_corrupt: CandlesCorruption | None = None
+        self.candles_corrupt_times: set[int] | None = None
         self.rpc_error: dict[str, Any] | None = None
         self._fault_rng = random.Random(fault_seed)
         self._scripted: deque[int] = deque()
@@ -263,6 +279,7 @@ class FakeUpstream:
             self.rpc_calls: list[tuple[str, list[Any]]] = []
             self.transaction_batch_sizes: list[int] = []
             self.dex_batch_sizes: list[int] = []
+            self.candle_requests: list[tuple[str, str, str]] = []
             self.max_in_flight = 0
             self.internal_errors: list[str] = []
 
@@ -300,6 +317,8 @@ class FakeUpstream:
         injected = self._injected_status()
         if injected is None and route == "dexscreener":
             injected = self.dex_force_status
+        if injected is None and route == "sol_usd":
+            injected = self.candles_force_status
         if injected is not None:
             return self._status_reply(injected)
         if route in HELIUS_ROUTES and self.api_key is not None and query.get("api-key") != [self.api_key]:
@@ -310,6 +329,8 @@ class FakeUpstream:
             return self._transactions_reply(body)
         if route == "dexscreener":
             return self._dexscreener_reply(path)
+        if route == "sol_usd":
+            return self._candles_reply(query)
         return _json_reply(404, {"error": "Not Found"})
 
     def _injected_status(self) -> int | None:
@@ -431,6 +452,56 @@ class FakeUpstream:
         simulated = self.market.get_dex_pairs([mint for mint in mints if mint not in self.dex_fixture_pairs])
         return _json_reply(200, [*recorded.values(), *simulated])
 
+    def _candles_reply(self, query: dict[str, list[str]]) -> Reply:
+        params = {name: values[-1] for name, values in query.items() if values}
+        with self._lock:
+            self.candle_requests.append(
+                (params.get("resolution", ""), params.get("from", ""), params.get("to", ""))
+            )
+        missing = [name for name in ("symbol", "resolution", "from", "to") if name not in params]
+        invalid = [name for name in ("from", "to") if name in params and not _is_integer(params[name])]
+        if missing or invalid:
+            detail = [
+                {"loc": ["query", name], "msg": "field required", "type": "missing"} for name in missing
+            ]
+            detail += [
+                {"loc": ["query", name], "msg": "value is not a valid integer", "type": "int_parsing"}
+                for name in invalid
+            ]
+            return _json_reply(422, {"detail": detail})
+        if self.candles_answer == "garbage":
+            return Reply(200, b"<html><body>upstream hiccup</body></html>")
+        if self.candles_answer == "no_data":
+            return _json_reply(200, {"s": "no_data"})
+        if self.candles_answer == "error":
+            return _json_reply(200, {"s": "error", "errmsg": "Internal error"})
+        if params["symbol"] != SOL_USD_SYMBOL:
+            return _json_reply(200, {"s": "error", "errmsg": f"Symbol {params['symbol']} not found"})
+        answer = self.market.sol_usd_candles(int(params["from"]), int(params["to"]), params["resolution"])
+        if answer["s"] == "ok" and self.candles_corrupt is not None:
+            answer = _corrupted(answer, self.candles_corrupt, self.candles_corrupt_times)
+        return _json_reply(200, answer)
+
+
+def _is_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _corrupted(answer: dict[str, Any], how: CandlesCorruption, times: set[int] | None) -> dict[str, Any]:
+    """The candles with the prices of the chosen bars (all when `times` is None) made unusable."""
+    result = dict(answer)
+    for key in ("o", "h", "l", "c"):
+        values: list[Any] = list(answer[key])
+        for position, start in enumerate(answer["t"]):
+            if times is None or start in times:
+                values[position] = {"zero": 0.0, "nan": "NaN", "negative": -abs(values[position])}[how]
+        result[key] = values
+    return result
+
 
 def _dex_fixture_pairs(dex_dir: Path | None) -> dict[str, list[dict[str, Any]]]:
     """Recorded DexScreener pairs (bare arrays or `{pairs: [...]}`) by every mint they list, base or quote."""
@@ -450,6 +521,8 @@ def _route(method: str, path: str) -> str:
         return "rpc"
     if method == "GET" and "/tokens/v1/solana/" in path:
         return "dexscreener"
+    if method == "GET" and path.rstrip("/").endswith(SOL_USD_PATH):
+        return "sol_usd"
     return "unknown"
 
 

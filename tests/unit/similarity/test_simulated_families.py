@@ -4,6 +4,9 @@ Each wallet goes the way the job takes it: its transactions from the market, swa
 holdings normalised per token by the similarity service, then the engine with its defaults. This guards the
 calibration documented on `similarity.engine.DEFAULT_WEIGHTS`: families must come out as clusters with room
 to spare on both sides of the threshold, whatever changes in the market, the extraction or the engine.
+
+Only the families that trade alike (copy, bundle) are expected here: `funded` groups are linked by their
+funder alone, which this engine does not read.
 """
 
 from __future__ import annotations
@@ -25,10 +28,19 @@ from similarity.engine import (
 )
 from similarity.services import _normalised_holdings
 from wallets.extraction import extract_wallet_swaps
-from wallets.simulated_market import MAX_SIGNATURES_PER_CALL, MAX_TRANSACTIONS_PER_CALL, SimulatedMarket
+from wallets.simulated_market import (
+    MAX_SIGNATURES_PER_CALL,
+    MAX_TRANSACTIONS_PER_CALL,
+    Family,
+    SimulatedMarket,
+)
 
 # Room each side of the threshold on seed 0 (measured: weakest family link 0.35, best unrelated pair 0.24).
 MARGIN = 0.03
+
+
+def trading_families(market: SimulatedMarket) -> list[Family]:
+    return [family for family in market.families() if family.kind in ("copy", "bundle")]
 
 
 def _legs(market: SimulatedMarket, wallet: str) -> list[Any]:
@@ -58,7 +70,7 @@ def _balances(market: SimulatedMarket, wallet: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def market_data() -> tuple[SimulatedMarket, dict[str, list[Any]], dict[str, dict[str, Any]]]:
     market = SimulatedMarket(seed=0)
-    wallets = [w for family in market.families() for w in family.members] + market.sample_wallets(30)
+    wallets = [w for family in trading_families(market) for w in family.members] + market.sample_wallets(30)
     legs = {wallet: _legs(market, wallet) for wallet in wallets}
     balances = {wallet: _balances(market, wallet) for wallet in wallets}
     return market, legs, balances
@@ -96,7 +108,7 @@ def _check(result: SimilarityResult, families: list[list[str]]) -> None:
 
 def test_all_six_families_among_thirty_unrelated_wallets(market_data: Any) -> None:
     market, legs, balances = market_data
-    families = [family.members for family in market.families()]
+    families = [family.members for family in trading_families(market)]
     wallets = [w for members in families for w in members] + market.sample_wallets(30)
     _check(compute_similarity(_activities(wallets, legs, balances)), families)
 
