@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import ApplicationError
+
+ViewFunction = Callable[..., HttpResponse]
+
+# The error shape for the OpenAPI schema. `fields` would shadow Serializer.fields in a class body, so it is
+# declared inline.
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+            },
+        )
+    },
+)
 
 _CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.ParseError: ("malformed_json", "The request body is not valid JSON."),
@@ -27,6 +50,37 @@ _CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+_READ_METHODS = ("GET", "HEAD")
+
+
+def read_only_view(view: ViewFunction) -> ViewFunction:
+    """A plain Django view that answers GET and HEAD; any other method gets 405 with `Allow` and the error
+    shape. (A function view otherwise answers every method like GET, TRACE included; and the CSRF middleware
+    would answer a method it does not know, such as QUERY, with its HTML 403 page.)"""
+
+    @csrf_exempt  # it only ever reads: nothing for a forged request to change
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in _READ_METHODS:
+            response = JsonResponse(
+                error_body("method_not_allowed", f"Method {request.method} not allowed."), status=405
+            )
+            response["Allow"] = ", ".join(_READ_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def query_values(request: Request) -> dict[str, str]:
+    """The query string as a plain dict (the last value of a repeated name), for a filter serializer.
+
+    Given the QueryDict itself, DRF reads it like HTML form input and takes an empty value (`?status=`) for
+    an absent one, so `status=` would list every job although the schema says it is not a status.
+    """
+    return request.query_params.dict()
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

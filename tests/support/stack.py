@@ -94,6 +94,10 @@ class Stack:
         self._spawn(queue, [sys.executable, "-m", "config.worker", queue], extra_env=extra_env, prefix=prefix)
 
     def start_web(self) -> None:
+        self.start_gunicorn()
+        self.start_daphne()
+
+    def start_gunicorn(self) -> None:
         self._spawn(
             "gunicorn",
             [
@@ -113,6 +117,8 @@ class Stack:
                 "60",
             ],
         )
+
+    def start_daphne(self) -> None:
         self._spawn(
             "daphne",
             [
@@ -173,21 +179,25 @@ class Stack:
         wanted = set(queues)
         wait_for(lambda: wanted <= self.consumed_queues(), timeout_s=60, what=f"workers on {sorted(wanted)}")
 
-    def wait_ready(self, queues: Iterable[str], timeout_s: float = 60.0) -> None:
+    def wait_ready(self, queues: Iterable[str], timeout_s: float = 60.0, *, daphne: bool = True) -> None:
         wait_for(
             lambda: requests.get(f"{self.base_url}/health", timeout=2).ok,
             timeout_s=timeout_s,
             what="gunicorn",
         )
-        wait_for(
-            lambda: self._port_open(self.ws_port),
-            timeout_s=timeout_s,
-            what="daphne",
-        )
+        if daphne:
+            wait_for(
+                lambda: self._port_open(self.ws_port),
+                timeout_s=timeout_s,
+                what="daphne",
+            )
         wanted = set(queues)
-        wait_for(
-            lambda: wanted <= self.consumed_queues(), timeout_s=timeout_s, what=f"workers on {sorted(wanted)}"
-        )
+        if wanted:
+            wait_for(
+                lambda: wanted <= self.consumed_queues(),
+                timeout_s=timeout_s,
+                what=f"workers on {sorted(wanted)}",
+            )
 
     @staticmethod
     def _port_open(port: int) -> bool:
