@@ -70,3 +70,30 @@ def test_throttle_counts_across_gunicorn_workers(live_stack: Stack, api_user: Ap
     assert refused.json()["error"]["code"] == "throttled"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     submit_throttle_reset(user_id=user_id)
+
+
+def test_websocket_answers_bad_messages_with_errors_and_stays_open(
+    live_stack: Stack, api_user: ApiUser
+) -> None:
+    """On daphne: these closed the socket with 1011 before (a RecursionError, an invalid group name)."""
+    wallet = base58.b58encode(hashlib.sha256(b"contract-ws-bad").digest()).decode()
+    response = requests.post(
+        f"{live_stack.base_url}/jobs/wallets/sync",
+        json={"wallet": wallet},
+        headers=api_user.headers,
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    with JobSocket(live_stack.ws_url, token=api_user.token) as socket:
+        socket.connection.send("[" * 50_000 + "]" * 50_000)
+        too_large = socket.next_event(10)
+        socket.connection.send("[" * 1_000 + "]" * 1_000)
+        too_deep = socket.next_event(10)
+        socket.send({"action": "unsubscribe", "job_id": "not a uuid"})
+        bad_id = socket.next_event(10)
+        snapshot = socket.subscribe("{" + job_id.upper() + "}")
+    assert too_large["error"]["code"] == "message_too_large", too_large
+    assert too_deep["error"]["code"] == "malformed_json", too_deep
+    assert bad_id["error"]["code"] == "not_found", bad_id
+    assert snapshot["type"] == "job-snapshot" and snapshot["job_id"] == job_id, snapshot
