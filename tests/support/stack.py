@@ -57,8 +57,14 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests).
-        self.env = {**self.env, "WEBSOCKET_PUBLIC_URL": self.ws_url}
+        # Pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests):
+        # another origin, which daphne must trust to take the page's session cookie.
+        trusted = [origin for origin in self.env.get("CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+        self.env = {
+            **self.env,
+            "WEBSOCKET_PUBLIC_URL": self.ws_url,
+            "CSRF_TRUSTED_ORIGINS": ",".join([*trusted, self.base_url]),
+        }
 
     @property
     def base_url(self) -> str:
