@@ -1,8 +1,9 @@
-"""The one exception handler: every API error leaves as `{error: {code, message, fields}}` (SPEC §7)."""
+"""The one exception handler: every API error leaves as `{error: {code, message, fields}}`, bounded."""
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +51,49 @@ _CODES: dict[type[exceptions.APIException], tuple[str, str]] = {
 }
 
 
+# An error answer stays small whatever the input: a body with 50,000 bad keys must not get a 50,000-entry
+# answer (it was 15.9 MB for a 639 KB body). The first fields are listed, the rest counted in the message.
+MAX_ERROR_FIELDS = 20
+MAX_MESSAGES_PER_FIELD = 5
+MAX_FIELD_NAME_CHARS = 120
+MAX_FIELD_MESSAGE_CHARS = 300
+MAX_MESSAGE_CHARS = 1_000
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _bounded_fields(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        _clip(name, MAX_FIELD_NAME_CHARS): [
+            _clip(message, MAX_FIELD_MESSAGE_CHARS) for message in messages[:MAX_MESSAGES_PER_FIELD]
+        ]
+        for name, messages in itertools.islice(fields.items(), MAX_ERROR_FIELDS)
+    }
+
+
+def _bounded_message(message: str, field_count: int) -> str:
+    if len(message) > MAX_MESSAGE_CHARS:
+        # At the last whole clause ("field: problem; field: problem") that fits, when there is one.
+        cut = message.rfind("; ", 0, MAX_MESSAGE_CHARS)
+        message = f"{message[:cut]}; …" if cut > 0 else _clip(message, MAX_MESSAGE_CHARS)
+    if field_count > MAX_ERROR_FIELDS:
+        message += f" ({field_count} fields have errors; the first {MAX_ERROR_FIELDS} are listed.)"
+    return message
+
+
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    """`{error: {code, message, fields}}`, bounded: at most MAX_ERROR_FIELDS fields, clipped texts, and the
+    message says how many fields had errors when some are left out."""
+    fields = fields or {}
+    return {
+        "error": {
+            "code": code,
+            "message": _bounded_message(message, len(fields)),
+            "fields": _bounded_fields(fields),
+        }
+    }
 
 
 _READ_METHODS = ("GET", "HEAD")
@@ -128,7 +170,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        message = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()) or "Invalid input."
+        listed = _bounded_fields(fields)
+        message = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in listed.items()) or "Invalid input."
         body = error_body("invalid_input", message, fields)
     else:
         code, default_message = _CODES.get(type(exc), (str(exc.default_code), str(exc.default_detail)))
