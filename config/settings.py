@@ -333,6 +333,14 @@ HELIUS_RPC_RATE_LIMIT = env.get_str("HELIUS_RPC_RATE_LIMIT", "10/second")
 HELIUS_API_RATE_LIMIT = env.get_str("HELIUS_API_RATE_LIMIT", "2/second")
 DEXSCREENER_RATE_LIMIT = env.get_str("DEXSCREENER_RATE_LIMIT", "300/minute")
 UPSTREAM_TIMEOUT_S = env.get_float("UPSTREAM_TIMEOUT_S", 20.0, minimum=0.1)
+# An upstream answer longer than this is not read: the call fails as transient (core/http.py). The largest
+# real answers (100 enhanced transactions, a wallet's token accounts) are a few MB.
+UPSTREAM_MAX_RESPONSE_BYTES = env.get_int(
+    "UPSTREAM_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, minimum=64 * 1024, maximum=1024 * 1024 * 1024
+)
+# A Retry-After up to this long is waited for inside the call; a longer one fails it as transient, and the
+# task retries with its queue's backoff instead of holding a worker thread.
+UPSTREAM_MAX_RETRY_AFTER_S = env.get_float("UPSTREAM_MAX_RETRY_AFTER_S", 30.0, minimum=0.0, maximum=3600.0)
 SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum=60_000)
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
