@@ -210,6 +210,9 @@ class WalletSyncSubmitApi(_WalletJobSubmitApi):
         return super().post(request)
 
 
+_ONE_WALLET_TYPES = [kind for kind in services.BULK_ANALYSIS_TYPES if kind != Job.Kind.SIMILARITY]
+
+
 class BulkAnalysisSubmitApi(_SubmitApi):
     """A parent job with one child job per wallet and analysis type (PnL, behaviour) and one similarity
     job over the set. The parent completes when every child has ended; its result counts them per type and
@@ -221,19 +224,7 @@ class BulkAnalysisSubmitApi(_SubmitApi):
         schema_extra: ClassVar[dict[str, Any]] = {
             "anyOf": [
                 {"properties": {"wallets": {"minItems": services.MIN_SIMILARITY_WALLETS}}},
-                {
-                    "properties": {
-                        "types": {
-                            "items": {
-                                "enum": [
-                                    kind
-                                    for kind in services.BULK_ANALYSIS_TYPES
-                                    if kind != Job.Kind.SIMILARITY
-                                ]
-                            }
-                        }
-                    }
-                },
+                {"properties": {"types": {"items": {"enum": _ONE_WALLET_TYPES}}}},
             ]
         }
 
