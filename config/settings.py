@@ -127,6 +127,11 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Where browsers open the job-progress WebSocket. Empty: the page's own origin (`/ws/job-progress/` behind
 # the reverse proxy). Set it when daphne answers on another host or port: ws://127.0.0.1:8001/ws/job-progress/
 WEBSOCKET_PUBLIC_URL = env.get_url("WEBSOCKET_PUBLIC_URL", "", schemes=("ws", "wss"))
+# The largest message a client may send on the job-progress WebSocket (a subscribe is under 100 bytes);
+# a bigger one is answered with an error. daphne itself closes a socket on a message over 1 MiB.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.get_int(
+    "WEBSOCKET_MAX_MESSAGE_BYTES", 4096, minimum=256, maximum=1024 * 1024
+)
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -262,6 +267,13 @@ CELERY_DB_REUSE_MAX = env.get_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 WORKER_AUTOSCALE = env.get_bool("WORKER_AUTOSCALE", False)
 
 # --- API ---
+# The largest request body Django reads (Django's DATA_UPLOAD_MAX_MEMORY_SIZE): a bigger one is refused from
+# its Content-Length before it is read, with a 400 `body_too_large`. The largest valid submission,
+# MAX_WALLETS_PER_JOB addresses, is under 50 bytes an address.
+REQUEST_MAX_BODY_BYTES = env.get_int(
+    "REQUEST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024, maximum=100 * 1024 * 1024
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -269,7 +281,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with bounds: nesting depth, duplicate keys, UTF-8, no unpaired surrogates (core/json_input.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # Adds the framework's own error answers (401, 403, 415, 429) to every operation's documentation.
     "DEFAULT_SCHEMA_CLASS": "jobs.openapi.ApiAutoSchema",
@@ -379,6 +392,14 @@ HELIUS_RPC_RATE_LIMIT = env.get_str("HELIUS_RPC_RATE_LIMIT", "10/second")
 HELIUS_API_RATE_LIMIT = env.get_str("HELIUS_API_RATE_LIMIT", "2/second")
 DEXSCREENER_RATE_LIMIT = env.get_str("DEXSCREENER_RATE_LIMIT", "300/minute")
 UPSTREAM_TIMEOUT_S = env.get_float("UPSTREAM_TIMEOUT_S", 20.0, minimum=0.1)
+# An upstream answer longer than this is not read: the call fails as transient (core/http.py). The largest
+# real answers (100 enhanced transactions, a wallet's token accounts) are a few MB.
+UPSTREAM_MAX_RESPONSE_BYTES = env.get_int(
+    "UPSTREAM_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, minimum=64 * 1024, maximum=1024 * 1024 * 1024
+)
+# A Retry-After up to this long is waited for inside the call; a longer one fails it as transient, and the
+# task retries with its queue's backoff instead of holding a worker thread.
+UPSTREAM_MAX_RETRY_AFTER_S = env.get_float("UPSTREAM_MAX_RETRY_AFTER_S", 30.0, minimum=0.0, maximum=3600.0)
 SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum=60_000)
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)

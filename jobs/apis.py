@@ -7,7 +7,7 @@ that does not exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
@@ -19,35 +19,33 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_body
+from core.api import error_body, query_values
 from core.errors import ConflictError
+from core.fields import JsonListField, JsonObjectField, StrictBooleanField, StrictInputSerializer
 from core.throttles import SubmitRateThrottle
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job
 from jobs.openapi import ErrorSerializer
-
-_ADDRESS_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "description": "A Solana wallet address: a 32-byte public key in base58 (32 to 44 characters)",
-    "example": "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
-}
+from similarity.services import SIMILARITY_MIN_WALLETS, SIMILARITY_OPTIONS_JSON_SCHEMA
+from wallets.addresses import ADDRESS_EXAMPLES, ADDRESS_JSON_SCHEMA
 
 
-@extend_schema_field(_ADDRESS_SCHEMA)
+@extend_schema_field({**ADDRESS_JSON_SCHEMA, "example": ADDRESS_EXAMPLES[0]})
 class AddressField(serializers.JSONField):
     """Checked by the service, which says exactly what is wrong with the address."""
 
 
-@extend_schema_field(
-    {
-        "type": "array",
-        "items": _ADDRESS_SCHEMA,
-        "description": "Wallet addresses; duplicates are collapsed. Bad entries are named `wallets[i]`.",
-    }
-)
-class AddressListField(serializers.JSONField):
+def _address_list(*, min_items: int) -> JsonListField:
     """Checked by the service, which names every bad entry (`wallets[3]`) and counts distinct ones."""
+    return JsonListField(
+        items_schema=ADDRESS_JSON_SCHEMA,
+        min_items=min_items,
+        max_items_setting="MAX_WALLETS_PER_JOB",
+        description=f"Wallet addresses; duplicates are collapsed (they count towards maxItems, and at least "
+        f"{min_items} must be distinct). Bad entries are named `wallets[i]`.",
+        example=list(ADDRESS_EXAMPLES),
+    )
 
 
 @extend_schema_field(
@@ -129,10 +127,13 @@ class _SubmitApi(APIView):
 
 class SimilaritySubmitApi(_SubmitApi):
     @extend_schema_serializer(component_name="SimilaritySubmitInput")
-    class InputSerializer(serializers.Serializer):
-        wallets = AddressListField(help_text="2 to MAX_WALLETS_PER_JOB distinct base58 wallet addresses")
-        options = serializers.DictField(required=False, default=dict)
-        force = serializers.BooleanField(required=False, default=False)
+    class InputSerializer(StrictInputSerializer):
+        wallets = _address_list(min_items=SIMILARITY_MIN_WALLETS)
+        # Checked by the similarity service, which names every bad key (`options.top_pairs`).
+        options = JsonObjectField(json_schema=SIMILARITY_OPTIONS_JSON_SCHEMA, required=False, default=dict)
+        force = StrictBooleanField(
+            required=False, default=False, help_text="Do the work again even when a fresh result exists"
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -150,9 +151,9 @@ class SimilaritySubmitApi(_SubmitApi):
 
 
 @extend_schema_serializer(component_name="WalletJobInput")
-class WalletJobInputSerializer(serializers.Serializer):
+class WalletJobInputSerializer(StrictInputSerializer):
     wallet = AddressField()
-    force = serializers.BooleanField(
+    force = StrictBooleanField(
         required=False, default=False, help_text="Do the work again even when a fresh result exists"
     )
 
@@ -209,18 +210,27 @@ class WalletSyncSubmitApi(_WalletJobSubmitApi):
         return super().post(request)
 
 
+_ONE_WALLET_TYPES = [kind for kind in selectors.BULK_ANALYSIS_TYPES if kind != Job.Kind.SIMILARITY]
+
+
 class BulkAnalysisSubmitApi(_SubmitApi):
     """A parent job with one child job per wallet and analysis type (PnL, behaviour) and one similarity
     job over the set. The parent completes when every child has ended; its result counts them per type and
     status and lists the child job ids. Cancelling the parent cancels its children."""
 
     @extend_schema_serializer(component_name="BulkAnalysisInput")
-    class InputSerializer(serializers.Serializer):
-        wallets = AddressListField(
-            help_text="1 (2 with similarity) to MAX_WALLETS_PER_JOB distinct base58 wallet addresses"
-        )
+    class InputSerializer(StrictInputSerializer):
+        # Similarity needs two distinct wallets, the other analyses one: "two wallets, or no similarity".
+        schema_extra: ClassVar[dict[str, Any]] = {
+            "anyOf": [
+                {"properties": {"wallets": {"minItems": SIMILARITY_MIN_WALLETS}}},
+                {"properties": {"types": {"items": {"enum": _ONE_WALLET_TYPES}}}},
+            ]
+        }
+
+        wallets = _address_list(min_items=1)
         types = AnalysisTypesField()
-        force = serializers.BooleanField(
+        force = StrictBooleanField(
             required=False, default=False, help_text="Passed to every child: recompute fresh results"
         )
 
@@ -284,7 +294,8 @@ class JobListApi(APIView):
             required=False, help_text="ISO 8601; jobs created at or after this instant"
         )
         created_before = serializers.DateTimeField(
-            required=False, help_text="ISO 8601; jobs created before this instant"
+            required=False,
+            help_text="ISO 8601; jobs created before this instant (at or before created_after: no jobs)",
         )
         parent_id = serializers.UUIDField(required=False, help_text="Only the children of this job")
         limit = serializers.IntegerField(
@@ -294,12 +305,6 @@ class JobListApi(APIView):
             default=JobPagination.default_limit,
         )
         offset = serializers.IntegerField(required=False, min_value=0, default=0)
-
-        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            after, before = attrs.get("created_after"), attrs.get("created_before")
-            if after is not None and before is not None and before <= after:
-                raise serializers.ValidationError({"created_before": ["must be later than created_after"]})
-            return attrs
 
     @extend_schema_serializer(component_name="JobPage")
     class OutputSerializer(serializers.Serializer):
@@ -315,7 +320,7 @@ class JobListApi(APIView):
         summary="Your jobs, newest first, filtered and paginated",
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_values(request))
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         jobs = selectors.job_list_for_owner(

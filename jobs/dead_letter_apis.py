@@ -13,7 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import query_values
 from core.errors import NotFoundError
+from core.queues import QUEUES
 from jobs import services
 from jobs.apis import ErrorSerializer
 from jobs.models import DeadLetter
@@ -37,6 +39,9 @@ class DeadLetterOutputSerializer(serializers.ModelSerializer):
             "replayed_at",
             "replay_outcome",
         ]
+
+
+ERROR_TYPE_MAX_LENGTH = 40  # DeadLetter.error_type's column
 
 
 class FailedStatsApi(APIView):
@@ -73,8 +78,15 @@ class FailedRecentApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
-        queue = serializers.CharField(required=False)
-        error_type = serializers.CharField(required=False)
+        queue = serializers.ChoiceField(choices=list(QUEUES), required=False)
+        # Taken as given (trimming would make "\r" blank, refusing a value the schema allows); the pattern
+        # documents the NUL that DRF refuses (and PostgreSQL could not compare).
+        error_type = serializers.RegexField(
+            r"^[^\x00]+$",
+            required=False,
+            trim_whitespace=False,
+            max_length=ERROR_TYPE_MAX_LENGTH,
+        )
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -82,7 +94,7 @@ class FailedRecentApi(APIView):
         summary="The newest dead letters (staff)",
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_values(request))
         filters.is_valid(raise_exception=True)
         letters = DeadLetter.objects.all()
         if "queue" in filters.validated_data:

@@ -1,4 +1,4 @@
-"""OpenAPI generation (drf-spectacular): the error shape, and the error answers every view can give.
+"""OpenAPI generation (drf-spectacular): the error answers every view can give (the shape: core.api).
 
 Each view documents what its own code answers; the answers that come from the framework around it are the
 same everywhere, so this schema class adds them from the view's configuration instead of every view
@@ -12,24 +12,10 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny, IsAdminUser
 
-# `fields` would shadow Serializer.fields in a class body, so the error shape is declared inline.
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={
-        "error": inline_serializer(
-            name="ErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-            },
-        )
-    },
-)
+from core.api import ErrorSerializer
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 

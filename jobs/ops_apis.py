@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import query_values
 from core.errors import NotFoundError
 from core.queues import QUEUES
 from jobs import monitoring
@@ -127,7 +128,7 @@ class QueueJobsApi(APIView):
         summary="Jobs of one queue (staff)",
     )
     def get(self, request: Request, queue: str) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_values(request))
         filters.is_valid(raise_exception=True)
         jobs = Job.objects.filter(queue=_known_queue(queue))
         if "status" in filters.validated_data:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("jobs/<str:job_id>/progress", apis.JobProgressApi.as_view(), name="job-progress"),
     path("jobs/<str:job_id>/result", apis.JobResultApi.as_view(), name="job-result"),
     path("jobs/<str:job_id>/cancel", apis.JobCancelApi.as_view(), name="job-cancel"),
-    # Anything else under /jobs answers the API's JSON 404, even with DEBUG on (whose 404 page is HTML).
-    re_path(r"^jobs(?:/.*)?$", apis.api_not_found, name="jobs-not-found"),
+    # Anything else under /jobs answers the API's JSON 404, even with DEBUG on (whose 404 page is HTML);
+    # [\s\S], not ".", because a path may carry an encoded newline.
+    re_path(r"^jobs(?:/[\s\S]*)?$", apis.api_not_found, name="jobs-not-found"),
 ]

@@ -9,15 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ErrorSerializer
+from core.fields import JsonListField, JsonObjectField, StrictInputSerializer
 from core.throttles import SyncAnalysisRateThrottle
-from similarity.services import SIMILARITY_MIN_WALLETS, similarity_analyze_now
-from wallets.addresses import validate_addresses
+from similarity.services import (
+    SIMILARITY_MIN_WALLETS,
+    SIMILARITY_OPTIONS_JSON_SCHEMA,
+    similarity_analyze_now,
+    similarity_validate_options,
+)
+from wallets.addresses import ADDRESS_EXAMPLES, ADDRESS_JSON_SCHEMA, validate_addresses
 
 
 class SimilaritySyncApi(APIView):
@@ -27,14 +34,24 @@ class SimilaritySyncApi(APIView):
         SyncAnalysisRateThrottle.record(request, response)
         return super().finalize_response(request, response, *args, **kwargs)
 
-    class InputSerializer(serializers.Serializer):
-        wallets = serializers.JSONField(help_text="2 to MAX_WALLETS_PER_JOB base58 wallet addresses")
-        options = serializers.DictField(required=False, default=dict)
+    @extend_schema_serializer(component_name="SimilaritySyncInput")
+    class InputSerializer(StrictInputSerializer):
+        wallets = JsonListField(
+            items_schema=ADDRESS_JSON_SCHEMA,
+            min_items=SIMILARITY_MIN_WALLETS,
+            max_items_setting="MAX_WALLETS_PER_JOB",
+            description=(
+                f"Wallet addresses; duplicates are collapsed (at least {SIMILARITY_MIN_WALLETS} distinct)."
+            ),
+            example=list(ADDRESS_EXAMPLES),
+        )
+        options = JsonObjectField(json_schema=SIMILARITY_OPTIONS_JSON_SCHEMA, required=False, default=dict)
 
     @extend_schema(
         request=InputSerializer,
         responses={
-            200: inline_serializer(name="SimilaritySyncResult", fields={"wallets": serializers.ListField()})
+            200: inline_serializer(name="SimilaritySyncResult", fields={"wallets": serializers.ListField()}),
+            422: ErrorSerializer,
         },
         summary="Similarity computed inside the request (legacy, synchronous; prefer the job API)",
     )
@@ -46,4 +63,6 @@ class SimilaritySyncApi(APIView):
             min_count=SIMILARITY_MIN_WALLETS,
             max_count=settings.MAX_WALLETS_PER_JOB,
         )
-        return Response(similarity_analyze_now(wallets=wallets, options=serializer.validated_data["options"]))
+        # Before any sync: an unknown or bad option must not cost the wallets' syncs first.
+        options = similarity_validate_options(serializer.validated_data["options"])
+        return Response(similarity_analyze_now(wallets=wallets, options=options))

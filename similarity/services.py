@@ -121,6 +121,49 @@ _OPTION_CHECKS: dict[str, Callable[[object], Any]] = {
 TUNABLE_OPTIONS = tuple(_OPTION_CHECKS)
 
 
+def _number_schema(low: float, high: float, *, low_open: bool = False) -> dict[str, Any]:
+    # OpenAPI 3.0 (what drf-spectacular writes) spells an open bound as a boolean beside `minimum`.
+    schema: dict[str, Any] = {"type": "number", "minimum": low, "maximum": high}
+    if low_open:
+        schema["exclusiveMinimum"] = True
+    return schema
+
+
+# The options as the API documents them (JSON Schema, OpenAPI 3.0 dialect): the same bounds as the checks
+# above, so a request the schema calls valid is accepted and one it calls invalid is refused.
+SIMILARITY_OPTIONS_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Overrides of the similarity defaults; unknown keys are refused",
+    "properties": {
+        "cluster_threshold": _number_schema(0.0, 1.0, low_open=True),
+        "co_trade_window_s": {"type": "integer", "minimum": 0, "maximum": MAX_CO_TRADE_WINDOW_S},
+        "top_pairs": {"type": "integer", "minimum": 0, "maximum": MAX_TOP_PAIRS},
+        "evidence_tokens": {"type": "integer", "minimum": 0, "maximum": MAX_EVIDENCE_TOKENS},
+        "common_token_share": {
+            **_number_schema(0.0, 1.0, low_open=True),
+            "nullable": True,
+            "description": "null turns the down-weighting of common tokens off",
+        },
+        "common_token_weight": _number_schema(0.0, 1.0),
+        "weights": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Replaces the default weights as a whole (a channel it does not name weighs 0); "
+            "at least one weight above 0",
+            "properties": {channel: _number_schema(0.0, MAX_CHANNEL_WEIGHT) for channel in CHANNELS},
+            "anyOf": [
+                {
+                    "required": [channel],
+                    "properties": {channel: _number_schema(0.0, MAX_CHANNEL_WEIGHT, low_open=True)},
+                }
+                for channel in CHANNELS
+            ],
+        },
+    },
+}
+
+
 def similarity_validate_options(raw: object) -> dict[str, Any]:
     """Check a request's similarity ``options``; return them normalised (only the keys given, JSON-safe).
 

@@ -14,8 +14,29 @@ from core.errors import InvalidInputError
 ADDRESS_BYTES = 32
 # Base58 of 32 bytes is 32 to 44 characters; anything much longer is refused before decoding, whose cost
 # grows with the square of the length.
+ADDRESS_MIN_CHARS = 32
+ADDRESS_MAX_CHARS = 44
 MAX_DECODED_CHARS = 100
 _BASE58_CHARS = frozenset(base58.BITCOIN_ALPHABET.decode("ascii"))
+
+# How the API documents an address (OpenAPI / JSON Schema). No pattern of sane size says "base58 that decodes
+# to exactly 32 bytes" (a base58 pattern with these lengths also matches "1" * 43, which decodes to 43
+# bytes), so the format names that rule, and schema-driven test generators register a strategy for it
+# (tests/support/schemathesis_hooks.py).
+ADDRESS_FORMAT = "solana-address"
+ADDRESS_JSON_SCHEMA: dict[str, object] = {
+    "type": "string",
+    "format": ADDRESS_FORMAT,
+    "minLength": ADDRESS_MIN_CHARS,
+    "maxLength": ADDRESS_MAX_CHARS,
+    "description": "A Solana address: a 32-byte public key in base58 (32 to 44 characters from "
+    "1-9, A-H, J-N, P-Z, a-k, m-z; surrounding whitespace is ignored)",
+}
+# Two real addresses for documentation examples (a list's example needs distinct ones).
+ADDRESS_EXAMPLES = (
+    "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
+    "So11111111111111111111111111111111111111112",
+)
 
 
 class InvalidAddressError(InvalidInputError, ValueError):

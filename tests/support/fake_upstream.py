@@ -17,10 +17,11 @@ Routes (any path prefix before them is accepted, as real base URLs may carry one
 
 Fault knobs are plain attributes read on every request, so tests change them at runtime: `fault_rate`,
 `hang_s`, `force_status`, `dex_force_status` (DexScreener only), `candles_force_status` (Pyth only),
-`rpc_error`, `retry_after_s`, and `fail_next(...)` for an exact sequence. For the candles also:
-`candles_answer` ("garbage": a 200 whose body is not JSON; "no_data": always `{"s": "no_data"}`; "error":
-always `{"s": "error"}`) and `candles_corrupt` ("zero", "nan" (the string "NaN"), "negative") applied to
-the prices of the bars whose times are in `candles_corrupt_times` (every bar when None).
+`rpc_error`, `retry_after_s`, `padding_bytes` and `padding_chunked` (oversized answers), and
+`fail_next(...)` for an exact sequence. For the candles also: `candles_answer` ("garbage": a 200 whose body
+is not JSON; "no_data": always `{"s": "no_data"}`; "error": always `{"s": "error"}`) and `candles_corrupt`
+("zero", "nan" (the string "NaN"), "negative") applied to the prices of the bars whose times are in
+`candles_corrupt_times` (every bar when None).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import sys
 import threading
 import traceback
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,36 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # Bytes of padding streamed inside the body (see FakeUpstream.padding_bytes), and whether to send it
+    # with chunked transfer encoding instead of a Content-Length.
+    padding: int = 0
+    chunked: bool = False
+
+    def _around_padding(self) -> tuple[bytes, bytes]:
+        opening, rest = self.body[:1], self.body[1:].lstrip()
+        before = opening + (b'"padding": "' if opening == b"{" else b'"')
+        return before, b'"' + (b"" if rest[:1] in (b"}", b"]") else b", ") + rest
+
+    @property
+    def size(self) -> int:
+        if not self.padding:
+            return len(self.body)
+        before, after = self._around_padding()
+        return len(before) + self.padding + len(after)
+
+    def chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
+        """The body, padded: a `"padding"` member first in an object, a string first in an array, so the
+        answer means what it meant unpadded (a client that reads it all gets the same data)."""
+        if not self.padding:
+            yield self.body
+            return
+        before, after = self._around_padding()
+        yield before
+        left = self.padding
+        while left > 0:
+            yield b"a" * min(size, left)
+            left -= size
+        yield after
 
 
 def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -176,12 +207,14 @@ class FakeUpstream:
     Knobs (attributes, change any time): `fault_rate` (share of requests answered 429 or 500, drawn from a
     RNG seeded with `fault_seed`), `retry_after_s` (`Retry-After` on 429/503), `hang_s` (wait before
     answering), `force_status` (answer every request with it), `rpc_error` (answer every JSON-RPC call with
-    this error object), `api_key` (None accepts any).
+    this error object), `padding_bytes` (pad every successful answer by that many bytes, streamed; with
+    `padding_chunked` without a Content-Length), `api_key` (None accepts any).
     Counters (`reset_counters()` clears them): `requests_by_route` ("rpc", "transactions", "dexscreener",
     "sol_usd", "unknown"), `requests_by_path`, `responses_by_status`, `rpc_calls` ((method, params) of every
     JSON-RPC call served), `transaction_batch_sizes`, `dex_batch_sizes` (mints per DexScreener request, as
-    received), `candle_requests` ((resolution, from, to) as received), `max_in_flight`, `internal_errors`
-    (tracebacks of bugs in the fake; a test should expect none).
+    received), `candle_requests` ((resolution, from, to) as received), `max_in_flight`, `padded_bytes_sent`
+    (padded bodies written before the client stopped reading) and `padded_streams_open` (padded bodies still
+    being written), `internal_errors` (tracebacks of bugs in the fake; a test should expect none).
     """
 
     def __init__(
@@ -213,6 +246,8 @@ class FakeUpstream:
         self.candles_corrupt: CandlesCorruption | None = None
         self.candles_corrupt_times: set[int] | None = None
         self.rpc_error: dict[str, Any] | None = None
+        self.padding_bytes = 0
+        self.padding_chunked = False
         self._fault_rng = random.Random(fault_seed)
         self._scripted: deque[int] = deque()
         self._lock = threading.Lock()
@@ -281,6 +316,8 @@ class FakeUpstream:
             self.dex_batch_sizes: list[int] = []
             self.candle_requests: list[tuple[str, str, str]] = []
             self.max_in_flight = 0
+            self.padded_bytes_sent = 0
+            self.padded_streams_open = 0
             self.internal_errors: list[str] = []
 
     @property
@@ -309,7 +346,17 @@ class FakeUpstream:
                 self._in_flight -= 1
         with self._lock:
             self.responses_by_status[reply.status] += 1
+        if reply.status == 200 and self.padding_bytes:
+            return Reply(reply.status, reply.body, reply.headers, self.padding_bytes, self.padding_chunked)
         return reply
+
+    def count_padding_sent(self, size: int) -> None:
+        with self._lock:
+            self.padded_bytes_sent += size
+
+    def padding_stream(self, opened: bool) -> None:
+        with self._lock:
+            self.padded_streams_open += 1 if opened else -1
 
     def _answer(self, route: str, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
         if self.hang_s > 0:
@@ -592,11 +639,28 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(reply.size))
             self.end_headers()
-            self.wfile.write(reply.body)
+            self._write_body(reply, upstream)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _write_body(self, reply: Reply, upstream: FakeUpstream) -> None:
+        if reply.padding:
+            upstream.padding_stream(opened=True)
+        try:
+            for chunk in reply.chunks():
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if reply.chunked else chunk)
+                if reply.padding:
+                    upstream.count_padding_sent(len(chunk))
+            if reply.chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        finally:
+            if reply.padding:
+                upstream.padding_stream(opened=False)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: thousands of requests per run would drown the test output."""

@@ -57,9 +57,16 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Development mode unless the caller chose (the settings default to production, HTTPS only), and
-        # pages served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests).
-        self.env = {"DEBUG": "true", **self.env, "WEBSOCKET_PUBLIC_URL": self.ws_url}
+        # Development mode unless the caller chose (the settings default to production, HTTPS only). Pages
+        # served by gunicorn open the WebSocket on this stack's daphne (no proxy joins them in tests): another
+        # origin, which daphne must trust to take the page's session cookie.
+        trusted = [origin for origin in self.env.get("CSRF_TRUSTED_ORIGINS", "").split(",") if origin]
+        self.env = {
+            "DEBUG": "true",
+            **self.env,
+            "WEBSOCKET_PUBLIC_URL": self.ws_url,
+            "CSRF_TRUSTED_ORIGINS": ",".join([*trusted, self.base_url]),
+        }
 
     @property
     def base_url(self) -> str:
@@ -95,6 +102,10 @@ class Stack:
         self._spawn(queue, [sys.executable, "-m", "config.worker", queue], extra_env=extra_env, prefix=prefix)
 
     def start_web(self) -> None:
+        self.start_gunicorn()
+        self.start_daphne()
+
+    def start_gunicorn(self) -> None:
         self._spawn(
             "gunicorn",
             [
@@ -114,6 +125,8 @@ class Stack:
                 "60",
             ],
         )
+
+    def start_daphne(self) -> None:
         self._spawn(
             "daphne",
             [
@@ -174,21 +187,25 @@ class Stack:
         wanted = set(queues)
         wait_for(lambda: wanted <= self.consumed_queues(), timeout_s=60, what=f"workers on {sorted(wanted)}")
 
-    def wait_ready(self, queues: Iterable[str], timeout_s: float = 60.0) -> None:
+    def wait_ready(self, queues: Iterable[str], timeout_s: float = 60.0, *, daphne: bool = True) -> None:
         wait_for(
             lambda: requests.get(f"{self.base_url}/health", timeout=2).ok,
             timeout_s=timeout_s,
             what="gunicorn",
         )
-        wait_for(
-            lambda: self._port_open(self.ws_port),
-            timeout_s=timeout_s,
-            what="daphne",
-        )
+        if daphne:
+            wait_for(
+                lambda: self._port_open(self.ws_port),
+                timeout_s=timeout_s,
+                what="daphne",
+            )
         wanted = set(queues)
-        wait_for(
-            lambda: wanted <= self.consumed_queues(), timeout_s=timeout_s, what=f"workers on {sorted(wanted)}"
-        )
+        if wanted:
+            wait_for(
+                lambda: wanted <= self.consumed_queues(),
+                timeout_s=timeout_s,
+                what=f"workers on {sorted(wanted)}",
+            )
 
     @staticmethod
     def _port_open(port: int) -> bool:

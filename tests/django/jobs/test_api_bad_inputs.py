@@ -79,6 +79,10 @@ def _wallet_count(expected: int) -> Callable[[dict[str, Any]], None]:
     return check
 
 
+def _no_results(body: dict[str, Any]) -> None:
+    assert body["count"] == 0 and body["results"] == [], body
+
+
 def _exhaust_throttle(client: APIClient) -> None:
     for index in range(2):
         response = client.post(PNL, {"wallet": address(500 + index)}, format="json")
@@ -129,6 +133,33 @@ CASES = [
         "force",
         {"wallets": [A, B], "force": "maybe"},
     ),
+    # Booleans are JSON booleans, as the schema says: not 0, 1 or "true".
+    *(
+        Case(
+            f"force-{value!r}{url}",
+            "post",
+            url,
+            400,
+            "invalid_input",
+            "force",
+            {**VALID_BODY[url], "force": value},
+        )
+        for url in SUBMIT_URLS
+        for value in (0, 1, "true")
+    ),
+    # Unknown fields are refused (the schema says additionalProperties: false): a misspelt flag must not pass.
+    *(
+        Case(
+            f"unknown-field{url}",
+            "post",
+            url,
+            400,
+            "invalid_input",
+            "forse",
+            {**VALID_BODY[url], "forse": True},
+        )
+        for url in SUBMIT_URLS
+    ),
     Case("sync-wallet-list", "post", SYNC, 400, "invalid_input", "wallet", {"wallet": [A]}),
     Case("sync-wallet-missing", "post", SYNC, 400, "invalid_input", "wallet", {}),
     Case("sync-force-not-bool", "post", SYNC, 400, "invalid_input", "force", {"wallet": A, "force": [1]}),
@@ -170,6 +201,16 @@ CASES = [
         "invalid_input",
         "wallets",
         {"wallets": _many(settings.MAX_WALLETS_PER_JOB + 1)},
+    ),
+    # maxItems counts entries, duplicates included: the documented bound is the enforced one.
+    Case(
+        "similarity-max+1-entries-with-duplicates",
+        "post",
+        SIMILARITY,
+        400,
+        "invalid_input",
+        "wallets",
+        {"wallets": [A, B] * (settings.MAX_WALLETS_PER_JOB // 2 + 1)},
     ),
     Case(
         "similarity-max-is-fine",
@@ -286,6 +327,7 @@ CASES = [
         ]
     ),
     Case("malformed-job-id", "get", "/jobs/not-a-uuid/status", 404, "not_found"),
+    Case("newline-in-path", "post", "/jobs/failed/a%0Ab/retry", 404, "not_found"),
     *(
         Case(
             f"strangers-job{suffix or '-detail'}-{method}",
@@ -323,14 +365,18 @@ CASES = [
         "invalid_input",
         "created_before",
     ),
+    # An empty or inverted range is not malformed (the schema cannot say "later than"): it matches nothing.
     Case(
-        "list-empty-range",
+        "list-inverted-range-is-empty",
         "get",
         "/jobs?created_after=2026-01-02T00:00:00Z&created_before=2026-01-01T00:00:00Z",
-        400,
-        "invalid_input",
-        "created_before",
+        200,
+        check=_no_results,
     ),
+    # An empty value is a value: `status=` is no status (DRF would read it as an absent filter).
+    Case("list-empty-status", "get", "/jobs?status=", 400, "invalid_input", "status"),
+    Case("list-empty-limit", "get", "/jobs?limit=", 400, "invalid_input", "limit"),
+    Case("list-empty-created-after", "get", "/jobs?created_after=", 400, "invalid_input", "created_after"),
     Case("list-bad-limit", "get", "/jobs?limit=0", 400, "invalid_input", "limit"),
     Case("list-limit-too-big", "get", "/jobs?limit=201", 400, "invalid_input", "limit"),
     Case("list-bad-offset", "get", "/jobs?offset=-1", 400, "invalid_input", "offset"),

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from core.errors import InvalidInputError
-from similarity.engine import CO_TRADE, DEFAULT_EXCLUDED_MINTS, DEFAULT_WEIGHTS, SimilarityOptions
+from similarity.engine import CHANNELS, CO_TRADE, DEFAULT_EXCLUDED_MINTS, DEFAULT_WEIGHTS, SimilarityOptions
 from similarity.services import (
+    SIMILARITY_OPTIONS_JSON_SCHEMA,
+    TUNABLE_OPTIONS,
     similarity_default_options,
     similarity_options_from,
     similarity_validate_options,
@@ -141,3 +143,36 @@ def test_the_worker_ignores_keys_it_does_not_read_but_refuses_bad_values(monkeyp
         services.similarity_analyze(wallets=["A", "B"], failed_wallets=[], options={"top_pairs": -1})
     assert list(caught.value.fields) == ["options.top_pairs"]
     assert reads == []  # refused before reading anything
+
+
+def test_the_documented_options_are_the_checked_ones() -> None:
+    properties = SIMILARITY_OPTIONS_JSON_SCHEMA["properties"]
+    assert set(properties) == set(TUNABLE_OPTIONS)
+    assert set(properties["weights"]["properties"]) == set(CHANNELS)
+    assert SIMILARITY_OPTIONS_JSON_SCHEMA["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("name", [name for name in TUNABLE_OPTIONS if name != "weights"])
+def test_the_documented_bounds_are_the_checked_ones(name: str) -> None:
+    schema = SIMILARITY_OPTIONS_JSON_SCHEMA["properties"][name]
+    step = 1 if schema["type"] == "integer" else 1e-9
+    assert similarity_validate_options({name: schema["maximum"]}) == {name: schema["maximum"]}
+    assert f"options.{name}" in fields_of({name: schema["maximum"] + step})
+    low = schema["minimum"]
+    if schema.get("exclusiveMinimum"):
+        assert f"options.{name}" in fields_of({name: low})
+        assert similarity_validate_options({name: low + step})
+    else:
+        assert similarity_validate_options({name: low}) == {name: low}
+        assert f"options.{name}" in fields_of({name: low - step})
+    if schema.get("nullable"):
+        assert similarity_validate_options({name: None}) == {name: None}
+    else:
+        assert f"options.{name}" in fields_of({name: None})
+
+
+def test_weights_need_one_channel_above_zero_as_documented() -> None:
+    weights = SIMILARITY_OPTIONS_JSON_SCHEMA["properties"]["weights"]
+    assert len(weights["anyOf"]) == len(CHANNELS)
+    assert "options.weights" in fields_of({"weights": dict.fromkeys(CHANNELS, 0.0)})
+    assert similarity_validate_options({"weights": {CO_TRADE: 1e-9}})
