@@ -19,10 +19,10 @@ hot wallet (`wallets.custodians`). The market does not model the last two's own 
 none).
 
 Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
-WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often its
-transactions fail (bots ~30 %, snipers ~15 %, others 2-4 %: slippage errors that still pay the network and
-priority fee), how often it pays a Jito tip (bots and snipers mostly do), and, for some flippers and holders,
-a share of positions quoted in USDC instead of SOL.
+WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often a
+trade comes after a failed attempt (bots ~30 %, snipers ~15 %, others 2-4 %: slippage errors that still pay
+the network and priority fee), how often it pays a Jito tip (bots and snipers mostly do), and, for some
+flippers and holders, a share of positions quoted in USDC instead of SOL.
 
 Generation runs in three passes. Positions: the family plan (pinned to the second) plus noise positions in
 tokens alive at the time, never overlapping another position in the same token. Events: the buys and sells
