@@ -38,6 +38,8 @@ TOKEN_PROGRAMS = (SPL_TOKEN_PROGRAM, TOKEN_2022_PROGRAM)
 
 MAX_SIGNATURES_PER_PAGE = 1000
 MAX_TRANSACTIONS_PER_CALL = 100
+MAX_DAS_PAGE_LIMIT = 1000
+MAX_ACCOUNTS_PER_CALL = 100
 RPC_API = "helius-rpc"
 ENHANCED_API = "helius-api"
 
@@ -230,6 +232,41 @@ class HeliusChainProvider:
         with ThreadPoolExecutor(max_workers=len(TOKEN_PROGRAMS), thread_name_prefix="token-accounts") as pool:
             return list(itertools.chain.from_iterable(pool.map(accounts_of, TOKEN_PROGRAMS)))
 
+    def get_token_supply(self, mint: str) -> dict[str, Any]:
+        """RPC `getTokenSupply` `value`; a non-mint answers -32602 "not a Token mint": UpstreamFatalError."""
+        result = self._rpc("getTokenSupply", [mint, {"commitment": self.commitment}])
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict) or not isinstance(value.get("amount"), str):
+            raise UpstreamTransientError("Solana RPC getTokenSupply answered without a `value` amount")
+        return value
+
+    def get_mint_token_accounts(
+        self, mint: str, *, page: int, limit: int = MAX_DAS_PAGE_LIMIT
+    ) -> dict[str, Any]:
+        """One page of Helius DAS `getTokenAccounts` by mint (JSON-RPC on the RPC URL, params by name)."""
+        if page < 1 or not 1 <= limit <= MAX_DAS_PAGE_LIMIT:
+            raise ValueError(f"page must be >= 1 and limit between 1 and {MAX_DAS_PAGE_LIMIT}")
+        result = self._rpc("getTokenAccounts", {"mint": mint, "page": page, "limit": limit})
+        if not isinstance(result, dict):
+            raise UpstreamTransientError("Helius DAS getTokenAccounts answered no result object")
+        self._expect_list("getTokenAccounts", result.get("token_accounts"))
+        return result
+
+    def get_multiple_accounts(self, addresses: Sequence[str]) -> list[dict[str, Any] | None]:
+        """RPC `getMultipleAccounts` (base64) in batches of 100; entries in request order, None for none."""
+        options = {"encoding": "base64", "commitment": self.commitment}
+        entries: list[dict[str, Any] | None] = []
+        for batch in _chunks(addresses, MAX_ACCOUNTS_PER_CALL):
+            result = self._rpc("getMultipleAccounts", [batch, options])
+            value = result.get("value") if isinstance(result, dict) else None
+            answered = self._expect_list("getMultipleAccounts", value)
+            if len(answered) != len(batch):
+                raise UpstreamTransientError(
+                    "Solana RPC getMultipleAccounts answered another number of accounts"
+                )
+            entries += answered
+        return entries
+
     # ------------------------------------------------------------------------------------------ transport
 
     def _fetch_batches(self, batches: list[list[str]]) -> list[list[dict[str, Any]]]:
@@ -254,7 +291,8 @@ class HeliusChainProvider:
             raise UpstreamTransientError("Helius POST /v0/transactions answered items without a signature")
         return transactions
 
-    def _rpc(self, method: str, params: list[Any]) -> Any:
+    def _rpc(self, method: str, params: list[Any] | dict[str, Any]) -> Any:
+        """One JSON-RPC call; params by position (Solana RPC) or by name (Helius DAS)."""
         self.rate_limiter(RPC_API, self.rpc_rate_limit)
         payload = {"jsonrpc": "2.0", "id": next(self._request_ids), "method": method, "params": params}
         body = self._request(f"Solana RPC {method}", self._rpc_endpoint, payload)

@@ -1,7 +1,9 @@
 """Chain data providers (SPEC §5): one interface, chosen by CHAIN_PROVIDER.
 
 Both implementations answer in the upstream wire formats (RPC `getSignaturesForAddress` entries, Helius
-enhanced transactions, `getTokenAccountsByOwner` jsonParsed entries), so one parser serves both.
+enhanced transactions, `getTokenAccountsByOwner` jsonParsed entries, `getTokenSupply` and
+`getMultipleAccounts` values, Helius DAS `getTokenAccounts` results), so one parser serves both. A mint's
+earliest transactions come from `get_signatures(mint)` paged backward, then `get_transactions`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
 
 SIGNATURE_PAGE_LIMIT = 1000
 TRANSACTIONS_BATCH_LIMIT = 100
+DAS_PAGE_LIMIT = 1000
+ACCOUNTS_BATCH_LIMIT = 100
 
 
 class ChainProvider(Protocol):
@@ -48,6 +52,21 @@ class ChainProvider(Protocol):
     def get_sol_balance(self, address: str) -> int: ...
 
     def get_token_accounts(self, address: str) -> list[dict[str, Any]]: ...
+
+    def get_token_supply(self, mint: str) -> dict[str, Any]:
+        """RPC `getTokenSupply` `value` ({amount, decimals, uiAmount, uiAmountString}); UpstreamFatalError
+        when the address is not a token mint."""
+        ...
+
+    def get_mint_token_accounts(self, mint: str, *, page: int, limit: int = DAS_PAGE_LIMIT) -> dict[str, Any]:
+        """One page of Helius DAS `getTokenAccounts` by mint: `{total, limit, page, token_accounts}`; a
+        page shorter than `limit` is the last."""
+        ...
+
+    def get_multiple_accounts(self, addresses: Sequence[str]) -> list[dict[str, Any] | None]:
+        """RPC `getMultipleAccounts` `value` entries in request order (None for an account that does not
+        exist): `owner` tells a program-owned pool from a wallet."""
+        ...
 
 
 class SimulatedChainProvider:
@@ -107,6 +126,24 @@ class SimulatedChainProvider:
     def get_token_accounts(self, address: str) -> list[dict[str, Any]]:
         self._call("getTokenAccountsByOwner")
         return self.market.get_token_accounts(address)
+
+    def get_token_supply(self, mint: str) -> dict[str, Any]:
+        self._call("getTokenSupply")
+        try:
+            return self.market.get_token_supply(mint)
+        except ValueError as exc:  # not a mint, or not an address: the RPC's "Invalid param"
+            raise UpstreamFatalError(f"Solana RPC getTokenSupply: Invalid param: {exc}") from None
+
+    def get_mint_token_accounts(self, mint: str, *, page: int, limit: int = DAS_PAGE_LIMIT) -> dict[str, Any]:
+        self._call("getTokenAccounts")
+        return self.market.get_mint_token_accounts(mint, page=page, limit=limit)
+
+    def get_multiple_accounts(self, addresses: Sequence[str]) -> list[dict[str, Any] | None]:
+        entries: list[dict[str, Any] | None] = []
+        for start in range(0, len(addresses), ACCOUNTS_BATCH_LIMIT):
+            self._call("getMultipleAccounts")
+            entries += self.market.get_multiple_accounts(addresses[start : start + ACCOUNTS_BATCH_LIMIT])
+        return entries
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,10 @@ page by page) plus the recorded Helius fixtures, which are served verbatim for t
 
 Routes (any path prefix before them is accepted, as real base URLs may carry one):
 - `POST …/v0/transactions?api-key=K`: Helius Enhanced API, `{"transactions": [<= 100 signatures]}`.
-- `POST …?api-key=K` (anything else): JSON-RPC 2.0, single or batch, for `getSignaturesForAddress`,
-  `getBalance` and `getTokenAccountsByOwner` (jsonParsed; `programId` or `mint` filter).
+- `POST …?api-key=K` (anything else): JSON-RPC 2.0, single or batch, for `getSignaturesForAddress` (a wallet
+  or a mint), `getBalance`, `getTokenAccountsByOwner` (jsonParsed; `programId` or `mint` filter),
+  `getTokenSupply` (a non-mint answers -32602 "Invalid param: not a Token mint"), `getMultipleAccounts`
+  (base64) and Helius DAS `getTokenAccounts` (params by name: `{"mint", "page", "limit"}`).
 - `GET …/tokens/v1/solana/{mint,mint,…}`: DexScreener pairs (no key, <= 30 mints): the recorded pairs of
   `dexscreener/*.json` for the mints they list (as base or quote, like the real API), the market's otherwise.
 - `GET …/v1/shims/tradingview/history?symbol=Crypto.SOL/USD&resolution=R&from=T0&to=T1`: Pyth Benchmarks'
@@ -44,6 +46,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from wallets.simulated_market import (
     ANCHOR_SLOT,
+    MAX_ACCOUNTS_PER_CALL,
+    MAX_DAS_ACCOUNTS_PER_PAGE,
     MAX_DEX_MINTS_PER_CALL,
     MAX_SIGNATURES_PER_CALL,
     MAX_TRANSACTIONS_PER_CALL,
@@ -259,6 +263,11 @@ class FakeUpstream:
             "getSignaturesForAddress": self._get_signatures,
             "getBalance": self._get_balance,
             "getTokenAccountsByOwner": self._get_token_accounts,
+            "getTokenSupply": self._get_token_supply,
+            "getMultipleAccounts": self._get_multiple_accounts,
+        }
+        self._das_methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "getTokenAccounts": self._das_token_accounts,
         }
         self.reset_counters()
 
@@ -420,7 +429,12 @@ class FakeUpstream:
         if self.rpc_error is not None:
             return {"jsonrpc": "2.0", "error": self.rpc_error, "id": call_id}
         handler = self._rpc_methods.get(method)
+        das_handler = self._das_methods.get(method)
         try:
+            if das_handler is not None:
+                if not isinstance(params, dict):
+                    raise RpcError(-32602, "Invalid params: expected an object")
+                return {"jsonrpc": "2.0", "result": das_handler(params), "id": call_id}
             if handler is None:
                 raise RpcError(-32601, "Method not found")
             if not isinstance(params, list) or not params:
@@ -467,6 +481,33 @@ class FakeUpstream:
         else:
             raise RpcError(-32602, "Invalid param: expected a mint or programId filter")
         return {"context": {"apiVersion": RPC_API_VERSION, "slot": ANCHOR_SLOT}, "value": accounts}
+
+    def _get_token_supply(self, params: list[Any]) -> dict[str, Any]:
+        supply = self.market.get_token_supply(_address_param(params))
+        return {"context": {"apiVersion": RPC_API_VERSION, "slot": ANCHOR_SLOT}, "value": supply}
+
+    def _get_multiple_accounts(self, params: list[Any]) -> dict[str, Any]:
+        addresses = params[0]
+        if not isinstance(addresses, list) or not all(isinstance(item, str) for item in addresses):
+            raise RpcError(-32602, "Invalid params: expected an array of addresses")
+        if len(addresses) > MAX_ACCOUNTS_PER_CALL:
+            raise RpcError(-32602, f"Too many inputs provided; max {MAX_ACCOUNTS_PER_CALL}")
+        if _options_param(params, 1).get("encoding", "base64") != "base64":
+            raise RpcError(-32602, "Invalid param: this fake answers encoding base64 only")
+        value = self.market.get_multiple_accounts(addresses)
+        return {"context": {"apiVersion": RPC_API_VERSION, "slot": ANCHOR_SLOT}, "value": value}
+
+    def _das_token_accounts(self, params: dict[str, Any]) -> dict[str, Any]:
+        mint, page, limit = (
+            params.get("mint"),
+            params.get("page", 1),
+            params.get("limit", MAX_DAS_ACCOUNTS_PER_PAGE),
+        )
+        if not isinstance(mint, str):
+            raise RpcError(-32602, "Invalid params: this fake pages token accounts by mint only")
+        if not isinstance(page, int) or not isinstance(limit, int):
+            raise RpcError(-32602, "Invalid params: page and limit must be integers")
+        return self.market.get_mint_token_accounts(mint, page=page, limit=limit)
 
     # ------------------------------------------------------------------------------------------ REST routes
 

@@ -17,6 +17,8 @@ One module per idea:
   exchange withdrawals (from `wallets.custodians`), planned before any history.
 - `histories`: archetypes and the generation of a wallet's transactions from its address and plans.
 - `heavy`: bots with a million transactions, generated block by block, never held whole.
+- `launches`: the launch catalogue (creators, bundlers, snipers, insiders, fresh and retail buyers) and a
+  mint with a million holders.
 - `signatures`: signatures that carry their wallet and index, resolvable in any process.
 - `wire`: rendering into Helius enhanced transactions, RPC entries and DexScreener pairs.
 - `market`: `SimulatedMarket`, the public face: paging, batches, balances, pairs, caching.
@@ -27,6 +29,9 @@ What it emits, matching the recorded fixtures:
 - `get_sol_balance` / `get_token_accounts`: RPC `getBalance` value and `getTokenAccountsByOwner` jsonParsed
   `value` entries, consistent with the history.
 - `get_dex_pairs`: DexScreener `GET /tokens/v1/solana/{mints}` pair objects.
+- `get_token_supply`, `get_mint_token_accounts`, `get_multiple_accounts`: RPC `getTokenSupply`, Helius
+  DAS `getTokenAccounts` by mint (paged), RPC `getMultipleAccounts`; `get_signatures` of a launch's mint
+  lists every transaction that touched it.
 - `sol_usd_candles`: Pyth Benchmarks' TradingView history of SOL/USD (`{"s": "ok", "t", "o", "h", "l",
   "c", "v"}`), consistent with the SOL/USD at which the market settled its stablecoin-quoted swaps.
 """
@@ -34,11 +39,21 @@ What it emits, matching the recorded fixtures:
 from wallets.simulated_market.derivation import b58decode, b58encode
 from wallets.simulated_market.families import Family
 from wallets.simulated_market.histories import Archetype, IntendedTrade, WalletProfile
+from wallets.simulated_market.launches import (
+    FRESH_WINDOW_S,
+    MEGA_HOLDERS,
+    SNIPER_WINDOW_SLOTS,
+    Launch,
+    LaunchParticipant,
+)
 from wallets.simulated_market.market import (
+    MAX_ACCOUNTS_PER_CALL,
+    MAX_DAS_ACCOUNTS_PER_PAGE,
     MAX_DEX_MINTS_PER_CALL,
     MAX_SIGNATURES_PER_CALL,
     MAX_TRANSACTIONS_PER_CALL,
     SOL_USD_RESOLUTIONS,
+    NotAMintError,
     SimulatedMarket,
 )
 from wallets.simulated_market.prices import SOL_USD_HISTORY_DAYS, SOL_USD_PRICE
@@ -58,10 +73,15 @@ from wallets.simulated_market.universe import (
 __all__ = [
     "ANCHOR_SLOT",
     "ANCHOR_TS",
+    "FRESH_WINDOW_S",
     "HISTORY_DAYS",
+    "MAX_ACCOUNTS_PER_CALL",
+    "MAX_DAS_ACCOUNTS_PER_PAGE",
     "MAX_DEX_MINTS_PER_CALL",
     "MAX_SIGNATURES_PER_CALL",
     "MAX_TRANSACTIONS_PER_CALL",
+    "MEGA_HOLDERS",
+    "SNIPER_WINDOW_SLOTS",
     "SOL_USD_HISTORY_DAYS",
     "SOL_USD_PRICE",
     "SOL_USD_RESOLUTIONS",
@@ -73,6 +93,9 @@ __all__ = [
     "Archetype",
     "Family",
     "IntendedTrade",
+    "Launch",
+    "LaunchParticipant",
+    "NotAMintError",
     "SimulatedMarket",
     "TokenInfo",
     "WalletProfile",

@@ -115,6 +115,7 @@ class FamilyBook:
         self.family_mints: dict[str, frozenset[int]] = {}  # tokens a member's own noise trades avoid
         self.funding_plans: dict[str, FundingPlan] = {}  # by funder
         self.funded_by: dict[str, tuple[str, int, int]] = {}  # member -> (funder, time, index in its history)
+        self.latest_deposit: dict[str, int] = {}  # wallets that must be funded by then (launch retail buyers)
         self.sniper_bots: list[str] = []
         for kind, count in _FAMILY_COUNTS:
             for number in range(1, count + 1):

@@ -19,10 +19,10 @@ hot wallet (`wallets.custodians`). The market does not model the last two's own 
 none).
 
 Each wallet also has traits of its own: a size scale, the hour of day it trades around, whether it keeps a
-WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often its
-transactions fail (bots ~30 %, snipers ~15 %, others 2-4 %: slippage errors that still pay the network and
-priority fee), how often it pays a Jito tip (bots and snipers mostly do), and, for some flippers and holders,
-a share of positions quoted in USDC instead of SOL.
+WSOL account, a skill (a chance to pass on a trade that would lose) that spreads win rates, how often a
+trade comes after a failed attempt (bots ~30 %, snipers ~15 %, others 2-4 %: slippage errors that still pay
+the network and priority fee), how often it pays a Jito tip (bots and snipers mostly do), and, for some
+flippers and holders, a share of positions quoted in USDC instead of SOL.
 
 Generation runs in three passes. Positions: the family plan (pinned to the second) plus noise positions in
 tokens alive at the time, never overlapping another position in the same token. Events: the buys and sells
@@ -71,6 +71,7 @@ from wallets.swaps import LAMPORTS_PER_SOL, SOL_MINT, USDC_MINT, Direction
 
 __all__ = [
     "BUY",
+    "CREATE",
     "FAILED",
     "SELL",
     "STABLE_IN",
@@ -91,7 +92,7 @@ Archetype = Literal[
 ]
 TRADER_ARCHETYPES: tuple[Archetype, ...] = ("flipper", "holder", "sniper", "bot")
 
-BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED, STABLE_IN = range(6)
+BUY, SELL, TRANSFER_IN, TRANSFER_OUT, FAILED, STABLE_IN, CREATE = range(7)
 
 _POOL_FEE = 0.0025
 _MIN_SELL_LAMPORTS = 100_000  # below this the network fee eats the proceeds: nobody sells
@@ -160,6 +161,7 @@ class Tx:
     quote_raw: int  # USDC raw units of a stablecoin-quoted swap or of a USDC deposit
     tip: int  # Jito tip in lamports
     tip_account: str
+    created_rent: int = 0  # a token creation: the rent of the mint and pool accounts the creator paid for
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +399,14 @@ class HistoryGenerator:
         positions += noise
         planned_funding = self._families.funded_by.get(address)
         deposit_at = planned_funding[1] if planned_funding else None
-        events = self._events(rng, extras, traits, positions, deposit_at=deposit_at)
+        events = self._events(
+            rng,
+            extras,
+            traits,
+            positions,
+            deposit_at=deposit_at,
+            deposit_by=self._families.latest_deposit.get(address),
+        )
         funder = planned_funding[0] if planned_funding else self.funder_of(address, address_bytes)
         assert funder is not None  # only exchanges have none, and they have no history
         history = self._execute(
@@ -563,6 +572,7 @@ class HistoryGenerator:
         positions: list[Position],
         *,
         deposit_at: int | None,
+        deposit_by: int | None,
     ) -> list[_Event]:
         """Events in time order, one per second at most; pinned family trades keep their exact second."""
         pinned: list[_Event] = []
@@ -579,7 +589,9 @@ class HistoryGenerator:
                 order += 1
         for event in pinned + loose:
             if extras.random() < traits.fail_rate:
-                failed_ts = event.ts - extras.randint(1, 15)
+                # An attempt shortly before the trade that worked, never before the token existed.
+                launched = self._universe.tokens[event.token].launch_ts
+                failed_ts = max(event.ts - extras.randint(1, 15), launched + 1)
                 loose.append(_Event(failed_ts, FAILED, event.token, 0, 0.0, False, order, event.stable))
                 order += 1
         for _ in range(rng.randint(0, 3)):
@@ -607,6 +619,8 @@ class HistoryGenerator:
             deposit_ts = max(WINDOW_START_TS, first - rng.randint(60, 3600))
             if deposit_at is not None:
                 deposit_ts = deposit_at
+            elif deposit_by is not None:
+                deposit_ts = min(deposit_ts, deposit_by)
             funding = [_Event(deposit_ts, TRANSFER_IN, -1, 0, 0.0, False, -1)]
             if any(event.stable for event in timeline):
                 funding.append(_Event(deposit_ts + _STABLE_DEPOSIT_DELAY_S, STABLE_IN, -1, 0, 0.0, False, -1))
@@ -779,7 +793,7 @@ class HistoryGenerator:
     def intended_trades(self, history: History, signer: Signer) -> list[IntendedTrade]:
         trades: list[IntendedTrade] = []
         for index, tx in enumerate(history.txs):
-            if tx.kind not in (BUY, SELL):
+            if tx.kind not in (BUY, SELL, CREATE):  # a creation is its creator's first buy
                 continue
             token = self._universe.tokens[tx.token]
             trades.append(
@@ -788,7 +802,7 @@ class HistoryGenerator:
                     timestamp=tx.ts,
                     slot=slot_at(tx.ts),
                     mint=token.mint,
-                    direction="buy" if tx.kind == BUY else "sell",
+                    direction="sell" if tx.kind == SELL else "buy",
                     token_amount_raw=abs(tx.token_delta),
                     token_decimals=token.decimals,
                     sol_amount_lamports=abs(tx.sol_delta),
@@ -851,4 +865,6 @@ def _draft_native_change(draft: Mapping[str, Any]) -> int:
 def wallet_native_change(tx: Tx) -> int:
     """The wallet's own lamport change in a swap: native quote (unless via WSOL or USDC), rent, minus the
     fee and the tip."""
-    return (0 if tx.via_wsol or tx.stable else tx.sol_delta) + tx.rent_delta - tx.fee - tx.tip
+    return (
+        (0 if tx.via_wsol or tx.stable else tx.sol_delta) + tx.rent_delta - tx.fee - tx.tip - tx.created_rent
+    )

@@ -9,6 +9,7 @@ generated histories (an LRU of `HISTORY_CACHE_SIZE` wallets) shared by the threa
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,8 @@ from wallets.simulated_market.heavy import (
     HeavyPlan,
 )
 from wallets.simulated_market.histories import (
+    BUY,
+    CREATE,
     TRADER_ARCHETYPES,
     Archetype,
     History,
@@ -30,31 +33,130 @@ from wallets.simulated_market.histories import (
     IntendedTrade,
     WalletProfile,
 )
+from wallets.simulated_market.launches import (
+    MEGA_HOLDERS,
+    Launch,
+    LaunchBook,
+    LaunchParticipant,
+    _LaunchPlan,
+    classes_of,
+)
 from wallets.simulated_market.prices import SOL_USD_PRICE
 from wallets.simulated_market.signatures import SignatureCodec
-from wallets.simulated_market.universe import ANCHOR_TS, SPL_TOKEN_PROGRAM, TokenInfo, Universe, slot_at
-from wallets.simulated_market.wire import USDC_DECIMALS, Renderer
+from wallets.simulated_market.universe import (
+    ANCHOR_TS,
+    SPL_TOKEN_PROGRAM,
+    SYSTEM_PROGRAM,
+    VENUES,
+    TokenInfo,
+    Universe,
+    slot_at,
+    supply_raw,
+)
+from wallets.simulated_market.wire import (
+    CURVE_ACCOUNT_RENT,
+    U64_MAX_EPOCH,
+    USDC_DECIMALS,
+    Renderer,
+    ui_token_amount,
+)
 from wallets.swaps import SOL_DECIMALS, SOL_MINT, USDC_MINT, USDT_MINT
 
 __all__ = [
     "DEFAULT_HEAVY_SIZES",
     "HISTORY_CACHE_SIZE",
+    "MAX_ACCOUNTS_PER_CALL",
+    "MAX_DAS_ACCOUNTS_PER_PAGE",
     "MAX_DEX_MINTS_PER_CALL",
     "MAX_SIGNATURES_PER_CALL",
     "MAX_TRANSACTIONS_PER_CALL",
     "SOL_USD_RESOLUTIONS",
+    "NotAMintError",
     "SimulatedMarket",
 ]
 
 MAX_SIGNATURES_PER_CALL = 1000
 MAX_TRANSACTIONS_PER_CALL = 100
 MAX_DEX_MINTS_PER_CALL = 30
+MAX_DAS_ACCOUNTS_PER_PAGE = 1000
+MAX_ACCOUNTS_PER_CALL = 100
 HISTORY_CACHE_SIZE = 512
 DEFAULT_HEAVY_SIZES = (1_000_000, 200_000)  # the market's own heavy bots
 # TradingView resolutions the SOL/USD history answers, in minutes per candle.
 SOL_USD_RESOLUTIONS = {"1": 1, "5": 5, "15": 15, "30": 30, "60": 60, "240": 240, "D": 1440, "1D": 1440}
 
 
+def _account_info(owner: str, lamports: int, space: int) -> dict[str, Any]:
+    return {
+        "data": ["", "base64"],
+        "executable": False,
+        "lamports": lamports,
+        "owner": owner,
+        "rentEpoch": U64_MAX_EPOCH,
+        "space": space,
+    }
+
+
+class NotAMintError(ValueError):
+    """The address is not a token mint (RPC error -32602, "Invalid param: not a Token mint")."""
+
+
+class _ListedEntries:
+    """A launch's mint: every transaction that touched it, oldest first, as (time, owner, index)."""
+
+    def __init__(self, entries: list[tuple[int, str, int]]) -> None:
+        self._entries = entries
+        self._positions = {(owner, index): position for position, (_, owner, index) in enumerate(entries)}
+        self._slots = [slot_at(ts) for ts, _, _ in entries]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, position: int) -> tuple[int, str, int]:
+        return self._entries[position]
+
+    def position_of(self, owner: str, index: int) -> int | None:
+        return self._positions.get((owner, index))
+
+    def index_at_slot(self, slot: int, *, upper: bool) -> int:
+        return bisect_left(self._slots, slot) if upper else bisect_right(self._slots, slot)
+
+
+class _MegaEntries:
+    """The mega mint's transactions, computed per position: its creation, then one buy per holder."""
+
+    def __init__(self, launches: LaunchBook, plan: _LaunchPlan) -> None:
+        self._launches = launches
+        self._plan = plan
+
+    def __len__(self) -> int:
+        return MEGA_HOLDERS + 1
+
+    def entry(self, position: int) -> tuple[int, str, int]:
+        if position == 0:
+            return self._plan.created_at, self._plan.creator, 1  # its creation follows its funding
+        at, _, _, _ = self._launches.mega_buy(position - 1)
+        return at, self._launches.mega_holder(position - 1), 1  # each holder's buy follows its funding
+
+    def position_of(self, owner: str, index: int) -> int | None:
+        if owner == self._plan.creator:
+            return 0 if index == 1 else None
+        number = self._launches.mega_holder_number(address_bytes(owner))
+        return None if number is None or index != 1 else number + 1
+
+    def index_at_slot(self, slot: int, *, upper: bool) -> int:
+        low, high = 0, len(self)  # the first position whose slot is >= (upper) or > (lower) `slot`
+        while low < high:
+            middle = (low + high) // 2
+            found = slot_at(self.entry(middle)[0])
+            if found < slot or (not upper and found == slot):
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+
+_MintEntries = _ListedEntries | _MegaEntries
 Ledger = History | HeavyHistory
 """A wallet's history: generated whole, or (a heavy bot's) block by block; both answer len, tx and slots."""
 
@@ -92,7 +194,11 @@ class SimulatedMarket:
         self._histories: OrderedDict[str, Ledger] = OrderedDict()
         self._universe = Universe(self._derive)
         self._families = FamilyBook(self._universe)
+        self._launches = LaunchBook(self._universe, self._families)
         self._generator = HistoryGenerator(self._universe, self._families)
+        self._mint_ledgers: dict[str, _MintEntries] = {}
+        self._pool_owners: dict[str, str] | None = None
+        self._catalogue: list[Launch] | None = None
         self._renderer = Renderer(self._universe)
         self._signatures = SignatureCodec(self._derive)
         self._heavy = {
@@ -182,7 +288,14 @@ class SimulatedMarket:
     def funder_of(self, address: str) -> str | None:
         """The source of the wallet's first SOL: its fresh funder (bundles, funded groups), else the exchange
         hot wallet it withdrew from; a fresh funder's own source is an exchange; None for an exchange."""
-        return self._generator.funder_of(address, address_bytes(address))
+        raw = address_bytes(address)
+        launch_funder = self._launches.first_funder(address)
+        if launch_funder is not None:
+            return launch_funder
+        holder = self._launches.mega_holder_number(raw)
+        if holder is not None:
+            return self._launches.mega_funder(holder)
+        return self._generator.funder_of(address, raw)
 
     def family_mints(self, name: str) -> list[str]:
         """Debug view: the mints a family's shared plan trades (members' own noise avoids them); none for a
@@ -226,6 +339,10 @@ class SimulatedMarket:
             return WalletProfile(address, "heavy_bot", None, None)
         if address in self._treasuries:
             return WalletProfile(address, "treasury", None, None)
+        if address in self._launches.minimal:
+            return self._launches.minimal_profile(address)
+        if self._launches.mega_holder_number(raw) is not None:
+            return WalletProfile(address, "holder", None, None)
         return self._generator.profile(address, raw)
 
     # -------------------------------------------------------------------------------------- histories
@@ -252,6 +369,10 @@ class SimulatedMarket:
             history = self._heavy_history(address, raw)
         elif address in self._treasuries:
             history = History(self.profile(address), raw, 0, (), 0, 0, 0, {})
+        elif address in self._launches.minimal:
+            history = self._launches.minimal_history(address, raw)
+        elif (holder := self._launches.mega_holder_number(raw)) is not None:
+            history = self._launches.mega_holder_history(holder, address, raw)
         else:
             history = self._generator.generate(address, raw, size_override=self._size_key(address))
         with self._lock:
@@ -335,6 +456,8 @@ class SimulatedMarket:
         """
         if not 1 <= limit <= MAX_SIGNATURES_PER_CALL:
             raise ValueError(f"limit must be between 1 and {MAX_SIGNATURES_PER_CALL}")
+        if address in self._universe.token_index:
+            return self._mint_signatures(address, before=before, until=until, limit=limit)
         history = self._history(address)
         end = len(history)
         if before is not None:
@@ -369,6 +492,219 @@ class SimulatedMarket:
                 address, history, index = issued
                 result.append(self._renderer.transaction(address, history.tx(index), signature))
         return result
+
+    # -------------------------------------------------------------------------------------- launches
+
+    def launches(self) -> list[Launch]:
+        """The launch catalogue: each launch's mint, creator, creation slot, pool and participants with their
+        roles and classes (see `launches`). The first call generates every participant's history."""
+        if self._catalogue is None:
+            self._catalogue = [self._launch(plan) for plan in self._launches.plans.values()]
+        return list(self._catalogue)
+
+    def _launch(self, plan: _LaunchPlan) -> Launch:
+        token = self._universe.tokens[plan.token]
+        creation_slot = slot_at(plan.created_at)
+        creator_funder = self.funder_of(plan.creator)
+        participants: list[LaunchParticipant] = []
+        holders = 0
+        for wallet, role in plan.roles.items():
+            history = self._history(wallet)
+            first_buy = next(
+                history.tx(index)
+                for index in range(len(history))
+                if history.tx(index).token == plan.token and history.tx(index).kind in (BUY, CREATE)
+            )
+            funder = self.funder_of(wallet)
+            first_tx_at = history.tx(0).ts
+            holders += history.holdings.get(plan.token, 0) > 0
+            participants.append(
+                LaunchParticipant(
+                    wallet=wallet,
+                    role=role,
+                    classes=classes_of(
+                        wallet=wallet,
+                        creator=plan.creator,
+                        creator_funder=creator_funder,
+                        creation_slot=creation_slot,
+                        funder=funder,
+                        first_tx_at=first_tx_at,
+                        first_buy_at=first_buy.ts,
+                        first_buy_slot=slot_at(first_buy.ts),
+                    ),
+                    funder=funder,
+                    first_tx_at=first_tx_at,
+                    first_buy_at=first_buy.ts,
+                    first_buy_slot=slot_at(first_buy.ts),
+                )
+            )
+        return Launch(
+            name=plan.name,
+            kind=plan.kind,
+            mint=token.mint,
+            creator=plan.creator,
+            created_at=plan.created_at,
+            creation_slot=creation_slot,
+            decimals=token.decimals,
+            supply_raw=supply_raw(token),
+            pool=self._universe.pool(plan.token).authority,
+            participants=tuple(participants),
+            holder_count=MEGA_HOLDERS if plan.kind == "mega" else holders,
+        )
+
+    def get_multiple_accounts(self, addresses: Sequence[str]) -> list[dict[str, Any] | None]:
+        """RPC `getMultipleAccounts` (base64) `value` entries: who owns each account, so a reader can tell a
+        program-owned pool from a wallet. Wallets (any other valid address) are System Program accounts
+        holding their balance; pool authorities belong to their venue's program, mints to the token
+        program. An invalid address answers None, like an account that does not exist."""
+        if len(addresses) > MAX_ACCOUNTS_PER_CALL:
+            raise ValueError(f"at most {MAX_ACCOUNTS_PER_CALL} accounts per call")
+        owners = self._program_owned()
+        entries: list[dict[str, Any] | None] = []
+        for address in addresses:
+            owner = owners.get(address)
+            if owner is None and address in self._universe.token_index:
+                owner = SPL_TOKEN_PROGRAM
+            if owner is not None:
+                entries.append(_account_info(owner, CURVE_ACCOUNT_RENT, 0))
+                continue
+            try:
+                lamports = self.get_sol_balance(address)
+            except ValueError:
+                entries.append(None)
+                continue
+            entries.append(_account_info(SYSTEM_PROGRAM, lamports, 0))
+        return entries
+
+    def _program_owned(self) -> dict[str, str]:
+        """Pool authorities of every token, by the program that owns them."""
+        if self._pool_owners is None:
+            owners: dict[str, str] = {}
+            for index, token in enumerate(self._universe.tokens):
+                owners[self._universe.pool(index).authority] = VENUES[token.venue].program
+            self._pool_owners = owners
+        return self._pool_owners
+
+    def get_token_supply(self, mint: str) -> dict[str, Any]:
+        """RPC `getTokenSupply` `value`; NotAMintError (a ValueError) for an address that is not a mint."""
+        index = self._universe.token_index.get(mint)
+        if index is None:
+            raise NotAMintError("not a Token mint")
+        token = self._universe.tokens[index]
+        return ui_token_amount(supply_raw(token), token.decimals)
+
+    def get_mint_token_accounts(
+        self, mint: str, *, page: int = 1, limit: int = MAX_DAS_ACCOUNTS_PER_PAGE
+    ) -> dict[str, Any]:
+        """Helius DAS `getTokenAccounts` by mint: `{total, limit, page, token_accounts}`, `total` counting
+        this page; a page shorter than `limit` is the last. A launch lists its pool and every holder; the
+        mega mint its pool and a million holders, generated page by page; another mint of the universe
+        only its pool (its holders are not enumerable here); any other address none."""
+        if page < 1 or not 1 <= limit <= MAX_DAS_ACCOUNTS_PER_PAGE:
+            raise ValueError(f"page must be >= 1 and limit between 1 and {MAX_DAS_ACCOUNTS_PER_PAGE}")
+        start, end = (page - 1) * limit, page * limit
+        index = self._universe.token_index.get(mint)
+        accounts: list[dict[str, Any]] = []
+        if index is not None:
+            plan = self._launches.by_mint.get(mint)
+            if plan is not None and plan.kind == "mega":
+                accounts = self._mega_accounts(plan, start, end)
+            else:
+                accounts = self._mint_holdings(index, plan)[start:end]
+        return {"total": len(accounts), "limit": limit, "page": page, "token_accounts": accounts}
+
+    def _das_account(self, address: str, mint: str, owner: str, amount: int) -> dict[str, Any]:
+        return {
+            "address": address,
+            "mint": mint,
+            "owner": owner,
+            "amount": amount,
+            "delegated_amount": 0,
+            "frozen": False,
+        }
+
+    def _mint_holdings(self, index: int, plan: _LaunchPlan | None) -> list[dict[str, Any]]:
+        token = self._universe.tokens[index]
+        pool = self._universe.pool(index)
+        holders: list[dict[str, Any]] = []
+        held = 0
+        for wallet in plan.roles if plan is not None else ():
+            amount = self._history(wallet).holdings.get(index, 0)
+            if amount > 0:
+                held += amount
+                address = self._renderer.token_account_address(wallet, token.mint)
+                holders.append(self._das_account(address, token.mint, wallet, amount))
+        # Holders of the universe's memecoins are every wallet that ever traded them: not enumerable here.
+        pool_amount = supply_raw(token) - held if plan is not None else supply_raw(token) // 2
+        holders.sort(key=lambda entry: str(entry["address"]))
+        return [self._das_account(pool.token_vault, token.mint, pool.authority, pool_amount), *holders]
+
+    def _mega_accounts(self, plan: _LaunchPlan, start: int, end: int) -> list[dict[str, Any]]:
+        token = self._universe.tokens[plan.token]
+        accounts: list[dict[str, Any]] = []
+        for position in range(start, min(end, MEGA_HOLDERS + 1)):
+            if position == 0:
+                pool = self._universe.pool(plan.token)
+                accounts.append(
+                    self._das_account(
+                        pool.token_vault, token.mint, pool.authority, self._launches.mega_pool_amount()
+                    )
+                )
+                continue
+            number = position - 1
+            owner = self._launches.mega_holder(number)
+            _, _, amount, _ = self._launches.mega_buy(number)
+            address = self._renderer.token_account_address(owner, token.mint)
+            accounts.append(self._das_account(address, token.mint, owner, amount))
+        return accounts
+
+    def _mint_ledger(self, mint: str) -> _MintEntries | None:
+        plan = self._launches.by_mint.get(mint)
+        if plan is None:
+            return None
+        ledger = self._mint_ledgers.get(mint)
+        if ledger is None:
+            if plan.kind == "mega":
+                ledger = _MegaEntries(self._launches, plan)
+            else:
+                entries: list[tuple[int, int, str, int]] = []
+                for order, wallet in enumerate(plan.roles):
+                    history = self._history(wallet)
+                    for index in range(len(history)):
+                        tx = history.tx(index)
+                        if tx.token == plan.token:
+                            entries.append((tx.ts, -1 if tx.kind == CREATE else order, wallet, index))
+                entries.sort()
+                ledger = _ListedEntries([(ts, owner, index) for ts, _, owner, index in entries])
+            self._mint_ledgers[mint] = ledger
+        return ledger
+
+    def _mint_signatures(
+        self, mint: str, *, before: str | None, until: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """`getSignaturesForAddress` of a mint: every transaction that touched it, newest first. Only the
+        launch catalogue's mints are listed; the universe's memecoins answer none."""
+        ledger = self._mint_ledger(mint)
+        if ledger is None:
+            return []
+        end = len(ledger) if before is None else self._mint_boundary(ledger, before, upper=True)
+        start = 0 if until is None else self._mint_boundary(ledger, until, upper=False)
+        entries: list[dict[str, Any]] = []
+        for position in range(end - 1, max(start, end - limit) - 1, -1):
+            _, owner, index = ledger.entry(position)
+            history = self._history(owner)
+            entries.append(self._renderer.signature_entry(history.tx(index), self._signer(history)(index)))
+        return entries
+
+    def _mint_boundary(self, ledger: _MintEntries, signature: str, *, upper: bool) -> int:
+        issued = self._issued(signature)
+        if issued is None:
+            return 0
+        address, history, index = issued
+        position = ledger.position_of(address, index)
+        if position is not None:
+            return position if upper else position + 1
+        return ledger.index_at_slot(slot_at(history.tx(index).ts), upper=upper)
 
     # -------------------------------------------------------------------------------------- balances
 

@@ -48,6 +48,7 @@ __all__ = [
     "Universe",
     "Venue",
     "slot_at",
+    "supply_raw",
     "token_account_rent",
 ]
 
@@ -102,6 +103,11 @@ class TokenInfo:
     program: str  # owning token program id
     venue: str  # primary pool's Helius source: RAYDIUM, PUMP_AMM or METEORA
     popularity: float
+    supply: int = TOKEN_SUPPLY  # whole tokens
+
+
+def supply_raw(token: TokenInfo) -> int:
+    return token.supply * 10**token.decimals
 
 
 def token_account_rent(token: TokenInfo) -> int:
@@ -121,6 +127,7 @@ VENUES = {
     "PUMP_AMM": Venue("PUMP_AMM", "pumpswap", "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA", 6004),
     "METEORA": Venue("METEORA", "meteora", "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo", 6003),
     "JUPITER": Venue("JUPITER", "jupiter", JUPITER_PROGRAM, 6001),
+    "PUMP_FUN": Venue("PUMP_FUN", "pumpfun", "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P", 6002),
 }
 
 
@@ -158,7 +165,9 @@ class Universe:
         self._popularity_cdf = list(accumulate(token.popularity for token in self.tokens))
         self._launch_order = sorted(range(len(self.tokens)), key=lambda i: self.tokens[i].launch_ts)
         self._launch_times = [self.tokens[i].launch_ts for i in self._launch_order]
+        self._calm: set[int] = set()
         self.established = self._build_established()
+        self._calm.update(self.established)
 
     def _build_tokens(self) -> None:
         launch_low = WINDOW_START_TS - 15 * 86_400
@@ -207,6 +216,17 @@ class Universe:
             self._paths.append(None)
         return tuple(indices)
 
+    def add_token(self, token: TokenInfo, *, calm: bool) -> int:
+        """Append a token that no picker sees (launch catalogue): its index. `calm`: an established-style
+        price path instead of a memecoin's."""
+        index = len(self.tokens)
+        self.tokens.append(token)
+        self.token_index[token.mint] = index
+        self._paths.append(None)
+        if calm:
+            self._calm.add(index)
+        return index
+
     def path(self, index: int) -> PricePath:
         path = self._paths[index]
         if path is None:
@@ -214,7 +234,7 @@ class Universe:
                 self.derive.digest("price", index),
                 self.tokens[index].launch_ts,
                 ANCHOR_TS,
-                established=index >= _TOKEN_COUNT,
+                established=index in self._calm,
             )
             self._paths[index] = path
         return path

@@ -21,6 +21,7 @@ from typing import Any
 
 from wallets.simulated_market.histories import (
     BUY,
+    CREATE,
     FAILED,
     STABLE_IN,
     TRANSFER_IN,
@@ -45,12 +46,15 @@ from wallets.simulated_market.universe import (
     TokenInfo,
     Universe,
     slot_at,
+    supply_raw,
 )
 from wallets.swaps import LAMPORTS_PER_SOL, SOL_DECIMALS, SOL_MINT, USDC_MINT
 
-__all__ = ["U64_MAX_EPOCH", "USDC_DECIMALS", "Renderer", "ui_amount_string"]
+__all__ = ["U64_MAX_EPOCH", "USDC_DECIMALS", "Renderer", "ui_amount_string", "ui_token_amount"]
 
 U64_MAX_EPOCH = 18_446_744_073_709_551_615
+MINT_ACCOUNT_RENT = 1_461_600  # 82-byte mint account
+CURVE_ACCOUNT_RENT = 1_231_920  # a launch pool's state account
 USDC_DECIMALS = 6
 _OWNED_ACCOUNT_CACHE = 50_000  # derived token-account addresses kept (~10 MB at most)
 _SOL_PAIR_ADDRESS = "58oQChx4yWmvKdwLLZzBi4ChoCc2fqCUWBkwMihLYQo2"
@@ -109,10 +113,10 @@ class Renderer:
             "mint": mint,
             "owner": owner,
             "state": "initialized",
-            "tokenAmount": _token_amount(raw, decimals),
+            "tokenAmount": ui_token_amount(raw, decimals),
         }
         if is_native:
-            info["rentExemptReserve"] = _token_amount(rent, SOL_DECIMALS)
+            info["rentExemptReserve"] = ui_token_amount(rent, SOL_DECIMALS)
         return {
             "pubkey": self.wsol_account(owner) if is_native else self.token_account_address(owner, mint),
             "account": {
@@ -232,6 +236,8 @@ class Renderer:
             return self._transfer(wallet, tx, signature)
         if tx.kind == STABLE_IN:
             return self._stable_deposit(wallet, tx, signature)
+        if tx.kind == CREATE:
+            return self._create(wallet, tx, signature)
         if tx.kind == FAILED:
             return self._failed(wallet, tx, signature)
         return self._swap(wallet, tx, signature)
@@ -422,6 +428,63 @@ class Renderer:
             ),
         )
 
+    def _create(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
+        """A pump.fun token creation signed by its creator: the mint and pool accounts are created (the
+        creator pays their rent), the whole supply is minted to the pool, and the creator's first buy is
+        made in the same transaction."""
+        token = self._universe.tokens[tx.token]
+        pool = self._universe.pool(tx.token)
+        supply = supply_raw(token)
+        creator_account = self.token_account_address(wallet, token.mint)
+        spent, bought = -tx.sol_delta, tx.token_delta
+        body = self._envelope(
+            tx,
+            signature,
+            description=f"{wallet} created {token.symbol}",
+            kind="CREATE",
+            fee_payer=wallet,
+        )
+        body["tokenTransfers"] = [
+            _token_transfer(
+                ("", ""), (pool.authority, pool.token_vault), supply / 10**token.decimals, token.mint
+            ),
+            _token_transfer(
+                (pool.authority, pool.token_vault),
+                (wallet, creator_account),
+                bought / 10**token.decimals,
+                token.mint,
+            ),
+        ]
+        body["nativeTransfers"] = [
+            {"fromUserAccount": wallet, "toUserAccount": token.mint, "amount": MINT_ACCOUNT_RENT},
+            {"fromUserAccount": wallet, "toUserAccount": pool.address, "amount": CURVE_ACCOUNT_RENT},
+            {"fromUserAccount": wallet, "toUserAccount": pool.token_vault, "amount": TOKEN_ACCOUNT_RENT},
+            {"fromUserAccount": wallet, "toUserAccount": creator_account, "amount": -tx.rent_delta},
+            {"fromUserAccount": wallet, "toUserAccount": pool.address, "amount": spent},
+        ]
+        body["accountData"] = [
+            _account(wallet, wallet_native_change(tx)),
+            _account(
+                creator_account,
+                -tx.rent_delta,
+                _balance_change(wallet, creator_account, token.mint, bought, token.decimals),
+            ),
+            _account(token.mint, MINT_ACCOUNT_RENT),
+            _account(pool.address, CURVE_ACCOUNT_RENT + spent),
+            _account(
+                pool.token_vault,
+                TOKEN_ACCOUNT_RENT,
+                _balance_change(
+                    pool.authority, pool.token_vault, token.mint, supply - bought, token.decimals
+                ),
+            ),
+            _account(COMPUTE_BUDGET_PROGRAM, 0),
+            _account(SYSTEM_PROGRAM, 0),
+            _account(token.program, 0),
+            _account(VENUES["PUMP_FUN"].program, 0),
+        ]
+        return body
+
     def _stable_deposit(self, wallet: str, tx: Tx, signature: str) -> dict[str, Any]:
         """USDC sent by an exchange, which pays the fee and the rent of the wallet's new USDC account."""
         exchange = tx.counterparty
@@ -513,7 +576,8 @@ def _significant(value: float, digits: int = 4) -> str:
     return format(Decimal(f"{value:.{digits}g}"), "f")
 
 
-def _token_amount(raw: int, decimals: int) -> dict[str, Any]:
+def ui_token_amount(raw: int, decimals: int) -> dict[str, Any]:
+    """The RPC's token amount object: raw amount as a string, decimals, and the UI amount both ways."""
     return {
         "amount": str(raw),
         "decimals": decimals,

@@ -27,7 +27,7 @@ from wallets.helius import (
     HeliusChainProvider,
     no_rate_limit,
 )
-from wallets.simulated_market import SimulatedMarket
+from wallets.simulated_market import Launch, SimulatedMarket
 
 HELIUS_FIXTURES = Path(__file__).resolve().parents[2] / "data" / "fixtures" / "helius"
 FIXTURE_FILE = HELIUS_FIXTURES / "wallet_3JoVBiQE_20_transactions.json"
@@ -384,3 +384,103 @@ def test_invalid_address_is_fatal(upstream: FakeUpstream) -> None:
 
     with pytest.raises(UpstreamFatalError, match=r"getSignaturesForAddress.*-32602"):
         provider.get_signatures("not-a-solana-address")
+
+
+# --- token holders: supply, DAS token accounts, account owners, a mint's signatures ------------------------
+
+
+def bundled_launch(market: SimulatedMarket) -> Launch:
+    return next(item for item in market.launches() if item.kind == "bundled")
+
+
+def test_token_supply_of_a_mint_and_a_fatal_error_for_a_non_mint(
+    upstream: FakeUpstream, market: SimulatedMarket
+) -> None:
+    provider = make_provider(upstream)
+    item = bundled_launch(market)
+
+    supply = provider.get_token_supply(item.mint)
+
+    assert supply == market.get_token_supply(item.mint)
+    assert int(supply["amount"]) == item.supply_raw and supply["decimals"] == item.decimals
+    with pytest.raises(UpstreamFatalError, match="not a Token mint"):
+        provider.get_token_supply(WALLET_3JOV)
+
+
+def test_das_token_accounts_page_by_mint_until_a_short_page(
+    upstream: FakeUpstream, market: SimulatedMarket
+) -> None:
+    provider = make_provider(upstream)
+    item = bundled_launch(market)
+
+    accounts: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        answer = provider.get_mint_token_accounts(item.mint, page=page, limit=10)
+        accounts += answer["token_accounts"]
+        if answer["total"] < 10:
+            break
+        page += 1
+
+    assert sum(account["amount"] for account in accounts) == item.supply_raw
+    assert {"address", "mint", "owner", "amount", "delegated_amount", "frozen"} == set(accounts[0])
+    das_calls = [params for method, params in upstream.rpc_calls if method == "getTokenAccounts"]
+    assert das_calls[0] == {"mint": item.mint, "page": 1, "limit": 10}
+    assert len(das_calls) == page
+
+
+def test_multiple_accounts_are_batched_by_100_in_order(
+    upstream: FakeUpstream, market: SimulatedMarket
+) -> None:
+    provider = make_provider(upstream)
+    item = bundled_launch(market)
+    addresses = [item.pool, *market.sample_wallets(148), item.mint]
+
+    accounts = provider.get_multiple_accounts(addresses)
+
+    assert accounts == market.get_multiple_accounts(addresses[:100]) + market.get_multiple_accounts(
+        addresses[100:]
+    )
+    pool, wallet = accounts[0], accounts[1]
+    assert pool is not None and wallet is not None
+    assert pool["owner"] != wallet["owner"]  # a pool is not a wallet
+    assert [len(params[0]) for method, params in upstream.rpc_calls if method == "getMultipleAccounts"] == [
+        100,
+        50,
+    ]
+
+
+def test_a_mints_signatures_page_back_to_its_creation(
+    upstream: FakeUpstream, market: SimulatedMarket
+) -> None:
+    provider = make_provider(upstream)
+    item = bundled_launch(market)
+
+    signatures: list[str] = []
+    before: str | None = None
+    while True:
+        page = provider.get_signatures(item.mint, before=before, limit=10)
+        signatures += [entry["signature"] for entry in page]
+        if len(page) < 10:
+            break
+        before = signatures[-1]
+    oldest = provider.get_transactions(signatures[::-1][:5])
+
+    assert oldest[0]["type"] == "CREATE" and oldest[0]["feePayer"] == item.creator
+    assert {tx["slot"] for tx in oldest[1:5]} == {item.creation_slot}
+
+
+def test_holder_calls_take_the_rate_limit_and_retry_429(
+    upstream: FakeUpstream, market: SimulatedMarket
+) -> None:
+    calls: list[tuple[str, str]] = []
+    provider = make_provider(upstream, rate_limiter=lambda api, limit: calls.append((api, limit)))
+    item = bundled_launch(market)
+    upstream.fail_next(429, 503)
+
+    provider.get_token_supply(item.mint)
+    provider.get_mint_token_accounts(item.mint, page=1)
+    provider.get_multiple_accounts([item.pool])
+
+    assert [api for api, _ in calls] == ["helius-rpc"] * 3
+    assert upstream.responses_by_status[429] == 1 and upstream.responses_by_status[503] == 1
