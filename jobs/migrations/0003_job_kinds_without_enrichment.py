@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_dead_letters'),
+        ("jobs", "0002_dead_letters"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='job',
-            name='kind',
-            field=models.CharField(choices=[('similarity', 'Similarity'), ('wallet_sync', 'Wallet sync'), ('pnl', 'PnL'), ('behavior', 'Behaviour'), ('bulk_analysis', 'Bulk analysis')], max_length=20),
+            model_name="job",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("similarity", "Similarity"),
+                    ("wallet_sync", "Wallet sync"),
+                    ("pnl", "PnL"),
+                    ("behavior", "Behaviour"),
+                    ("bulk_analysis", "Bulk analysis"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
