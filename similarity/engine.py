@@ -83,19 +83,19 @@ CHANNELS = (
 
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
-        CAPITAL_COSINE: 0.05,
-        CO_TRADE: 0.40,
-        FUNDING: 0.35,
-        BINARY_COSINE: 0.05,
-        JACCARD_TRADED: 0.05,
-        HOLDINGS_COSINE: 0.05,
-        HOLDINGS_JACCARD: 0.05,
+        CAPITAL_COSINE: 0.03,
+        CO_TRADE: 0.45,
+        FUNDING: 0.40,
+        BINARY_COSINE: 0.03,
+        JACCARD_TRADED: 0.03,
+        HOLDINGS_COSINE: 0.03,
+        HOLDINGS_JACCARD: 0.03,
     }
 )
 """Weights of ``combined``; they sum to 1 so ``combined`` stays in [0, 1]. Why these values, and the
 distributions they were calibrated on (``bench/calibrate_similarity.py``), are in docs/notes/similarity.md."""
 
-DEFAULT_CLUSTER_THRESHOLD = 0.30
+DEFAULT_CLUSTER_THRESHOLD = 0.20
 DEFAULT_COMMON_TOKEN_SHARE = 0.5
 DEFAULT_COMMON_TOKEN_WEIGHT = 0.25
 DEFAULT_CO_TRADE_MIN_EVENTS = 3
@@ -214,6 +214,23 @@ def activity_from_legs(
         for mint in first_buy
     )
     return WalletActivity(address=address, trades=trades, holdings=dict(holdings), funding=funding)
+
+
+def normalised_holdings(balances: Mapping[str, Mapping[str, Any] | None]) -> dict[str, dict[str, float]]:
+    """Holding weights from balances (``{"tokens": [{mint, ui_amount}]}`` per wallet): each token's amount
+    relative to its largest holder in the set, so tokens of any supply compare."""
+    largest: dict[str, float] = {}
+    for balance in balances.values():
+        for token in (balance or {}).get("tokens", []):
+            largest[token["mint"]] = max(largest.get(token["mint"], 0.0), float(token["ui_amount"]))
+    return {
+        wallet: {
+            token["mint"]: float(token["ui_amount"]) / largest[token["mint"]]
+            for token in (balance or {}).get("tokens", [])
+            if largest.get(token["mint"])
+        }
+        for wallet, balance in balances.items()
+    }
 
 
 MIN_WALLETS = 2
@@ -645,8 +662,7 @@ class _Operands:
     held: _GramOperand
     held_indicator: _GramOperand
     bought_tokens: FloatArray  # per wallet: tokens with a known first buy
-    co_buy_counts: Any  # csr n x n: co-buys of each pair
-    co_buy_weighted: Any  # csr n x n: their rarity-weighted sum
+    co_buys: _CoBuys
     co_trade: Any  # csr n x n, min events and normalisation applied
     funding: _Funding
 
@@ -702,7 +718,7 @@ def _prepare(data: _Inputs, opts: SimilarityOptions) -> tuple[_Operands, int]:
     binary_norms = np.asarray(_scale_columns(traded, trade_w).power(2).sum(axis=1), dtype=np.float64).ravel()
     rows = data.trade_rows()
     bought = ~np.isnan(data.first_buy)
-    counts, weighted = _co_buys(
+    co_buys = _co_buys(
         rows[bought], data.trade_cols[bought], data.first_buy[bought], data.n, opts.co_trade_window_s
     )
     bought_tokens = np.bincount(rows[bought], minlength=data.n).astype(np.float64)
@@ -715,9 +731,8 @@ def _prepare(data: _Inputs, opts: SimilarityOptions) -> tuple[_Operands, int]:
         held=_GramOperand.of(_scale_columns(data.held, held_w)),
         held_indicator=_GramOperand.of(_indicator(data.held)),
         bought_tokens=bought_tokens,
-        co_buy_counts=counts,
-        co_buy_weighted=weighted,
-        co_trade=_co_trade(counts, weighted, bought_tokens, opts.co_trade_min_events),
+        co_buys=co_buys,
+        co_trade=_co_trade(co_buys, bought_tokens, opts.co_trade_min_events),
         funding=_funding_matrix(data, opts),
     )
     return operands, int(np.count_nonzero((trade_w != 1.0) | (held_w != 1.0)))
@@ -754,9 +769,9 @@ def _jaccard_block(intersection: Block, sizes: FloatArray, rows: Index, cols: In
     return np.divide(intersection, union, out=union)
 
 
-def _score_block(ops: _Operands, rows: Index, cols: Index) -> dict[str, Block]:
-    """Every channel for the pairs rows x cols (two ranges of wallets), float32, 1 where a wallet meets
-    itself."""
+def _score_block(ops: _Operands, rows: Index, cols: Index, weights: Mapping[str, float]) -> dict[str, Block]:
+    """Every channel and combined for the pairs rows x cols (ranges or chosen wallets), float32, 1 where a
+    wallet meets itself."""
     out: dict[str, Block] = {}
     out[CAPITAL_COSINE] = _cosine_block(ops.capital.gram(rows, cols), ops.capital.squared_norms, rows, cols)
     intersection = ops.traded.gram(rows, cols)
@@ -771,11 +786,19 @@ def _score_block(ops: _Operands, rows: Index, cols: Index) -> dict[str, Block]:
     out[HOLDINGS_JACCARD] = _jaccard_block(held_both, ops.held_indicator.squared_norms, rows, cols)
     out[CO_TRADE] = ops.co_trade[rows][:, cols].toarray()
     out[FUNDING] = ops.funding.graph[rows][:, cols].toarray().astype(np.float32)
-    row_ids, col_ids = np.arange(ops.n)[rows], np.arange(ops.n)[cols]
-    _, local_rows, local_cols = np.intersect1d(row_ids, col_ids, assume_unique=True, return_indices=True)
+    diagonal = _diagonal(ops.n, rows, cols)
     for matrix in out.values():
-        matrix[local_rows, local_cols] = 1.0
+        matrix[diagonal] = 1.0
+    out[COMBINED] = _combine(out, weights)
+    out[COMBINED][diagonal] = 1.0  # the weights' float32 sum can fall a hair short of 1
     return out
+
+
+def _diagonal(n: int, rows: Index, cols: Index) -> tuple[IntArray, IntArray]:
+    """Local positions of the block's entries where a wallet meets itself."""
+    row_ids, col_ids = np.arange(n)[rows], np.arange(n)[cols]
+    _, local_rows, local_cols = np.intersect1d(row_ids, col_ids, assume_unique=True, return_indices=True)
+    return local_rows.astype(np.int64), local_cols.astype(np.int64)
 
 
 def _combine(channels: Mapping[str, Block], weights: Mapping[str, float]) -> Block:
@@ -871,8 +894,7 @@ def _scan_evidence_pairs(ops: _Operands, opts: SimilarityOptions, weights: Mappi
     scan.best_a, scan.best_b, scan.best_scores = [a], [b], [scores]
     rng = np.random.default_rng(0)
     sample = np.sort(rng.choice(n, size=min(n, _SAMPLE_ROWS), replace=False))
-    channels = _score_block(ops, sample, slice(0, n))
-    combined = _combine(channels, weights)
+    combined = _score_block(ops, sample, slice(0, n), weights)[COMBINED]
     others = np.arange(n)[None, :] != sample[:, None]
     values = combined[others]
     # Each sampled row sees every other wallet: the sample's share of all ordered pairs scales its counts.
@@ -895,8 +917,8 @@ def _scan_pairs(ops: _Operands, opts: SimilarityOptions, weights: Mapping[str, f
     scan = _Scan(matrices={})
     threshold = np.float32(opts.cluster_threshold)
     for rows, cols in _row_blocks(n, keep):
-        channels = _score_block(ops, rows, cols)
-        combined = channels[COMBINED] = _combine(channels, weights)
+        channels = _score_block(ops, rows, cols, weights)
+        combined = channels[COMBINED]
         if keep:
             scan.matrices = channels
         upper = _upper_mask(rows, cols, n)
@@ -943,32 +965,51 @@ def _histogram_median(histogram: IntArray) -> float:
 # --- co_trade -----------------------------------------------------------------------------------------------
 
 
-def _co_trade(counts: Any, weighted: Any, bought_tokens: FloatArray, min_events: int) -> Any:
-    """The co_trade channel as a sparse symmetric n x n matrix (see the module doc). `counts` and
-    `weighted` share their sparsity pattern: both are summed from the same co-buy pairs."""
-    n = counts.shape[0]
-    counts, weighted = counts.tocoo(), weighted.tocoo()
+@dataclass(frozen=True)
+class _CoBuys:
+    """Per pair of wallets (csr n x n, one sparsity pattern): co-buys, their rarity-weighted sum, the
+    co-buys in which the row's wallet bought first (not symmetric), and those bought in the same second."""
+
+    counts: Any
+    weighted: Any
+    led: Any
+    same_second: Any
+
+    def order_consistency(self) -> Any:
+        """The share of co-buys in the pair's most frequent order (one of them first, or the same second)."""
+        counts = self.counts.data
+        consistent = np.maximum(np.maximum(self.led.data, self.led.T.tocsr().data), self.same_second.data)
+        return consistent / np.maximum(counts, 1.0)
+
+
+def _co_trade(co_buys: _CoBuys, bought_tokens: FloatArray, min_events: int) -> Any:
+    """The co_trade channel as a sparse symmetric n x n matrix (see the module doc)."""
+    n = co_buys.counts.shape[0]
+    counts = co_buys.counts.tocoo()
     enough = counts.data >= min_events
-    a, b = weighted.row[enough], weighted.col[enough]
-    values = weighted.data[enough] / np.sqrt(bought_tokens[a] * bought_tokens[b])
+    a, b = counts.row[enough], counts.col[enough]
+    order = np.maximum(2.0 * co_buys.order_consistency()[enough] - 1.0, 0.0)
+    values = co_buys.weighted.data[enough] * order / np.sqrt(bought_tokens[a] * bought_tokens[b])
     return sp.coo_array((np.minimum(values, 1.0), (a, b)), shape=(n, n)).tocsr()
 
 
-def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: int) -> tuple[Any, Any]:
-    """Symmetric n x n co-buy counts and rarity-weighted sums (csr, same sparsity pattern).
+def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: int) -> _CoBuys:
+    """Co-buys of every pair (see _CoBuys).
 
     Buys are sorted by (token, time) and encoded as one increasing key, token * stride + time offset, with a
     stride wider than the time span plus twice the window so that no window crosses into the next token.
     For each buy, searchsorted finds the buys within the window before and after it (its crowd, itself
     included) and the last later buy within the window; the pairs in between are expanded with
-    repeat/arange, in chunks of at most _PAIR_CHUNK pairs. Each chunk is summed by one COO -> CSR
-    conversion of complex numbers, count + i·weight, so counts and weights share one sort.
+    repeat/arange, in chunks of at most _PAIR_CHUNK pairs. Each chunk is summed by COO -> CSR conversions of
+    complex numbers (count + i·weight, count + lower-index wallet first + i·same second), so two sums share
+    a sort.
     """
     summed = sp.csr_array((n, n), dtype=np.complex128)
+    order = sp.csr_array((n, n), dtype=np.complex128)
     if rows.size:
         seconds = times.astype(np.int64)
-        order = np.lexsort((seconds, cols))
-        rows, cols, seconds = rows[order], cols[order], seconds[order]
+        sort = np.lexsort((seconds, cols))
+        rows, cols, seconds = rows[sort], cols[sort], seconds[sort]
         offset = seconds - seconds.min()
         stride = int(offset.max()) + 2 * window + 1
         if (int(cols.max()) + 1) * stride >= 2**62:
@@ -982,22 +1023,32 @@ def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: 
         while start < key.size:
             before = ends[start] - later[start]
             stop = max(int(np.searchsorted(ends, before + _PAIR_CHUNK, side="right")), start + 1)
-            block = _pairs_block(rows, later, crowd, start=start, stop=stop, n=n)
+            block, block_order = _pairs_block(rows, seconds, later, crowd, start=start, stop=stop, n=n)
             summed = block if summed.nnz == 0 else summed + block
+            order = block_order if order.nnz == 0 else order + block_order
             start = stop
     # Mirrored, not summed again: (a, b) and (b, a) hold the very same floats.
-    upper = summed.tocoo()
-    mirrored = sp.coo_array(
-        (np.r_[upper.data, upper.data], (np.r_[upper.row, upper.col], np.r_[upper.col, upper.row])),
-        shape=(n, n),
+    upper, upper_order = summed.tocoo(), order.tocoo()
+    rows_both, cols_both = np.r_[upper.row, upper.col], np.r_[upper.col, upper.row]
+
+    def symmetric(values: FloatArray) -> Any:
+        return sp.coo_array((np.r_[values, values], (rows_both, cols_both)), shape=(n, n)).tocsr()
+
+    counts = upper.data.real
+    lower_first, same = upper_order.data.real - counts, upper_order.data.imag
+    led = sp.coo_array(
+        (np.r_[lower_first, counts - lower_first - same], (rows_both, cols_both)), shape=(n, n)
     ).tocsr()
-    counts = sp.csr_array((mirrored.data.real, mirrored.indices, mirrored.indptr), shape=(n, n))
-    weighted = sp.csr_array((mirrored.data.imag, mirrored.indices, mirrored.indptr), shape=(n, n))
-    return counts, weighted
+    return _CoBuys(
+        counts=symmetric(counts), weighted=symmetric(upper.data.imag), led=led, same_second=symmetric(same)
+    )
 
 
-def _pairs_block(rows: IntArray, later: IntArray, crowd: IntArray, *, start: int, stop: int, n: int) -> Any:
-    """The chunk's co-buy pairs (lower wallet index first) as one csr of count + i·weight."""
+def _pairs_block(
+    rows: IntArray, seconds: IntArray, later: IntArray, crowd: IntArray, *, start: int, stop: int, n: int
+) -> tuple[Any, Any]:
+    """The chunk's co-buy pairs (lower wallet index first): count + i·weight, and count + lower-index wallet
+    bought first + i·same second, each summed per pair."""
     counts = later[start:stop]
     total = int(counts.sum())
     first = np.repeat(np.arange(start, stop, dtype=np.int64), counts)
@@ -1005,7 +1056,15 @@ def _pairs_block(rows: IntArray, later: IntArray, crowd: IntArray, *, start: int
     second = first + 1 + step
     value = 1.0 + 1j / np.log2(np.maximum(crowd[first], crowd[second]))
     a, b = rows[first], rows[second]
-    return sp.coo_array((value, (np.minimum(a, b), np.maximum(a, b))), shape=(n, n)).tocsr()
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    same = seconds[second] == seconds[first]  # sorted by time within a token: `first` never bought later
+    lower_first = (~same) & (a < b)
+    # 1 + ...: a sum that is never 0, so sparse arithmetic keeps every pair and both patterns stay one.
+    order = 1.0 + lower_first + 1j * same
+    return (
+        sp.coo_array((value, (low, high)), shape=(n, n)).tocsr(),
+        sp.coo_array((order, (low, high)), shape=(n, n)).tocsr(),
+    )
 
 
 # --- funding ------------------------------------------------------------------------------------------------
@@ -1149,7 +1208,7 @@ def _pair_evidence(
         scores=dict(scores),
         shared_tokens=shared,
         co_trade=_co_trade_evidence(
-            data, lags, a, b, window=window, weighted=float(ops.co_buy_weighted[a, b])
+            data, lags, a, b, window=window, weighted=float(ops.co_buys.weighted[a, b])
         ),
         funding=_funding_evidence(data, ops.funding, a, b),
     )
@@ -1186,7 +1245,7 @@ def _link_edges(ops: _Operands, edge_a: IntArray, edge_b: IntArray) -> tuple[Int
     making up at least LINK_MIN_CO_BUY_SHARE of the tokens the less active of the two bought. The last is the
     measure that used to make a bot look related to every stranger who bought one of its launches; chance
     co-buys between active wallets stay far below it."""
-    co_buys = sp.triu(ops.co_buy_counts, k=1).tocoo()
+    co_buys = sp.triu(ops.co_buys.counts, k=1).tocoo()
     smaller = np.minimum(ops.bought_tokens[co_buys.row], ops.bought_tokens[co_buys.col])
     mostly = co_buys.data >= LINK_MIN_CO_BUY_SHARE * smaller
     funding = sp.triu(ops.funding.graph, k=1).tocoo()
@@ -1202,8 +1261,7 @@ def _cluster_stats(
         block = np.ix_(members, members)
         channels = {name: matrix[block] for name, matrix in scan.matrices.items()}
     else:
-        channels = _score_block(ops, members, members)
-        channels[COMBINED] = _combine(channels, weights)
+        channels = _score_block(ops, members, members, weights)
     combined = channels[COMBINED]
     k = members.size
     off_diagonal = ~np.eye(k, dtype=bool)

@@ -93,7 +93,11 @@ def _co_trade(
     for mint in co_buys:
         crowd = max(_crowd(buyers, mint, x[mint], window), _crowd(buyers, mint, y[mint], window))
         weighted += 1.0 / math.log2(crowd)
-    return min(1.0, weighted / math.sqrt(len(x) * len(y)))
+    x_first = sum(1 for mint in co_buys if x[mint] < y[mint])
+    y_first = sum(1 for mint in co_buys if y[mint] < x[mint])
+    same = len(co_buys) - x_first - y_first
+    consistency = max(x_first, y_first, same) / len(co_buys)
+    return min(1.0, weighted * max(0.0, 2 * consistency - 1) / math.sqrt(len(x) * len(y)))
 
 
 def _ignored_funders(activities: Sequence[WalletActivity], opts: SimilarityOptions) -> set[str]:

@@ -23,6 +23,7 @@ from similarity.engine import (
     WalletFunding,
     activity_from_legs,
     compute_similarity,
+    normalised_holdings,
 )
 from wallets.selectors import (
     FundingTransferRecord,
@@ -180,22 +181,6 @@ def similarity_options_from(raw: Mapping[str, Any] | None) -> SimilarityOptions:
     return dataclasses.replace(similarity_default_options(), **similarity_validate_options(raw))
 
 
-def _normalised_holdings(balances: Mapping[str, dict[str, Any] | None]) -> dict[str, dict[str, float]]:
-    """Each token's amount relative to its largest holder in the set, so tokens of any supply compare."""
-    largest: dict[str, float] = {}
-    for balance in balances.values():
-        for token in (balance or {}).get("tokens", []):
-            largest[token["mint"]] = max(largest.get(token["mint"], 0.0), float(token["ui_amount"]))
-    return {
-        wallet: {
-            token["mint"]: float(token["ui_amount"]) / largest[token["mint"]]
-            for token in (balance or {}).get("tokens", [])
-            if largest.get(token["mint"])
-        }
-        for wallet, balance in balances.items()
-    }
-
-
 def _funding_transfer(record: FundingTransferRecord) -> FundingTransfer:
     return FundingTransfer(record.source, record.lamports, record.timestamp, record.signature)
 
@@ -240,7 +225,7 @@ def similarity_analyze(
         ),
     )
     balances = {wallet: wallet_latest_balances(address=wallet) for wallet in wallets}
-    holdings = _normalised_holdings(balances)
+    holdings = normalised_holdings(balances)
     activities: list[WalletActivity] = []
     summaries: dict[str, dict[str, Any]] = {}
     # A few wallets at a time: each one's legs serve its activity and its PnL/behaviour summary, then go,
