@@ -219,7 +219,7 @@ def test_a_copy_trader_names_its_leader_with_a_high_lead_share(
     assert evidence["leader"] == LEADER
     assert evidence["lead_share"] >= 0.8 and evidence["lead_share"] == pytest.approx(26 / 28, abs=1e-4)
     assert 30 <= evidence["median_lag_s"] <= 90
-    # 28 co-buys (only the pair bought each: weight 1), 26 in the leader-first order, over sqrt(30 x 33) tokens.
+    # 28 co-buys (only the pair bought each: weight 1), 26 led by the leader, over sqrt(30 x 33) tokens.
     assert pair["co_trade"] == pytest.approx(28 * (2 * 26 / 28 - 1) / (30 * 33) ** 0.5, abs=1e-4)
     (cluster,) = result["clusters"]
     assert sorted(cluster["wallets"]) == sorted([LEADER, FOLLOWER]) and cluster["reasons"][0] == "co_trade"
