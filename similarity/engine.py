@@ -564,9 +564,8 @@ def _build_inputs(activities: Sequence[WalletActivity], excluded: frozenset[str]
     t_rows = np.repeat(np.arange(n, dtype=np.int64), [len(activity.trades) for activity in activities])
     t_cols = np.fromiter(map(vocab.__getitem__, trade_mints), dtype=np.int64, count=len(trades))
     spent = np.fromiter(map(attrgetter("sol_spent"), trades), dtype=np.float64, count=len(trades))
-    first = np.array(
-        [math.nan if at is None else at for at in map(attrgetter("first_buy_at"), trades)], dtype=np.float64
-    )
+    # numpy reads None as NaN in a float array: "no known first buy".
+    first = np.array(list(map(attrgetter("first_buy_at"), trades)), dtype=np.float64)
     first[~np.isfinite(first)] = math.nan  # an unusable timestamp counts as "no known first buy"
     keep = t_cols >= 0
     indptr, cols, t_spent, t_first = _merge_trades(
@@ -631,10 +630,14 @@ class _GramOperand:
     rows: Any  # X itself (csr, float64), for dot products of chosen pairs
 
     @classmethod
-    def of(cls, matrix: Any) -> _GramOperand:
+    def of(cls, matrix: Any, *, dense_head: bool = True) -> _GramOperand:
+        """`dense_head` False keeps every column sparse: for sets that only score chosen pairs and a few
+        sampled rows, where n x (popular tokens) dense floats would be memory spent for nothing."""
         n, m = matrix.shape
         wallets_per_token = np.bincount(matrix.indices, minlength=m)
         is_dense = wallets_per_token > max(_DENSE_COLUMN_MIN, _DENSE_COLUMN_SHARE * n)
+        if not dense_head:
+            is_dense[:] = False
         by_column = matrix.astype(np.float32).tocsc()
         head = by_column[:, np.flatnonzero(is_dense)].toarray()
         tail = by_column[:, np.flatnonzero(~is_dense)].tocsr()
@@ -706,8 +709,17 @@ def _scale_columns(matrix: Any, weights: FloatArray) -> Any:
     return out
 
 
+def _scores_every_pair(n: int, opts: SimilarityOptions) -> bool:
+    """Whether every pair is scored (small sets, or weights that let token overlap alone reach the
+    threshold), rather than only the pairs with co-trading or funding evidence (_scan_evidence_pairs)."""
+    weights = opts.channel_weights()
+    token_weight = sum(weight for name, weight in weights.items() if name not in (CO_TRADE, FUNDING))
+    return n <= opts.dense_matrices_max_wallets or token_weight >= opts.cluster_threshold
+
+
 def _prepare(data: _Inputs, opts: SimilarityOptions) -> tuple[_Operands, int]:
     """Every operand of the pair scores, and how many tokens were down-weighted."""
+    every_pair = _scores_every_pair(data.n, opts)
     traded = _traded_indicator(data)
     trade_w = _column_weights(traded, opts)
     held_w = _column_weights(data.held, opts)
@@ -724,12 +736,12 @@ def _prepare(data: _Inputs, opts: SimilarityOptions) -> tuple[_Operands, int]:
     bought_tokens = np.bincount(rows[bought], minlength=data.n).astype(np.float64)
     operands = _Operands(
         n=data.n,
-        capital=_GramOperand.of(_scale_columns(_capital_shares(data), trade_w)),
-        traded=_GramOperand.of(traded),
+        capital=_GramOperand.of(_scale_columns(_capital_shares(data), trade_w), dense_head=every_pair),
+        traded=_GramOperand.of(traded, dense_head=every_pair),
         traded_reweight=reweight,
         binary_squared_norms=binary_norms,
-        held=_GramOperand.of(_scale_columns(data.held, held_w)),
-        held_indicator=_GramOperand.of(_indicator(data.held)),
+        held=_GramOperand.of(_scale_columns(data.held, held_w), dense_head=every_pair),
+        held_indicator=_GramOperand.of(_indicator(data.held), dense_head=every_pair),
         bought_tokens=bought_tokens,
         co_buys=co_buys,
         co_trade=_co_trade(co_buys, bought_tokens, opts.co_trade_min_events),
@@ -910,8 +922,7 @@ def _scan_evidence_pairs(ops: _Operands, opts: SimilarityOptions, weights: Mappi
 def _scan_pairs(ops: _Operands, opts: SimilarityOptions, weights: Mapping[str, float]) -> _Scan:
     n = ops.n
     keep = n <= opts.dense_matrices_max_wallets
-    token_weight = sum(weight for name, weight in weights.items() if name not in (CO_TRADE, FUNDING))
-    if not keep and token_weight < opts.cluster_threshold:
+    if not _scores_every_pair(n, opts):
         return _scan_evidence_pairs(ops, opts, weights)
     names = (*CHANNELS, COMBINED)
     scan = _Scan(matrices={})
