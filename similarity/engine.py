@@ -1011,12 +1011,10 @@ def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: 
     stride wider than the time span plus twice the window so that no window crosses into the next token.
     For each buy, searchsorted finds the buys within the window before and after it (its crowd, itself
     included) and the last later buy within the window; the pairs in between are expanded with
-    repeat/arange, in chunks of at most _PAIR_CHUNK pairs. Each chunk is summed by COO -> CSR conversions of
-    complex numbers (count + i·weight, count + lower-index wallet first + i·same second), so two sums share
-    a sort.
+    repeat/arange, in chunks of at most _PAIR_CHUNK pairs, each reduced to one row per pair of wallets by
+    one sort (np.unique) and bincounts.
     """
-    summed = sp.csr_array((n, n), dtype=np.complex128)
-    order = sp.csr_array((n, n), dtype=np.complex128)
+    parts: list[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]] = []
     if rows.size:
         seconds = times.astype(np.int64)
         sort = np.lexsort((seconds, cols))
@@ -1034,47 +1032,67 @@ def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: 
         while start < key.size:
             before = ends[start] - later[start]
             stop = max(int(np.searchsorted(ends, before + _PAIR_CHUNK, side="right")), start + 1)
-            block, block_order = _pairs_block(rows, seconds, later, crowd, start=start, stop=stop, n=n)
-            summed = block if summed.nnz == 0 else summed + block
-            order = block_order if order.nnz == 0 else order + block_order
+            parts.append(_pairs_block(rows, seconds, later, crowd, start=start, stop=stop, n=n))
             start = stop
-    # Mirrored, not summed again: (a, b) and (b, a) hold the very same floats.
-    upper, upper_order = summed.tocoo(), order.tocoo()
-    rows_both, cols_both = np.r_[upper.row, upper.col], np.r_[upper.col, upper.row]
+    pair_keys, counts, weighted, lower_first, same = _sum_by_pair(parts)
+    # Both triangles, in CSR order: (a, b) and (b, a) hold the very same floats.
+    low, high = pair_keys // n, pair_keys % n
+    both_rows, both_cols = np.r_[low, high], np.r_[high, low]
+    order = np.lexsort((both_cols, both_rows))
+    indices = both_cols[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(both_rows, minlength=n), out=indptr[1:])
 
-    def symmetric(values: FloatArray) -> Any:
-        return sp.coo_array((np.r_[values, values], (rows_both, cols_both)), shape=(n, n)).tocsr()
+    def csr(upper: FloatArray, lower: FloatArray) -> Any:
+        return sp.csr_array((np.r_[upper, lower][order], indices, indptr), shape=(n, n))
 
-    counts = upper.data.real
-    lower_first, same = upper_order.data.real - counts, upper_order.data.imag
-    led = sp.coo_array(
-        (np.r_[lower_first, counts - lower_first - same], (rows_both, cols_both)), shape=(n, n)
-    ).tocsr()
     return _CoBuys(
-        counts=symmetric(counts), weighted=symmetric(upper.data.imag), led=led, same_second=symmetric(same)
+        counts=csr(counts, counts),
+        weighted=csr(weighted, weighted),
+        led=csr(lower_first, counts - lower_first - same),
+        same_second=csr(same, same),
     )
+
+
+def _sum_by_pair(
+    parts: Sequence[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]],
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per distinct pair key: co-buys, weight sum, lower-index wallet first, same second."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.float64)
+        return np.zeros(0, dtype=np.int64), empty, empty, empty, empty
+    keys = np.concatenate([part[0] for part in parts])
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = [_sums(inverse, np.concatenate([part[i] for part in parts]), unique.size) for i in range(1, 5)]
+    return unique.astype(np.int64), sums[0], sums[1], sums[2], sums[3]
+
+
+def _sums(groups: IntArray, values: Any, size: int) -> FloatArray:
+    return np.asarray(np.bincount(groups, weights=values, minlength=size), dtype=np.float64)
 
 
 def _pairs_block(
     rows: IntArray, seconds: IntArray, later: IntArray, crowd: IntArray, *, start: int, stop: int, n: int
-) -> tuple[Any, Any]:
-    """The chunk's co-buy pairs (lower wallet index first): count + i·weight, and count + lower-index wallet
-    bought first + i·same second, each summed per pair."""
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The chunk's co-buys summed per pair of wallets (key: lower index * n + higher index): count, rarity
+    weight, lower-index wallet bought first, bought in the same second."""
     counts = later[start:stop]
     total = int(counts.sum())
     first = np.repeat(np.arange(start, stop, dtype=np.int64), counts)
     step = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
     second = first + 1 + step
-    value = 1.0 + 1j / np.log2(np.maximum(crowd[first], crowd[second]))
+    rarity = 1.0 / np.log2(np.maximum(crowd[first], crowd[second]))
     a, b = rows[first], rows[second]
-    low, high = np.minimum(a, b), np.maximum(a, b)
     same = seconds[second] == seconds[first]  # sorted by time within a token: `first` never bought later
     lower_first = (~same) & (a < b)
-    # 1 + ...: a sum that is never 0, so sparse arithmetic keeps every pair and both patterns stay one.
-    order = 1.0 + lower_first + 1j * same
+    keys = np.minimum(a, b) * n + np.maximum(a, b)
+    unique, inverse = np.unique(keys, return_inverse=True)
     return (
-        sp.coo_array((value, (low, high)), shape=(n, n)).tocsr(),
-        sp.coo_array((order, (low, high)), shape=(n, n)).tocsr(),
+        unique.astype(np.int64),
+        _sums(inverse, None, unique.size),
+        _sums(inverse, rarity, unique.size),
+        _sums(inverse, lower_first, unique.size),
+        _sums(inverse, same, unique.size),
     )
 
 
