@@ -12,9 +12,11 @@ docs/notes/similarity.md; this is how they are computed):
   ``co_trade_window_s`` of each other (inclusive). Each co-buy weighs 1 / log2(k), k the number of wallets of
   the set whose first buy of that token lies within the window of either of the pair's buys (k >= 2; the
   Adamic-Adar weight of link prediction: a launch ten wallets sniped says less than a buy only the two made).
-  With at least ``co_trade_min_events`` co-buys the score is the weighted sum over sqrt(N_a · N_b), N the
-  tokens each wallet bought: a bot that bought 300 launches scores at most 1/sqrt(300) with a wallet that
-  bought one of them. Below that many co-buys the score is 0.
+  The sum counts max(0, 2c - 1), c the share of co-buys in the pair's most frequent order (one first, the
+  other first, or the same second): independent bots racing for launches win in turn and score 0. With at
+  least ``co_trade_min_events`` co-buys the score is that over sqrt(N_a · N_b), N the tokens each wallet
+  bought: a bot that bought 300 launches scores at most 1/sqrt(300) with a wallet that bought one of them.
+  Below that many co-buys the score is 0.
 - ``funding``: 1 when both wallets' first funder (the source of the earliest SOL transfer in of their synced
   history) is the same wallet, or when one of them sent SOL to the other; 0 otherwise. Funders in
   ``ignored_funders`` (exchange and custodial hot wallets, services seen funding too many wallets) and any
