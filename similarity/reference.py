@@ -19,6 +19,7 @@ from similarity.engine import (
     CHANNELS,
     CO_TRADE,
     COMBINED,
+    FUNDING,
     HOLDINGS_COSINE,
     HOLDINGS_JACCARD,
     JACCARD_TRADED,
@@ -76,11 +77,56 @@ def _jaccard(x: set[str], y: set[str]) -> float:
     return len(x & y) / union if union else 0.0
 
 
-def _co_trade(x: dict[str, int], y: dict[str, int], window: int) -> float:
-    smaller = min(len(x), len(y))
-    if smaller == 0:
+def _crowd(buyers: dict[str, list[int]], mint: str, at: int, window: int) -> int:
+    """Wallets of the set whose first buy of `mint` lies within the window of `at` (the buyer included)."""
+    return sum(1 for other in buyers[mint] if abs(other - at) <= window)
+
+
+def _co_trade(
+    x: dict[str, int], y: dict[str, int], buyers: dict[str, list[int]], opts: SimilarityOptions
+) -> float:
+    window = opts.co_trade_window_s
+    co_buys = [mint for mint, at in x.items() if mint in y and abs(y[mint] - at) <= window]
+    if len(co_buys) < opts.co_trade_min_events:
         return 0.0
-    return sum(1 for mint, at in x.items() if mint in y and abs(y[mint] - at) <= window) / smaller
+    weighted = 0.0
+    for mint in co_buys:
+        crowd = max(_crowd(buyers, mint, x[mint], window), _crowd(buyers, mint, y[mint], window))
+        weighted += 1.0 / math.log2(crowd)
+    x_first = sum(1 for mint in co_buys if x[mint] < y[mint])
+    y_first = sum(1 for mint in co_buys if y[mint] < x[mint])
+    same = len(co_buys) - x_first - y_first
+    consistency = max(x_first, y_first, same) / len(co_buys)
+    return min(1.0, weighted * max(0.0, 2 * consistency - 1) / math.sqrt(len(x) * len(y)))
+
+
+def _ignored_funders(activities: Sequence[WalletActivity], opts: SimilarityOptions) -> set[str]:
+    funded: dict[str, set[str]] = {}
+    for activity in activities:
+        if activity.funding is None:
+            continue
+        transfers = list(activity.funding.received)
+        if activity.funding.first is not None:
+            transfers.append(activity.funding.first)
+        for transfer in transfers:
+            funded.setdefault(transfer.source, set()).add(activity.address)
+    busy = {source for source, wallets in funded.items() if len(wallets) > opts.funder_max_fanout}
+    return busy | set(opts.ignored_funders)
+
+
+def _funding(x: WalletActivity, y: WalletActivity, ignored: set[str]) -> float:
+    if x.funding is None or y.funding is None:
+        first_x = first_y = None
+    else:
+        first_x, first_y = x.funding.first, y.funding.first
+    if first_x and first_y and first_x.source == first_y.source and first_x.source not in ignored:
+        return 1.0
+    for receiver, sender in ((x, y), (y, x)):
+        if sender.address in ignored or receiver.funding is None:
+            continue
+        if any(transfer.source == sender.address for transfer in receiver.funding.received):
+            return 1.0
+    return 0.0
 
 
 def naive_similarity(
@@ -92,6 +138,11 @@ def naive_similarity(
     trade_weights = _token_weights([w.traded for w in wallets], opts)
     held_weights = _token_weights([set(w.holdings) for w in wallets], opts)
     channel_weights = opts.channel_weights()
+    buyers: dict[str, list[int]] = {}
+    for w in wallets:
+        for mint, at in w.first_buy.items():
+            buyers.setdefault(mint, []).append(at)
+    ignored = _ignored_funders(activities, opts)
     n = len(wallets)
     out = {name: np.eye(n) for name in (*CHANNELS, COMBINED)}
     for a in range(n):
@@ -105,7 +156,8 @@ def naive_similarity(
                 JACCARD_TRADED: _jaccard(x.traded, y.traded),
                 HOLDINGS_COSINE: _cosine(x.holdings, y.holdings, held_weights),
                 HOLDINGS_JACCARD: _jaccard(set(x.holdings), set(y.holdings)),
-                CO_TRADE: _co_trade(x.first_buy, y.first_buy, opts.co_trade_window_s),
+                CO_TRADE: _co_trade(x.first_buy, y.first_buy, buyers, opts),
+                FUNDING: _funding(activities[a], activities[b], ignored),
             }
             scores[COMBINED] = sum(channel_weights[name] * scores[name] for name in CHANNELS)
             for name, score in scores.items():

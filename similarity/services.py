@@ -17,12 +17,23 @@ from similarity.engine import (
     CHANNELS,
     DEFAULT_EXCLUDED_MINTS,
     MIN_WALLETS,
+    FundingTransfer,
     SimilarityOptions,
     WalletActivity,
+    WalletFunding,
     activity_from_legs,
     compute_similarity,
+    normalised_holdings,
 )
-from wallets.selectors import wallet_latest_balances, wallet_swap_legs
+from wallets.selectors import (
+    FundingTransferRecord,
+    WalletFundingRecord,
+    custodial_wallets,
+    funders_fanout,
+    wallet_latest_balances,
+    wallet_swap_legs,
+    wallets_funding,
+)
 from wallets.services import wallet_fetch_balances, wallet_sync
 
 SIMILARITY_MIN_WALLETS = MIN_WALLETS
@@ -33,6 +44,7 @@ MAX_CO_TRADE_WINDOW_S = 86_400
 MAX_TOP_PAIRS = 1_000
 MAX_EVIDENCE_TOKENS = 100
 MAX_CHANNEL_WEIGHT = 1_000.0  # weights are relative; a cap keeps their sum finite
+MAX_CO_TRADE_MIN_EVENTS = 1_000
 
 
 class NotEnoughWalletsError(ApplicationError, FatalError):
@@ -112,6 +124,7 @@ def _weights(value: object) -> dict[str, float]:
 _OPTION_CHECKS: dict[str, Callable[[object], Any]] = {
     "cluster_threshold": lambda v: _number(v, low=0.0, high=1.0, low_open=True),
     "co_trade_window_s": lambda v: _integer(v, low=0, high=MAX_CO_TRADE_WINDOW_S),
+    "co_trade_min_events": lambda v: _integer(v, low=1, high=MAX_CO_TRADE_MIN_EVENTS),
     "top_pairs": lambda v: _integer(v, low=0, high=MAX_TOP_PAIRS),
     "evidence_tokens": lambda v: _integer(v, low=0, high=MAX_EVIDENCE_TOKENS),
     "common_token_share": _share_or_null,
@@ -138,6 +151,7 @@ SIMILARITY_OPTIONS_JSON_SCHEMA: dict[str, Any] = {
     "properties": {
         "cluster_threshold": _number_schema(0.0, 1.0, low_open=True),
         "co_trade_window_s": {"type": "integer", "minimum": 0, "maximum": MAX_CO_TRADE_WINDOW_S},
+        "co_trade_min_events": {"type": "integer", "minimum": 1, "maximum": MAX_CO_TRADE_MIN_EVENTS},
         "top_pairs": {"type": "integer", "minimum": 0, "maximum": MAX_TOP_PAIRS},
         "evidence_tokens": {"type": "integer", "minimum": 0, "maximum": MAX_EVIDENCE_TOKENS},
         "common_token_share": {
@@ -194,12 +208,15 @@ def similarity_validate_options(raw: object) -> dict[str, Any]:
 
 
 def similarity_default_options() -> SimilarityOptions:
-    """The engine's options from the settings (excluded mints, down-weighting, cluster threshold)."""
+    """The engine's options from the settings (excluded mints, down-weighting, cluster threshold, co-buys
+    needed, funder fan-out)."""
     return SimilarityOptions(
         excluded_mints=DEFAULT_EXCLUDED_MINTS | frozenset(settings.SIMILARITY_EXTRA_EXCLUDED_MINTS),
         common_token_share=settings.SIMILARITY_COMMON_TOKEN_SHARE or None,
         common_token_weight=settings.SIMILARITY_COMMON_TOKEN_WEIGHT,
         cluster_threshold=settings.SIMILARITY_CLUSTER_THRESHOLD,
+        co_trade_min_events=settings.CO_TRADE_MIN_EVENTS,
+        funder_max_fanout=settings.FUNDER_MAX_FANOUT,
     )
 
 
@@ -208,20 +225,33 @@ def similarity_options_from(raw: Mapping[str, Any] | None) -> SimilarityOptions:
     return dataclasses.replace(similarity_default_options(), **similarity_validate_options(raw))
 
 
-def _normalised_holdings(balances: Mapping[str, dict[str, Any] | None]) -> dict[str, dict[str, float]]:
-    """Each token's amount relative to its largest holder in the set, so tokens of any supply compare."""
-    largest: dict[str, float] = {}
-    for balance in balances.values():
-        for token in (balance or {}).get("tokens", []):
-            largest[token["mint"]] = max(largest.get(token["mint"], 0.0), float(token["ui_amount"]))
-    return {
-        wallet: {
-            token["mint"]: float(token["ui_amount"]) / largest[token["mint"]]
-            for token in (balance or {}).get("tokens", [])
-            if largest.get(token["mint"])
-        }
-        for wallet, balance in balances.items()
+def _funding_transfer(record: FundingTransferRecord) -> FundingTransfer:
+    return FundingTransfer(record.source, record.lamports, record.timestamp, record.signature)
+
+
+def _wallet_funding(record: WalletFundingRecord) -> WalletFunding:
+    return WalletFunding(
+        first=_funding_transfer(record.first) if record.first else None,
+        received=tuple(_funding_transfer(transfer) for transfer in record.received),
+        history_complete=record.history_complete,
+    )
+
+
+def similarity_ignored_funders(
+    *, funding: Mapping[str, WalletFundingRecord], max_fanout: int
+) -> dict[str, str]:
+    """The senders of these wallets' SOL that must never link wallets, each with the reason: exchange and
+    custodial hot wallets (the shipped list, `wallets.custodians`) and any sender that the stored transfers
+    show funding more than `max_fanout` distinct wallets."""
+    sources = {transfer.source for record in funding.values() for transfer in record.received}
+    ignored = {
+        address: f"{entry.exchange} hot wallet ({entry.label})"
+        for address, entry in custodial_wallets(addresses=sources).items()
     }
+    for source, count in funders_fanout(sources=sources - set(ignored)).items():
+        if count > max_fanout:
+            ignored[source] = f"funded {count} wallets seen by this system (more than {max_fanout})"
+    return ignored
 
 
 def similarity_analyze(
@@ -231,8 +261,15 @@ def similarity_analyze(
     # (similarity_validate_options) and internal callers may tag a job's params with their own. A bad value
     # of a known option raises InvalidInputError before any work, which fails the job for good.
     engine_options = similarity_options_from({k: v for k, v in options.items() if k in _OPTION_CHECKS})
+    funding = wallets_funding(addresses=wallets)
+    engine_options = dataclasses.replace(
+        engine_options,
+        ignored_funders=similarity_ignored_funders(
+            funding=funding, max_fanout=engine_options.funder_max_fanout
+        ),
+    )
     balances = {wallet: wallet_latest_balances(address=wallet) for wallet in wallets}
-    holdings = _normalised_holdings(balances)
+    holdings = normalised_holdings(balances)
     activities: list[WalletActivity] = []
     summaries: dict[str, dict[str, Any]] = {}
     # A few wallets at a time: each one's legs serve its activity and its PnL/behaviour summary, then go,
@@ -241,7 +278,10 @@ def similarity_analyze(
         batch = list(wallets[start : start + SUMMARY_BATCH_WALLETS])
         legs = {wallet: wallet_swap_legs(address=wallet) for wallet in batch}
         activities.extend(
-            activity_from_legs(wallet, legs[wallet], holdings.get(wallet, {})) for wallet in batch
+            activity_from_legs(
+                wallet, legs[wallet], holdings.get(wallet, {}), funding=_wallet_funding(funding[wallet])
+            )
+            for wallet in batch
         )
         summaries.update(
             analysis_wallet_summaries(addresses=batch, legs_by_wallet=legs, balances_by_wallet=balances)

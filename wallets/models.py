@@ -130,3 +130,27 @@ class Transaction(models.Model):
     @property
     def data(self) -> dict[str, Any]:
         return self.unpack(self.payload)
+
+
+class NativeTransfer(models.Model):
+    """SOL sent to a synced wallet by another account (`wallets.transfers`): the funding data of wallet
+    linking. One row per (wallet, signature, sender), amounts summed within the transaction."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="native_transfers_in")
+    source = models.CharField(max_length=44, help_text="The sending account")
+    signature = models.CharField(max_length=100)
+    slot = models.BigIntegerField()
+    timestamp = models.BigIntegerField(help_text="Block time, unix seconds")
+    lamports = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wallet", "signature", "source"], name="native_transfer_unique_per_sender"
+            ),
+        ]
+        # (wallet, timestamp): a wallet's earliest funders; source: how many wallets one funder funded.
+        indexes = [models.Index(fields=["wallet", "timestamp"]), models.Index(fields=["source"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.wallet_id}: {self.lamports} lamports ({self.signature[:8]}…)"

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.redis import balance_key, get_redis
-from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
+from wallets.custodians import Custodian, custodian
+from wallets.models import BalanceSnapshot, NativeTransfer, Swap, Token, Transaction, Wallet
 from wallets.swaps import SwapLeg
 
 
@@ -116,3 +118,67 @@ def wallet_latest_balances(*, address: str) -> dict[str, Any] | None:
         "tokens": snapshot.tokens,
         "fetched_at": snapshot.fetched_at.isoformat(),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class FundingTransferRecord:
+    source: str
+    lamports: int
+    timestamp: int
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class WalletFundingRecord:
+    """What the stored history says about who funded a wallet: its earliest SOL transfer in, the earliest
+    transfer from each sender, and whether that history reaches the wallet's first transaction."""
+
+    first: FundingTransferRecord | None
+    received: list[FundingTransferRecord]
+    history_complete: bool
+
+
+def wallets_funding(*, addresses: Sequence[str]) -> dict[str, WalletFundingRecord]:
+    """Funding of each address, in the order given.
+
+    A sync reads a wallet's history back to its first signature, so a synced wallet's history is complete;
+    a wallet never synced has no history to tell, and its funding is unknown.
+    """
+    synced = set(
+        Wallet.objects.filter(address__in=addresses, last_synced_at__isnull=False).values_list(
+            "address", flat=True
+        )
+    )
+    earliest: dict[str, dict[str, FundingTransferRecord]] = {address: {} for address in addresses}
+    rows = (
+        NativeTransfer.objects.filter(wallet_id__in=addresses)
+        .order_by("wallet_id", "timestamp", "slot", "signature", "source")
+        .values_list("wallet_id", "source", "lamports", "timestamp", "signature")
+    )
+    for wallet, source, lamports, timestamp, signature in rows.iterator(chunk_size=2000):
+        earliest[wallet].setdefault(source, FundingTransferRecord(source, lamports, timestamp, signature))
+    out = {}
+    for address in addresses:
+        received = list(earliest[address].values())  # insertion order is time order
+        out[address] = WalletFundingRecord(
+            first=received[0] if received else None, received=received, history_complete=address in synced
+        )
+    return out
+
+
+def funders_fanout(*, sources: Iterable[str]) -> dict[str, int]:
+    """How many distinct wallets each source sent SOL to, in every transfer stored (sources with none are
+    absent)."""
+    rows = (
+        NativeTransfer.objects.filter(source__in=list(sources))
+        .values("source")
+        .annotate(wallets=Count("wallet_id", distinct=True))
+        .values_list("source", "wallets")
+    )
+    return dict(rows)
+
+
+def custodial_wallets(*, addresses: Iterable[str]) -> dict[str, Custodian]:
+    """The exchange and custodial hot wallets among `addresses` (the shipped list, with each label's
+    source)."""
+    return {address: entry for address in addresses if (entry := custodian(address)) is not None}

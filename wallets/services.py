@@ -30,6 +30,7 @@ from wallets.providers import (
 )
 from wallets.selectors import wallet_cached_transactions
 from wallets.swaps import SwapLeg
+from wallets.transfer_services import native_transfers_store
 
 Checkpoint = Callable[[], None]
 WalletTransaction = Transaction.wallets.through
@@ -192,6 +193,7 @@ def _store_window(address: str, window: _Window) -> tuple[int, int]:
     extracted = extract_wallet_swaps(transactions, address)
     _tokens_seen(extracted.legs)
     inserted = _insert_new_legs(address, extracted.legs)
+    native_transfers_store(address=address, transactions=transactions)
     Wallet.objects.filter(pk=address).update(
         transactions_seen=F("transactions_seen") + len(transactions),
         swaps_unparsed=F("swaps_unparsed") + extracted.unparsed,
@@ -335,6 +337,7 @@ def wallet_reextract_swaps(*, address: str) -> int:
         payloads = wallet_cached_transactions(address=address, chunk_size=REEXTRACT_CHUNK)
         while chunk := list(islice(payloads, REEXTRACT_CHUNK)):
             extracted = extract_wallet_swaps(chunk, address)
+            native_transfers_store(address=address, transactions=chunk)
             _tokens_seen(extracted.legs)
             legs_total += _insert_new_legs(address, extracted.legs)
             unparsed += extracted.unparsed

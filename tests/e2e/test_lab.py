@@ -38,6 +38,7 @@ CHANNELS = {
     "holdings_jaccard",
     "holdings_cosine",
     "co_trade",
+    "funding",
 }
 
 
@@ -173,6 +174,10 @@ def test_lab_runs_a_similarity_analysis_live(
     if not clusters:
         assert _find(browser, "clusters-empty").text.strip()
     assert _find_all(browser, "pair"), "no top pairs shown"
+    # The family copies its leader: some pair of it names the leader, with the share of co-buys it led.
+    leaders = {node.get_attribute("data-leader") for node in _find_all(browser, "pair-leader")}
+    assert family.leader in leaders, (family.leader, leaders)
+    assert _find_all(browser, "hubs") or _find(browser, "hubs-empty").text.strip()
     summaries = _find_all(browser, "wallet-summary")
     assert len(summaries) == len(wallets)
     # PnL totals, invested SOL, trades and tokens are figures for any wallet that traded: never all dashes.
@@ -282,3 +287,122 @@ def test_lab_explains_bad_input_without_reloading(
     assert not _find(browser, "job-panel").is_displayed()
     assert _same_page(browser)
     _screenshot(browser, screenshots / "lab-bad-input.png")
+
+
+# A result as the engine writes it (the keys of similarity.engine's to_dict), with a hub, a cluster held by
+# funding, a pair with a leader and a pair with funding evidence: rendered by the Lab's own module.
+LINKED = [MARKET.sample_wallets(6)[i] for i in range(6)]
+FUNDER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
+
+
+def _pair(a: str, b: str, **scores: Any) -> dict[str, Any]:
+    channels = dict.fromkeys(sorted(CHANNELS), 0.0)
+    channels.update(scores)
+    return {
+        "wallet_a": a,
+        "wallet_b": b,
+        **channels,
+        "shared_tokens": [],
+        "co_trade_evidence": {
+            "count": 0,
+            "weighted": 0.0,
+            "median_lag_s": None,
+            "leader": None,
+            "lead_share": None,
+        },
+        "funding_evidence": None,
+    }
+
+
+def _linked_result() -> dict[str, Any]:
+    _hub, a, b, _, leader, follower = LINKED
+    funded = _pair(a, b, funding=1.0, combined=0.35)
+    funded["funding_evidence"] = {
+        "shared_funder": FUNDER,
+        "direct": False,
+        "transfers": [
+            {
+                "from": FUNDER,
+                "to": a,
+                "lamports": 3 * 10**9,
+                "sol": 3.0,
+                "at": 1_789_000_000,
+                "signature": "s1",
+            },
+            {
+                "from": FUNDER,
+                "to": b,
+                "lamports": 4 * 10**9,
+                "sol": 4.0,
+                "at": 1_789_000_060,
+                "signature": "s2",
+            },
+        ],
+    }
+    copied = _pair(leader, follower, co_trade=0.86, combined=0.41)
+    copied["co_trade_evidence"] = {
+        "count": 28,
+        "weighted": 28.0,
+        "median_lag_s": 61.0,
+        "leader": leader,
+        "lead_share": 0.9286,
+    }
+    copied["shared_tokens"] = [{"mint": FUNDER, "weight_a": 0.1, "weight_b": 0.2, "lag_s": 61}]
+    n = len(LINKED)
+    identity = [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+    return {
+        "wallets": LINKED,
+        "failed_wallets": [],
+        "matrices": dict.fromkeys(CHANNELS, identity),
+        "pairs": [copied, funded],
+        "clusters": [
+            {
+                "id": 0,
+                "wallets": [a, b],
+                "mean_combined": 0.35,
+                "cohesion": 1.0,
+                "reasons": ["funding"],
+                "channel_means": {**dict.fromkeys(sorted(CHANNELS - {"combined"}), 0.0), "funding": 1.0},
+            }
+        ],
+        "hubs": [{"wallet": LINKED[0], "links": 15, "groups": 15, "cluster": None}],
+        "funders": {},
+        "global": {"cluster_threshold": 0.3, "median_similarity": 0.0, "channel_weights": {}},
+    }
+
+
+def test_lab_shows_hubs_cluster_reasons_leaders_and_funding(
+    live_stack: Stack, browser: WebDriver, screenshots: Path
+) -> None:
+    _log_in(browser, live_stack, _user())
+    rendered = browser.execute_async_script(
+        """
+        const [result, done] = arguments;
+        const page = document.querySelector('script[type="module"]').src;
+        import(new URL("render.js", page).href).then((lab) => {
+          const layout = lab.clusterLayout(result);
+          lab.renderClusters(document.getElementById("clusters"), result, layout);
+          lab.renderPairs(document.getElementById("pairs"), result, new Map(), 50, new Set());
+          document.getElementById("results").hidden = false;
+          done(true);
+        }, (error) => done(String(error)));
+        """,
+        _linked_result(),
+    )
+    assert rendered is True, rendered
+    hub, *_, leader, _follower = LINKED
+    assert [node.get_attribute("data-wallet") for node in _find_all(browser, "hub")] == [hub]
+    assert "15 unrelated groups" in _find(browser, "hub").text
+    (reasons,) = _find_all(browser, "cluster-reasons")
+    assert reasons.get_attribute("data-reasons") == "funding" and "Funding" in reasons.text
+    (named,) = _find_all(browser, "pair-leader")
+    assert named.get_attribute("data-leader") == leader and "93%" in named.text
+    (funding,) = _find_all(browser, "pair-funding")
+    assert funding.get_attribute("data-funder") == FUNDER and "same funder" in funding.text
+    toggles = _find_all(browser, "pair-evidence-toggle")
+    toggles[1].click()
+    transfers = _find_all(browser, "funding-transfer")
+    assert len(transfers) == 2 and "4.000" in transfers[1].text
+    assert _script_errors(browser) == []
+    shot = _screenshot(browser, screenshots / "lab-linking.png")
+    assert shot.stat().st_size > 10_000

@@ -3,7 +3,8 @@
 It speaks the real wire formats over real HTTP on 127.0.0.1, so the clients are tested with their retries,
 timeouts and error mapping instead of against mocks of `requests`. Data comes from a `SimulatedMarket` (any
 valid address has a history; `history_sizes` gives chosen wallets a long one, `heavy_bots` a huge one served
-page by page) plus the recorded Helius fixtures, which are served verbatim for their wallets.
+page by page) plus the recorded Helius fixtures, which are served verbatim for their wallets, plus crafted
+histories a test adds with `add_history(wallet, transactions)` (see tests/support/crafted.py).
 
 Routes (any path prefix before them is accepted, as real base URLs may carry one):
 - `POST …/v0/transactions?api-key=K`: Helius Enhanced API, `{"transactions": [<= 100 signatures]}`.
@@ -156,6 +157,12 @@ class FixtureHistories:
             owner = named_wallet or transaction["feePayer"]
             self.wallets.setdefault(owner, []).append(transaction)
 
+    def add(self, wallet: str, transactions: list[dict[str, Any]]) -> None:
+        """Serve these complete transactions as the wallet's whole history (any order given)."""
+        for transaction in transactions:
+            self.transactions[transaction["signature"]] = transaction
+        self.wallets[wallet] = sorted(transactions, key=lambda transaction: -int(transaction["slot"]))
+
     def signatures(
         self, address: str, *, before: str | None, until: str | None, limit: int
     ) -> list[dict[str, Any]]:
@@ -239,6 +246,7 @@ class FakeUpstream:
         self.market = market or SimulatedMarket(seed, history_sizes=history_sizes, heavy_bots=heavy_bots)
         self.fixtures = FixtureHistories(fixtures_dir / "helius" if fixtures_dir else None)
         self.dex_fixture_pairs = _dex_fixture_pairs(fixtures_dir / "dexscreener" if fixtures_dir else None)
+        self.crafted_wallets: set[str] = set()
         self.api_key = api_key
         self.fault_rate = fault_rate
         self.retry_after_s = retry_after_s
@@ -309,6 +317,12 @@ class FakeUpstream:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # ------------------------------------------------------------------------------------------ knobs
+
+    def add_history(self, wallet: str, transactions: list[dict[str, Any]]) -> None:
+        """Serve a crafted history (Helius enhanced transactions) for `wallet`, with empty balances."""
+        with self._lock:
+            self.fixtures.add(wallet, transactions)
+            self.crafted_wallets.add(wallet)
 
     def fail_next(self, *statuses: int) -> None:
         """Answer the next requests with these statuses, in order, before any other fault knob applies."""
@@ -460,7 +474,8 @@ class FakeUpstream:
         return self.market.get_signatures(address, before=before, until=until, limit=limit)
 
     def _get_balance(self, params: list[Any]) -> dict[str, Any]:
-        lamports = self.market.get_sol_balance(_address_param(params))
+        address = _address_param(params)
+        lamports = 0 if address in self.crafted_wallets else self.market.get_sol_balance(address)
         return {"context": {"apiVersion": RPC_API_VERSION, "slot": ANCHOR_SLOT}, "value": lamports}
 
     def _get_token_accounts(self, params: list[Any]) -> dict[str, Any]:
@@ -468,7 +483,9 @@ class FakeUpstream:
         selector = _options_param(params, 1)
         if _options_param(params, 2).get("encoding") != "jsonParsed":
             raise RpcError(-32602, "Invalid param: this fake answers encoding jsonParsed only")
-        if "programId" in selector:
+        if address in self.crafted_wallets:
+            accounts: list[dict[str, Any]] = []
+        elif "programId" in selector:
             if selector["programId"] not in TOKEN_PROGRAMS:
                 raise RpcError(-32602, "Invalid param: unrecognized Token program id")
             accounts = self.market.get_token_accounts(address, program_id=selector["programId"])

@@ -8,8 +8,9 @@ export const CHANNELS = {
   capital_cosine: ["Capital cosine", "How alike the wallets split the SOL they spent across tokens."],
   co_trade: [
     "Co-trade",
-    "Tokens both wallets first bought within the co-trade window, over the smaller wallet's token count.",
+    "Tokens both wallets first bought within the co-trade window (at least 3), rarer ones counting more, in a consistent order, over both wallets' token counts.",
   ],
+  funding: ["Funding", "1 when both wallets' first funder is the same wallet, or one sent the other SOL; exchanges never count."],
   binary_cosine: ["Binary cosine", "Overlap of the sets of tokens traded, whatever the amounts."],
   jaccard_traded: ["Jaccard (traded)", "Tokens both traded, over tokens either traded."],
   holdings_cosine: ["Holdings cosine", "How alike the current token holdings are, weighted by size."],
@@ -139,6 +140,28 @@ export function renderSummary(container, result) {
   );
 }
 
+const channelName = (name) => (CHANNELS[name] || [name])[0];
+
+// Hubs link groups of wallets that are not linked to each other (a sniper bot, a popular leader).
+function hubsBlock(result) {
+  const hubs = result.hubs || [];
+  if (!hubs.length) return empty("No hub: no wallet links groups of wallets that are unrelated to each other.", "hubs-empty");
+  return h(
+    "div",
+    { class: "hubs", "data-testid": "hubs" },
+    h("div", { class: "cluster-head" }, h("span", {}, `Hubs · ${hubs.length}`), h("span", { class: "muted" }, "kept out of the clusters they would merge")),
+    ...hubs.map((hub) =>
+      h(
+        "div",
+        { class: "hub", "data-testid": "hub", "data-wallet": hub.wallet },
+        walletCode(hub.wallet),
+        h("span", { class: "muted" }, ` linked to ${hub.links} wallets in ${hub.groups} unrelated groups`),
+        isNum(hub.cluster) ? h("span", { class: "tag" }, `in cluster ${hub.cluster}`) : null,
+      ),
+    ),
+  );
+}
+
 export function renderClusters(container, result, layout) {
   const clusters = result.clusters || [];
   if (!clusters.length) {
@@ -150,6 +173,7 @@ export function renderClusters(container, result, layout) {
           `No group of wallets scored above the cluster threshold${isNum(threshold) ? ` (${threshold})` : ""}.`,
         "clusters-empty",
       ),
+      hubsBlock(result),
     );
     return;
   }
@@ -167,11 +191,28 @@ export function renderClusters(container, result, layout) {
           "div",
           { class: "cluster-head" },
           h("span", {}, `Cluster ${cluster.id} · ${cluster.wallets.length} wallets`),
-          h("span", { class: "muted" }, "mean combined ", fmt(cluster.mean_combined, 3)),
+          h(
+            "span",
+            { class: "muted" },
+            "mean combined ",
+            fmt(cluster.mean_combined, 3),
+            isNum(cluster.cohesion) ? ` · cohesion ${fmtPct(cluster.cohesion)}` : "",
+          ),
         ),
+        (cluster.reasons || []).length
+          ? h(
+              "div",
+              { class: "reasons", "data-testid": "cluster-reasons", "data-reasons": cluster.reasons.join(",") },
+              "Held together by ",
+              ...cluster.reasons.map((name) =>
+                h("span", { class: "tag reason" }, channelName(name), " ", fmt((cluster.channel_means || {})[name], 2)),
+              ),
+            )
+          : null,
         h("div", { class: "chips" }, cluster.wallets.map((wallet) => h("code", { class: "chip", title: wallet }, short(wallet)))),
       ),
     ),
+    hubsBlock(result),
   );
 }
 
@@ -224,6 +265,20 @@ function evidenceTable(pair, symbols) {
   );
 }
 
+function fundingTable(funding) {
+  const rows = (funding.transfers || []).map((transfer) =>
+    h(
+      "tr",
+      { "data-testid": "funding-transfer" },
+      h("td", {}, walletCode(transfer.from)),
+      h("td", {}, walletCode(transfer.to)),
+      h("td", { class: "num" }, fmt(transfer.sol, 3)),
+      h("td", {}, new Date(transfer.at * 1000).toISOString().replace("T", " ").slice(0, 19)),
+    ),
+  );
+  return table([["Funder"], ["Funded"], ["SOL", "num"], ["When (UTC)"]], rows, { class: "evidence-table", "data-testid": "funding-evidence" });
+}
+
 // `expanded` holds the keys of the pairs whose evidence is open, so a re-render (prices arriving) keeps them.
 export function renderPairs(container, result, symbols, limit, expanded) {
   const pairs = result.pairs || [];
@@ -232,37 +287,52 @@ export function renderPairs(container, result, symbols, limit, expanded) {
     return 0;
   }
   const shown = pairs.slice(0, limit);
-  const index = new Map(result.wallets.map((wallet, i) => [wallet, i]));
-  // A pair's `co_trade` key holds the evidence; the channel's score is read from its matrix.
-  const coScore = (pair) => result.matrices?.co_trade?.[index.get(pair.wallet_a)]?.[index.get(pair.wallet_b)];
   const rows = shown.flatMap((pair, i) => {
     const key = `${pair.wallet_a}|${pair.wallet_b}`;
     const tokens = pair.shared_tokens || [];
-    const co = pair.co_trade || {};
-    const coText = co.count
-      ? `${co.count} · lag ${fmtDuration(co.median_lag_s)}${co.leader ? ` · ${short(co.leader)} leads` : ""}`
-      : "none";
+    const co = pair.co_trade_evidence || {};
+    const leads = co.leader
+      ? h("span", { "data-testid": "pair-leader", "data-leader": co.leader }, ` · ${short(co.leader)} leads ${fmtPct(co.lead_share)}`)
+      : co.count
+        ? " · no leader"
+        : null;
+    const coText = co.count ? [`${co.count} · lag ${fmtDuration(co.median_lag_s)}`, leads] : ["none"];
+    const funding = pair.funding_evidence;
+    const fundingText = funding
+      ? h(
+          "span",
+          { "data-testid": "pair-funding", "data-funder": funding.shared_funder || "" },
+          funding.shared_funder ? `same funder ${short(funding.shared_funder)}` : "",
+          funding.shared_funder && funding.direct ? " · " : "",
+          funding.direct ? "funded one another" : "",
+        )
+      : h("span", { class: "muted" }, "none");
     const detailId = `pair-evidence-${i}`;
     const open = expanded.has(key);
-    const toggle = tokens.length
+    const hasEvidence = tokens.length || funding;
+    const evidenceLabel = [
+      tokens.length ? `${tokens.length} shared token${tokens.length === 1 ? "" : "s"}` : "",
+      funding ? "funding" : "",
+    ].filter(Boolean).join(" + ");
+    const toggle = hasEvidence
       ? h(
           "button",
           { type: "button", class: "link-button", "aria-expanded": String(open), "aria-controls": detailId, "data-testid": "pair-evidence-toggle" },
-          `${open ? "▾" : "▸"} ${tokens.length} shared token${tokens.length === 1 ? "" : "s"}`,
+          `${open ? "▾" : "▸"} ${evidenceLabel}`,
         )
       : h("span", { class: "muted" }, "none shared");
     const detail = h(
       "tr",
       { id: detailId, class: "evidence-row", hidden: !open, "data-testid": "pair-evidence" },
       h("td", {}),
-      h("td", { colspan: "8" }, tokens.length ? evidenceTable(pair, symbols) : null),
+      h("td", { colspan: "10" }, tokens.length ? evidenceTable(pair, symbols) : null, funding ? fundingTable(funding) : null),
     );
-    if (tokens.length) {
+    if (hasEvidence) {
       toggle.addEventListener("click", () => {
         const nowOpen = detail.hidden;
         detail.hidden = !nowOpen;
         toggle.setAttribute("aria-expanded", String(nowOpen));
-        toggle.textContent = `${nowOpen ? "▾" : "▸"} ${tokens.length} shared token${tokens.length === 1 ? "" : "s"}`;
+        toggle.textContent = `${nowOpen ? "▾" : "▸"} ${evidenceLabel}`;
         if (nowOpen) expanded.add(key);
         else expanded.delete(key);
       });
@@ -274,10 +344,12 @@ export function renderPairs(container, result, symbols, limit, expanded) {
       h("td", { class: "pair-wallets" }, walletCode(pair.wallet_a), h("span", { class: "muted" }, " × "), walletCode(pair.wallet_b)),
       h("td", {}, score(pair.combined)),
       h("td", { class: "num" }, fmt(pair.capital_cosine, 2)),
-      h("td", { class: "num" }, fmt(coScore(pair), 2)),
+      h("td", { class: "num" }, fmt(pair.co_trade, 2)),
+      h("td", { class: "num" }, fmt(pair.funding, 0)),
       h("td", { class: "num" }, fmt(pair.jaccard_traded, 2)),
       h("td", { class: "num" }, fmt(pair.holdings_cosine, 2)),
-      h("td", { class: "nowrap" }, coText),
+      h("td", { class: "nowrap" }, ...coText),
+      h("td", { class: "nowrap" }, fundingText),
       h("td", {}, toggle),
     );
     return [row, detail];
@@ -285,8 +357,8 @@ export function renderPairs(container, result, symbols, limit, expanded) {
   container.replaceChildren(
     table(
       [
-        ["#", "num"], ["Wallets"], ["Combined"], ["Capital", "num"], ["Co-trade", "num"], ["Jaccard", "num"],
-        ["Holdings", "num"], ["Co-trades · lag · leader"], ["Evidence"],
+        ["#", "num"], ["Wallets"], ["Combined"], ["Capital", "num"], ["Co-trade", "num"], ["Funding", "num"],
+        ["Jaccard", "num"], ["Holdings", "num"], ["Co-buys · lag · leader"], ["Funding evidence"], ["Evidence"],
       ],
       rows,
       { "data-testid": "pairs-table" },

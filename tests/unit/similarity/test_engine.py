@@ -1,7 +1,8 @@
-"""Unit tests of the vectorised similarity engine (SPEC 6.4), hand-checked and against the naive reference."""
+"""Unit tests of the vectorised similarity engine, hand-checked and against the naive reference."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -17,14 +18,17 @@ from similarity.engine import (
     CHANNELS,
     CO_TRADE,
     COMBINED,
+    FUNDING,
     HOLDINGS_COSINE,
     HOLDINGS_JACCARD,
     JACCARD_TRADED,
     MSOL_MINT,
+    FundingTransfer,
     InsufficientWalletsError,
     SimilarityOptions,
     TokenTrade,
     WalletActivity,
+    WalletFunding,
     activity_from_legs,
     compute_similarity,
 )
@@ -40,9 +44,22 @@ def trade(mint: str, spent: float = 1.0, at: int | None = 1_000, received: float
 
 
 def wallet(
-    address: str, trades: Sequence[TokenTrade] = (), holdings: Mapping[str, float] | None = None
+    address: str,
+    trades: Sequence[TokenTrade] = (),
+    holdings: Mapping[str, float] | None = None,
+    funding: WalletFunding | None = None,
 ) -> WalletActivity:
-    return WalletActivity(address, tuple(trades), dict(holdings or {}))
+    return WalletActivity(address, tuple(trades), dict(holdings or {}), funding)
+
+
+def funded_by(
+    source: str, *, lamports: int = 10**9, at: int = 100, others: Sequence[str] = ()
+) -> WalletFunding:
+    first = FundingTransfer(source, lamports, at, f"sig-{source}-{at}")
+    later = [
+        FundingTransfer(other, lamports, at + 1 + k, f"sig-{other}-{k}") for k, other in enumerate(others)
+    ]
+    return WalletFunding(first=first, received=(first, *later))
 
 
 def score(result: engine.SimilarityResult, channel: str, a: int, b: int) -> float:
@@ -55,7 +72,9 @@ def score(result: engine.SimilarityResult, channel: str, a: int, b: int) -> floa
 def test_identical_wallets_score_one_on_every_channel() -> None:
     trades = [trade("X", 2.0, 1_000), trade("Y", 1.0, 2_000), trade("Z", 0.5, 3_000)]
     holdings = {"X": 10.0, "Y": 3.0}
-    result = compute_similarity([wallet("A", trades, holdings), wallet("B", trades, holdings)])
+    a = wallet("A", trades, holdings, funded_by("F"))
+    b = wallet("B", trades, holdings, funded_by("F"))
+    result = compute_similarity([a, b], options=SimilarityOptions(co_trade_min_events=1))
     for channel in ALL:
         assert score(result, channel, 0, 1) == pytest.approx(1.0, abs=1e-6), channel
 
@@ -105,21 +124,38 @@ def test_holdings_channels_hand_computed() -> None:
     assert score(result, CAPITAL_COSINE, 0, 1) == 0.0  # no trades at all
 
 
-def test_co_trade_window_is_inclusive_at_300_seconds() -> None:
+ONE_EVENT = SimilarityOptions(co_trade_min_events=1)
+
+
+def test_co_trade_window_is_inclusive_at_300_seconds_and_a_crowd_weighs_less() -> None:
     a = wallet("A", [trade("X", at=1_000)])
     b = wallet("B", [trade("X", at=1_300)])  # lag 300 from A: counts
     c = wallet("C", [trade("X", at=1_301)])  # lag 301 from A: does not; lag 1 from B: counts
-    result = compute_similarity([a, b, c])
-    assert score(result, CO_TRADE, 0, 1) == 1.0
+    result = compute_similarity([a, b, c], options=ONE_EVENT)
+    # B's buy has all three wallets within its window: every co-buy of B weighs 1 / log2(3).
+    assert score(result, CO_TRADE, 0, 1) == pytest.approx(1 / math.log2(3), abs=1e-6)
     assert score(result, CO_TRADE, 0, 2) == 0.0
-    assert score(result, CO_TRADE, 1, 2) == 1.0
+    assert score(result, CO_TRADE, 1, 2) == pytest.approx(1 / math.log2(3), abs=1e-6)
+    alone = compute_similarity([a, b], options=ONE_EVENT)  # only the pair bought it: full weight
+    assert score(alone, CO_TRADE, 0, 1) == 1.0
 
 
-def test_co_trade_divides_by_the_smaller_bought_set_and_ignores_sell_only_tokens() -> None:
-    leader = wallet("L", [trade(m, at=1_000 + i) for i, m in enumerate("ABCD")])
-    follower = wallet("F", [trade("A", at=1_050), trade("B", at=1_060), trade("S", at=None)])
-    result = compute_similarity([leader, follower])
-    assert score(result, CO_TRADE, 0, 1) == 1.0  # 2 co-trades / min(4, 2 bought)
+def test_co_trade_needs_the_minimum_of_co_buys() -> None:
+    leader = wallet("L", [trade(m, at=10_000 * i) for i, m in enumerate("ABCD")])
+    two = wallet("F2", [trade("A", at=50), trade("B", at=10_060)])
+    three = wallet("F3", [trade("A", at=40), trade("B", at=10_040), trade("C", at=20_040)])
+    assert score(compute_similarity([leader, two]), CO_TRADE, 0, 1) == 0.0
+    assert score(compute_similarity([leader, three]), CO_TRADE, 0, 1) == pytest.approx(3 / math.sqrt(12))
+    lowered = compute_similarity([leader, two], options=SimilarityOptions(co_trade_min_events=2))
+    assert score(lowered, CO_TRADE, 0, 1) == pytest.approx(2 / math.sqrt(8))
+
+
+def test_co_trade_is_normalised_by_both_wallets_activity_and_ignores_sell_only_tokens() -> None:
+    bot = wallet("BOT", [trade(f"L{k}", at=100_000 * k) for k in range(300)])
+    copier = wallet("C", [trade(f"L{k}", at=100_000 * k + 30) for k in range(3)] + [trade("S", at=None)])
+    result = compute_similarity([bot, copier])
+    # 3 co-buys over sqrt(300 x 3 bought): a bot that buys everything cannot score high with anyone.
+    assert score(result, CO_TRADE, 0, 1) == pytest.approx(3 / math.sqrt(900), abs=1e-6)
 
 
 def test_leader_detection_and_median_lag() -> None:
@@ -130,7 +166,9 @@ def test_leader_detection_and_median_lag() -> None:
     (pair,) = result.pairs
     assert (pair.wallet_a, pair.wallet_b) == ("F", "L")
     assert pair.co_trade.count == 3
+    assert pair.co_trade.weighted == pytest.approx(3.0)
     assert pair.co_trade.leader == "L"
+    assert pair.co_trade.lead_share == 1.0
     assert pair.co_trade.median_lag_s == 10.0
     assert {token.lag_s for token in pair.shared_tokens} == {-5, -10, -30}  # negative: wallet_b bought first
 
@@ -139,15 +177,24 @@ def test_no_leader_on_a_tie() -> None:
     a = wallet("A", [trade("X", at=100), trade("Y", at=200)])
     b = wallet("B", [trade("X", at=110), trade("Y", at=190)])
     (pair,) = compute_similarity([a, b]).pairs
-    assert pair.co_trade.count == 2 and pair.co_trade.leader is None
+    assert pair.co_trade.count == 2 and pair.co_trade.leader is None and pair.co_trade.lead_share is None
+
+
+def test_lead_share_counts_the_co_buys_the_leader_bought_first() -> None:
+    lags = [40, 55, 70, 35, -20]  # the follower is ahead once
+    leader = wallet("L", [trade(f"T{k}", at=10_000 * k) for k in range(5)])
+    follower = wallet("F", [trade(f"T{k}", at=10_000 * k + lag) for k, lag in enumerate(lags)])
+    (pair,) = compute_similarity([leader, follower]).pairs
+    assert pair.co_trade.leader == "L" and pair.co_trade.lead_share == pytest.approx(0.8)
+    assert pair.co_trade.median_lag_s == 40.0
 
 
 def test_excluded_mints_are_ignored_everywhere() -> None:
     quote_only = [trade(SOL_MINT, 5.0), trade(USDC_MINT, 1.0), trade(MSOL_MINT, 2.0)]
-    a = wallet("A", [*quote_only, trade("X", 1.0)], {SOL_MINT: 3.0, "X": 1.0})
-    b = wallet("B", [trade("X", 1.0)], {"X": 2.0, USDC_MINT: 9.0})
-    c = wallet("C", quote_only, {SOL_MINT: 3.0, MSOL_MINT: 1.0})
-    result = compute_similarity([a, b, c])
+    a = wallet("A", [*quote_only, trade("X", 1.0)], {SOL_MINT: 3.0, "X": 1.0}, funded_by("F"))
+    b = wallet("B", [trade("X", 1.0)], {"X": 2.0, USDC_MINT: 9.0}, funded_by("F"))
+    c = wallet("C", quote_only, {SOL_MINT: 3.0, MSOL_MINT: 1.0}, funded_by("G"))
+    result = compute_similarity([a, b, c], options=ONE_EVENT)
     for channel in ALL:  # excluded mints neither dilute A~B nor make A~C similar
         assert score(result, channel, 0, 1) == pytest.approx(1.0, abs=1e-6), channel
         assert score(result, channel, 0, 2) == 0.0, channel
@@ -186,7 +233,8 @@ def test_common_token_down_weighting() -> None:
 
 
 def planted_families(seed: int = 11) -> tuple[list[WalletActivity], list[list[str]]]:
-    """3 families of 4 wallets copying a leader's tokens (lags < 2 min) + 10 unrelated random wallets."""
+    """3 families of 4 wallets, three copying the first one's tokens 5-120 s after it, + 10 unrelated random
+    wallets."""
     rng = random.Random(seed)
     activities: list[WalletActivity] = []
     families: list[list[str]] = []
@@ -198,7 +246,8 @@ def planted_families(seed: int = 11) -> tuple[list[WalletActivity], list[list[st
         for member in range(4):
             kept = [t for t in tokens if rng.random() < 0.85]
             trades = [
-                trade(m, spent * rng.uniform(0.8, 1.2), at + rng.randint(0, 120)) for m, spent, at in kept
+                trade(m, spent * rng.uniform(0.8, 1.2), at + (rng.randint(5, 120) if member else 0))
+                for m, spent, at in kept
             ]
             holdings = {m: rng.uniform(1, 100) for m, _, _ in kept[:8]}
             members.append(f"family{f}-{member}")
@@ -219,8 +268,12 @@ def test_clusters_equal_the_planted_families() -> None:
     result = compute_similarity(activities)
     assert sorted(sorted(c.wallets) for c in result.clusters) == sorted(sorted(f) for f in families)
     assert [c.id for c in result.clusters] == [0, 1, 2]
-    assert all(c.mean_combined >= 0.5 for c in result.clusters)
+    for cluster in result.clusters:
+        # Followers all follow the leader but not each other in one order: every leader pair is an edge.
+        assert cluster.cohesion >= 0.5
+        assert cluster.reasons[0] == CO_TRADE
     assert result.global_stats.cluster_note is None
+    assert result.hubs == []
 
 
 def test_default_weights_cluster_on_timing_not_on_overlap_alone() -> None:
@@ -228,13 +281,110 @@ def test_default_weights_cluster_on_timing_not_on_overlap_alone() -> None:
     a_trades = [trade(f"T{k}", 1.0, 10_000 * k) for k in range(10)]
     apart = [trade(f"T{k}", 1.0, 10_000 * k + 3_600) for k in range(5, 15)]  # the shared ones an hour later
     together = [trade(f"T{k}", 1.0, 10_000 * k + 60) for k in range(5, 15)]  # a minute later
-    overlap_only = 0.15 * 0.5 + 0.15 * 0.5 + 0.15 * (1 / 3)
-    for b_trades, co_trade, clustered in ((apart, 0.0, False), (together, 0.5, True)):
+    weights = engine.DEFAULT_WEIGHTS
+    overlap_only = (
+        weights[CAPITAL_COSINE] * 0.5 + weights[BINARY_COSINE] * 0.5 + weights[JACCARD_TRADED] * (1 / 3)
+    )
+    for b_trades, co_trade in ((apart, 0.0), (together, 0.5)):
         result = compute_similarity([wallet("A", a_trades), wallet("B", b_trades)])
-        assert score(result, CO_TRADE, 0, 1) == co_trade
-        assert score(result, COMBINED, 0, 1) == pytest.approx(overlap_only + 0.45 * co_trade, abs=1e-6)
-        assert bool(result.clusters) is clustered
-    assert overlap_only < engine.DEFAULT_CLUSTER_THRESHOLD < overlap_only + 0.45 * 0.5
+        assert score(result, CO_TRADE, 0, 1) == pytest.approx(co_trade)  # 5 co-buys / sqrt(10 x 10)
+        expected = overlap_only + weights[CO_TRADE] * co_trade
+        assert score(result, COMBINED, 0, 1) == pytest.approx(expected, abs=1e-6)
+    assert overlap_only < engine.DEFAULT_CLUSTER_THRESHOLD
+
+
+def test_a_shared_first_funder_alone_clusters_wallets_that_trade_apart() -> None:
+    fresh = [
+        wallet(f"F{i}", [trade(f"own{i}-{k}", at=10**6 * i + k) for k in range(5)], {}, funded_by("FUNDER"))
+        for i in range(3)
+    ]
+    exchange = [wallet(f"E{i}", [trade(f"ex{i}", at=5 * 10**6 + i)], {}, funded_by("HOT")) for i in range(3)]
+    options = SimilarityOptions(ignored_funders={"HOT": "exchange hot wallet: Example"})
+    result = compute_similarity([*fresh, *exchange], options=options)
+    (cluster,) = result.clusters
+    assert sorted(cluster.wallets) == ["F0", "F1", "F2"]
+    assert cluster.reasons == [FUNDING] and cluster.cohesion == 1.0
+    assert score(result, FUNDING, 3, 4) == 0.0  # the exchange's customers are strangers
+    pair = next(p for p in result.pairs if {p.wallet_a, p.wallet_b} == {"F0", "F1"})
+    assert pair.funding is not None and pair.funding.shared_funder == "FUNDER" and not pair.funding.direct
+    assert [(receiver, t.source, t.lamports) for receiver, t in pair.funding.transfers] == [
+        ("F0", "FUNDER", 10**9),
+        ("F1", "FUNDER", 10**9),
+    ]
+    assert result.funders["E0"].status == "ignored"
+    assert result.funders["E0"].reason == "exchange hot wallet: Example"
+    assert result.funders["F0"].status == "funder"
+
+
+def test_direct_funding_links_the_funder_and_the_funded() -> None:
+    parent = wallet("P", [trade("A", at=1)], {}, funded_by("SOMEONE"))
+    child = wallet("C", [trade("B", at=10**6)], {}, funded_by("ELSEWHERE", others=["P"]))
+    result = compute_similarity([parent, child])
+    assert score(result, FUNDING, 0, 1) == 1.0
+    (pair,) = result.pairs
+    assert pair.funding is not None and pair.funding.direct and pair.funding.shared_funder is None
+    assert [(receiver, t.source) for receiver, t in pair.funding.transfers] == [("C", "P")]
+
+
+def test_a_funder_of_more_wallets_than_the_fanout_never_links_them() -> None:
+    wallets = [wallet(f"W{i}", [trade(f"t{i}", at=i)], {}, funded_by("FAUCET")) for i in range(4)]
+    busy = compute_similarity(wallets, options=SimilarityOptions(funder_max_fanout=3))
+    assert not busy.matrices[FUNDING][~np.eye(4, dtype=bool)].any()
+    assert busy.funders["W0"].status == "ignored" and "more than 3" in (busy.funders["W0"].reason or "")
+    assert (
+        compute_similarity(wallets, options=SimilarityOptions(funder_max_fanout=4)).matrices[FUNDING].min()
+        == 1
+    )
+
+
+def test_an_unknown_first_funder_is_reported() -> None:
+    partial = WalletFunding(first=None, received=(), history_complete=False)
+    result = compute_similarity([wallet("A", [trade("X")], {}, partial), wallet("B", [trade("Y")])])
+    report = result.funders["A"]
+    assert report.status == "unknown" and report.transfer is None and not report.history_complete
+    assert "may not reach" in (report.reason or "")
+    assert "B" not in result.funders  # no funding data given: nothing claimed
+    assert result.to_dict()["funders"]["A"]["funder"] is None
+
+
+def test_the_sniper_bot_is_a_hub_and_merges_no_strangers() -> None:
+    # Issue 18: a bot that buys 300 launches plus 15 unrelated wallets that each bought one of those launches
+    # 120 s after it. Connected components over co_trade's old overlap coefficient made one 16-wallet cluster.
+    launches = [1_700_000_000 + 3_600 * k for k in range(300)]
+    bot = wallet("BOT", [trade(f"L{k}", 1.0, at) for k, at in enumerate(launches)])
+    strangers = [
+        wallet(f"S{i}", [trade(f"L{20 * i}", 1.0, launches[20 * i] + 120), trade(f"own{i}", 1.0, 5)])
+        for i in range(15)
+    ]
+    result = compute_similarity([bot, *strangers])
+    assert result.clusters == []
+    assert [(hub.wallet, hub.links, hub.groups) for hub in result.hubs] == [("BOT", 15, 15)]
+    assert result.matrices[CO_TRADE][0, 1:].max() == 0.0  # one co-buy each: below the minimum
+    assert result.matrices[COMBINED][0, 1:].max() < engine.DEFAULT_CLUSTER_THRESHOLD
+
+
+def test_a_hub_with_strong_links_into_separate_groups_never_joins_them() -> None:
+    # A leader copied by three pairs of wallets; the pairs copy it at different times, never each other.
+    leader_trades = [trade(f"T{k}", 1.0, 10_000 * k) for k in range(30)]
+    followers = []
+    for group in range(3):
+        tokens = range(10 * group, 10 * group + 10)
+        for member in range(2):
+            lag = 30 + 20 * member
+            followers.append(
+                wallet(f"G{group}-{member}", [trade(f"T{k}", 1.0, 10_000 * k + lag) for k in tokens])
+            )
+    # A threshold low enough that the leader's links to every follower are strong: only the hub rule keeps
+    # the three pairs apart (connected components would make one cluster of seven).
+    options = SimilarityOptions(cluster_threshold=0.15)
+    result = compute_similarity([wallet("LEADER", leader_trades), *followers], options=options)
+    (hub,) = result.hubs
+    assert hub.wallet == "LEADER" and hub.groups == 3 and hub.cluster is None
+    assert sorted(sorted(c.wallets) for c in result.clusters) == [
+        [f"G{group}-0", f"G{group}-1"] for group in range(3)
+    ]
+    index = {w: i for i, w in enumerate(result.wallets)}
+    assert score(result, COMBINED, index["LEADER"], index["G0-0"]) >= options.cluster_threshold
 
 
 def test_no_cluster_reaching_the_threshold_is_explained() -> None:
@@ -287,7 +437,26 @@ def test_to_dict_is_json_serialisable() -> None:
     assert set(out["matrices"]) == set(ALL)
     assert out["matrices"][COMBINED][0][0] == 1.0
     assert all(len(str(v)) <= 6 for row in out["matrices"][CAPITAL_COSINE] for v in row)  # 4 decimals
-    assert set(out["pairs"][0]) >= {"wallet_a", "wallet_b", "shared_tokens", "co_trade", *ALL}
+    assert set(out["pairs"][0]) >= {"wallet_a", "wallet_b", "shared_tokens", "co_trade_evidence", *ALL}
+    # Every channel's score is a number under its name; the evidence sits under its own keys (the old
+    # output overwrote the co_trade score with its evidence object).
+    assert all(isinstance(out["pairs"][0][name], float) for name in ALL)
+    assert set(out["pairs"][0]["co_trade_evidence"]) == {
+        "count",
+        "weighted",
+        "median_lag_s",
+        "leader",
+        "lead_share",
+    }
+    assert set(out["clusters"][0]) == {
+        "id",
+        "wallets",
+        "mean_combined",
+        "cohesion",
+        "reasons",
+        "channel_means",
+    }
+    assert out["hubs"] == [] and out["funders"] == {}
     assert set(out["global"]) >= {
         "median_similarity",
         "mean_similarity",
@@ -297,6 +466,9 @@ def test_to_dict_is_json_serialisable() -> None:
         "excluded_token_count",
         "channel_weights",
         "cluster_note",
+        "co_trade_min_events",
+        "funder_max_fanout",
+        "matrices_note",
     }
     assert out["global"]["wallet_count"] == len(activities)
     assert sum(out["global"]["channel_weights"].values()) == pytest.approx(1.0)
@@ -361,8 +533,21 @@ def random_activities(rng: random.Random, n: int) -> list[WalletActivity]:
         holdings = {
             m: rng.choice([0.0, rng.random() * 5, -2.0]) for m in rng.sample(mints, rng.randint(0, 12))
         }
-        out.append(wallet(f"W{w}", trades, holdings))
+        out.append(wallet(f"W{w}", trades, holdings, random_funding(rng, n)))
     return out
+
+
+def random_funding(rng: random.Random, n: int) -> WalletFunding | None:
+    """Funders drawn from a few outside wallets and from the set itself; some wallets without data."""
+    if rng.random() < 0.2:
+        return None
+    sources = [f"FUNDER{k}" for k in range(6)] + [f"W{k}" for k in range(n)]
+    transfers = [
+        FundingTransfer(rng.choice(sources), rng.randint(10**6, 10**10), rng.randint(0, 10**6), f"s{k}")
+        for k in range(rng.randint(0, 3))
+    ]
+    transfers.sort(key=lambda t: t.timestamp)
+    return WalletFunding(first=transfers[0] if transfers else None, received=tuple(transfers))
 
 
 @pytest.mark.parametrize(
@@ -373,6 +558,7 @@ def random_activities(rng: random.Random, n: int) -> list[WalletActivity]:
         SimilarityOptions(
             common_token_share=None, co_trade_window_s=60, weights={CO_TRADE: 1.0, HOLDINGS_COSINE: 3}
         ),
+        SimilarityOptions(co_trade_min_events=1, funder_max_fanout=3, ignored_funders={"FUNDER0": "test"}),
     ],
 )
 def test_every_channel_matches_the_naive_double_loop(options: SimilarityOptions) -> None:
@@ -381,6 +567,60 @@ def test_every_channel_matches_the_naive_double_loop(options: SimilarityOptions)
     slow = naive_similarity(activities, options)
     for channel in ALL:
         np.testing.assert_allclose(fast.matrices[channel], slow[channel], rtol=0, atol=1e-6, err_msg=channel)
+    assert fast.matrices[CO_TRADE].max() > 0 and np.count_nonzero(fast.matrices[FUNDING]) > 40
+
+
+def test_blocks_without_kept_matrices_give_the_same_pairs_clusters_and_hubs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    activities, _ = planted_families()
+    activities += random_activities(random.Random(5), 30)
+    # A threshold the token channels alone could reach: every pair must be scored, block by block.
+    options = SimilarityOptions(top_pairs=40, cluster_threshold=0.2)
+    dense = compute_similarity(activities, options=options)
+    monkeypatch.setattr(engine, "_BLOCK_ROWS", 7)
+    blocked = compute_similarity(
+        activities, options=dataclasses.replace(options, dense_matrices_max_wallets=10)
+    )
+    assert blocked.matrices == {} and blocked.global_stats.matrices_note is not None
+    assert "matrices" not in blocked.to_dict()
+    assert_same_outcome(blocked, dense)
+    assert blocked.global_stats.median_similarity == dense.global_stats.median_similarity
+    assert blocked.global_stats.mean_similarity == pytest.approx(dense.global_stats.mean_similarity)
+    upper = dense.matrices[COMBINED][np.triu_indices(len(activities), 1)].astype(np.float64)
+    assert dense.global_stats.median_similarity == pytest.approx(
+        float(np.median(np.round(upper, 4))), abs=1e-4
+    )
+
+
+def test_large_sets_score_the_pairs_with_evidence_and_sample_the_median(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    activities, _ = planted_families()
+    activities += random_activities(random.Random(5), 30)
+    dense = compute_similarity(activities, options=SimilarityOptions(top_pairs=1000))
+    monkeypatch.setattr(engine, "_SAMPLE_ROWS", 12)
+    large = compute_similarity(activities, options=SimilarityOptions(dense_matrices_max_wallets=10))
+    assert "sampled" in (large.global_stats.matrices_note or "")
+    evidence = [p for p in dense.pairs if p.scores[CO_TRADE] > 0 or p.scores[FUNDING] > 0]
+    assert len(evidence) >= len(large.pairs) > 0
+    assert_same_outcome(large, dataclasses.replace(dense, pairs=evidence[: len(large.pairs)]))
+    assert abs(large.global_stats.median_similarity - dense.global_stats.median_similarity) < 0.02
+
+
+def assert_same_outcome(got: engine.SimilarityResult, expected: engine.SimilarityResult) -> None:
+    """Same pairs, clusters and hubs, scores equal to the 4 decimals of the output (float32 sums may differ
+    in the last bits between a block and the whole)."""
+    assert [(p.wallet_a, p.wallet_b) for p in got.pairs] == [(p.wallet_a, p.wallet_b) for p in expected.pairs]
+    for mine, theirs in zip(got.pairs, expected.pairs, strict=True):
+        for name in ALL:
+            assert mine.scores[name] == pytest.approx(theirs.scores[name], abs=1e-6)
+        assert mine.co_trade == theirs.co_trade and mine.funding == theirs.funding
+    assert [c.wallets for c in got.clusters] == [c.wallets for c in expected.clusters]
+    for mine_cluster, their_cluster in zip(got.clusters, expected.clusters, strict=True):
+        assert mine_cluster.reasons == their_cluster.reasons
+        assert mine_cluster.mean_combined == pytest.approx(their_cluster.mean_combined, abs=1e-6)
+    assert got.hubs == expected.hubs
 
 
 def test_dense_and_sparse_gram_paths_and_co_trade_chunks_agree(monkeypatch: pytest.MonkeyPatch) -> None:
