@@ -243,6 +243,7 @@ class _Book:
         "cycle_realized",
         "decimals",
         "fees_lamports",
+        "fees_usd",
         "first_ts",
         "invested",
         "invested_usd",
@@ -256,6 +257,7 @@ class _Book:
         "sell_count",
         "sells",
         "sold_raw",
+        "track",
         "unknown_held",
         "unknown_proceeds",
         "unknown_sold",
@@ -263,7 +265,8 @@ class _Book:
         "usd_complete",
     )
 
-    def __init__(self, decimals: int, first_ts: int, unknown_held: int) -> None:
+    def __init__(self, decimals: int, first_ts: int, unknown_held: int, *, track: bool) -> None:
+        self.track = track  # keep the per-sell history periods need
         self.decimals = decimals
         self.first_ts = first_ts
         self.last_ts = first_ts
@@ -285,6 +288,7 @@ class _Book:
         self.buy_count = 0
         self.sell_count = 0
         self.fees_lamports = 0
+        self.fees_usd: float | None = 0.0
         self.unvalued_legs = 0
         self.usd_complete = True
         self.sells: list[tuple[int, float]] = []  # (timestamp, realized by the sell)
@@ -341,6 +345,8 @@ class _Book:
                 self.cycle_known = True
                 if value_usd is not None:
                     self.realized_usd += value_usd * share - basis_usd
+        if not self.track:
+            return
         self.sells.append((ts, realized))
         self.cycle_realized += realized
         if self.qty == 0 and self.unknown_held == 0:
@@ -365,43 +371,58 @@ class _Rates:
         return rate if rate is not None and rate > 0 and math.isfinite(rate) else None
 
 
-def _leg_values(leg: SwapLeg, rates: _Rates) -> tuple[float | None, float | None, bool]:
-    """(SOL value, USD value, whether a SOL/USD price was needed and missing) of a leg at its minute."""
-    rate = rates.at(leg.timestamp)
-    usd = finite_or_none(leg.usd_value) if leg.quote_mint in STABLE_MINTS else None
-    if usd is not None:
-        if rate is not None:
-            return usd / rate, usd, False
-        if leg.sol_value_lamports is not None:
-            return leg.sol_value_lamports / LAMPORTS_PER_SOL, usd, True
-        return None, usd, True
-    if leg.sol_value_lamports is None:
-        return None, None, False
-    value = leg.sol_value_lamports / LAMPORTS_PER_SOL
-    return value, None if rate is None else value * rate, rate is None
-
-
 def _run_books(
-    ordered: Sequence[SwapLeg], rates: _Rates, transfers_in: Mapping[str, int]
+    ordered: Sequence[SwapLeg], rates: _Rates, transfers_in: Mapping[str, int], *, track_periods: bool
 ) -> dict[str, _Book]:
+    """The average-cost walk. A leg's SOL value is its SOL quote, or for a stablecoin-quoted leg its USD
+    amount over SOL/USD at its minute (else its route's SOL hop); its USD value is the stablecoin amount, or
+    the SOL value at the minute's SOL/USD (see the module doc)."""
     books: dict[str, _Book] = {}
+    by_minute = rates.by_minute
     for leg in ordered:
         book = books.get(leg.mint)
         if book is None:
             initial_unknown = max(int(transfers_in.get(leg.mint, 0)), 0)
-            book = books[leg.mint] = _Book(leg.token_decimals, leg.timestamp, initial_unknown)
-        book.last_ts = leg.timestamp
-        book.fees_lamports += leg.fee_lamports
-        value, value_usd, rate_missing = _leg_values(leg, rates)
+            book = books[leg.mint] = _Book(
+                leg.token_decimals, leg.timestamp, initial_unknown, track=track_periods
+            )
+        timestamp = leg.timestamp
+        book.last_ts = timestamp
+        rate = None if by_minute is None else rates.at(timestamp)
+        if leg.fee_lamports:
+            book.fees_lamports += leg.fee_lamports
+            if book.fees_usd is not None:
+                book.fees_usd = (
+                    None if rate is None else book.fees_usd + leg.fee_lamports / LAMPORTS_PER_SOL * rate
+                )
+        usd = finite_or_none(leg.usd_value) if leg.quote_mint in STABLE_MINTS else None
+        lamports = leg.sol_value_lamports
+        value: float | None
+        value_usd: float | None
+        if usd is not None:
+            value_usd = usd
+            if rate is not None:
+                value = usd / rate
+            else:
+                value = None if lamports is None else lamports / LAMPORTS_PER_SOL
+                rates.missing += 1
+                book.usd_complete = False
+        elif lamports is None:
+            value = value_usd = None
+        else:
+            value = lamports / LAMPORTS_PER_SOL
+            if rate is None:
+                value_usd = None
+                rates.missing += 1
+                book.usd_complete = False
+            else:
+                value_usd = value * rate
         if value is None:
             book.unvalued_legs += 1
-        if rate_missing:
-            rates.missing += 1
-            book.usd_complete = False
         if leg.direction == "buy":
             book.buy(leg.token_amount_raw, value, value_usd)
         else:
-            book.sell(leg.timestamp, leg.token_amount_raw, value, value_usd)
+            book.sell(timestamp, leg.token_amount_raw, value, value_usd)
     return books
 
 
@@ -609,28 +630,26 @@ class _Fees:
     usd: float | None
 
 
-def _fees(
-    tokens: Sequence[TokenPnl],
-    ordered: Sequence[SwapLeg],
-    records: Sequence[ChainRecord] | None,
-    rates: _Rates,
-) -> _Fees:
+def _fees(tokens: Sequence[TokenPnl], records: Sequence[ChainRecord] | None, rates: _Rates) -> _Fees:
     swap = math.fsum(t.fees_sol for t in tokens)
+    swap_usd = _sum_or_none(*(t.fees_usd for t in tokens))
     if records is None:
-        usd = _fees_usd(((leg.timestamp, leg.fee_lamports) for leg in ordered), rates)
-        return _Fees(swap, swap, None, None, None, usd)
-    leg_signatures = {leg.signature for leg in ordered}
+        return _Fees(swap, swap, None, None, None, swap_usd)
+    leg_signatures = {t.signature for t in records if t.kind == "swap"}
     failed = [r for r in records if r.kind == "failed" and r.fee_lamports > 0]
     # Swap fees come from the legs (one per transaction); the records add what no leg carries.
     others = [r for r in records if r.kind != "failed" and r.signature not in leg_signatures]
     failed_sol = sum(r.fee_lamports for r in failed) / LAMPORTS_PER_SOL
     other_sol = sum(r.fee_lamports for r in others) / LAMPORTS_PER_SOL
-    usd = _fees_usd(
-        [(leg.timestamp, leg.fee_lamports) for leg in ordered]
-        + [(r.timestamp, r.fee_lamports) for r in (*failed, *others)],
-        rates,
+    extra_usd = _fees_usd([(r.timestamp, r.fee_lamports) for r in (*failed, *others)], rates)
+    return _Fees(
+        swap + failed_sol + other_sol,
+        swap,
+        len(failed),
+        failed_sol,
+        other_sol,
+        None if swap_usd is None or extra_usd is None else swap_usd + extra_usd,
     )
-    return _Fees(swap + failed_sol + other_sol, swap, len(failed), failed_sol, other_sol, usd)
 
 
 def _fees_usd(fees: Iterable[tuple[int, int]], rates: _Rates) -> float | None:
@@ -696,11 +715,10 @@ def compute_pnl(
         ordered = [leg for leg in ordered if start <= leg.timestamp <= end]
         if in_window is not None:
             in_window = [r for r in in_window if start <= r.timestamp <= end]
-    books = _run_books(ordered, rates, transfers_in or {})
+    books = _run_books(ordered, rates, transfers_in or {}, track_periods=as_of is not None)
     holds = _hold_times(ordered)
     prices = prices_sol or {}
     holdings = holdings_raw or {}
-    token_fees_usd = _token_fees_usd(ordered, rates)
     tokens = tuple(
         _token_pnl(
             mint,
@@ -710,12 +728,12 @@ def compute_pnl(
             holding=holdings.get(mint),
             hold_time_s=holds.get(mint),
             sol_usd_now=sol_usd_now,
-            fees_usd=token_fees_usd.get(mint),
+            fees_usd=books[mint].fees_usd,
             dust_threshold_sol=dust_threshold_sol,
         )
         for mint in sorted(books)
     )
-    fees = _fees(tokens, ordered, in_window, rates)
+    fees = _fees(tokens, in_window, rates)
 
     def total(attr: str) -> float:
         return math.fsum(getattr(t, attr) for t in tokens)
@@ -784,17 +802,6 @@ def compute_pnl(
         ),
         liquidity_operations=None if in_window is None else _liquidity(in_window),
     )
-
-
-def _token_fees_usd(ordered: Sequence[SwapLeg], rates: _Rates) -> dict[str, float | None]:
-    by_mint: dict[str, list[tuple[int, int]]] = {}
-    for leg in ordered:
-        if leg.fee_lamports:
-            by_mint.setdefault(leg.mint, []).append((leg.timestamp, leg.fee_lamports))
-    fees: dict[str, float | None] = dict.fromkeys({leg.mint for leg in ordered}, 0.0)
-    for mint, items in by_mint.items():
-        fees[mint] = _fees_usd(items, rates)
-    return fees
 
 
 def usd_minutes(legs: Iterable[SwapLeg], records: Iterable[ChainRecord] = ()) -> set[int]:

@@ -56,7 +56,7 @@ failed transactions' fees are counted and the legs can be reconciled with the ch
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -113,9 +113,6 @@ class _WalletDelta:
     fee: int  # fee the wallet paid as fee payer
     rent: int  # rent deposited into its own token accounts minus rent refunded
     tokens: dict[str, list[int]]  # mint -> [raw change, decimals], WSOL excluded
-    minted: dict[str, int]  # mint -> net change across every account of the transaction (mint > 0, burn < 0)
-    others_in: dict[str, int]  # mint -> what accounts of other owners received (WSOL included)
-    others_out: dict[str, int]  # mint -> what accounts of other owners gave, as a positive number
 
     @property
     def sol(self) -> int:
@@ -141,45 +138,45 @@ def extract_transaction(
     timestamp = int(tx.get("timestamp") or 0)
     fee = int(tx.get("fee") or 0) if tx.get("feePayer") == wallet else 0
 
-    def record(
-        kind: ChainKind, delta: _WalletDelta | None, liquidity: LiquidityMove | None = None
-    ) -> ChainRecord:
-        return ChainRecord(
-            signature=signature,
-            slot=slot,
-            timestamp=timestamp,
-            kind=kind,
-            fee_lamports=fee,
-            sol_change_lamports=delta.native + delta.wrapped if delta is not None else -fee,
-            rent_lamports=delta.rent if delta is not None else 0,
-            block_position=block_position,
-            liquidity=liquidity,
-        )
-
     delta = _wallet_delta(tx, wallet, fee)
+    kind: ChainKind = "other"
+    liquidity: LiquidityMove | None = None
+    legs: list[SwapLeg] = []
     if tx.get("transactionError") is not None:
-        return [], record("failed", delta)
-    if delta is None:
-        return [], record("other", None)
-    liquidity = _liquidity_move(tx, delta)
-    if liquidity is not None:
-        return [], record("liquidity", delta, liquidity)
-    tokens = dict(delta.tokens)
-    stables = {mint: tokens.pop(mint) for mint in _STABLES_BY_PREFERENCE if mint in tokens}
-    sold = [_TokenMove(mint, -raw, decimals) for mint, (raw, decimals) in tokens.items() if raw < 0]
-    bought = [_TokenMove(mint, raw, decimals) for mint, (raw, decimals) in tokens.items() if raw > 0]
-    context = _LegContext(signature, slot, timestamp, str(tx.get("source") or "UNKNOWN"), block_position)
-    legs: list[SwapLeg]
-    if sold and bought:
-        legs = _token_to_token_legs(tx, wallet, delta, stables, sold, bought=bought, context=context, fee=fee)
-    elif sold or bought:
-        quote = _wallet_quote(tx, wallet, 1 if sold else -1, delta.sol, stables)
-        direction: Direction = "sell" if sold else "buy"
-        drafts = [] if quote is None else _side_legs(tx, wallet, sold or bought, direction, quote)
-        legs = _finish(drafts, context, fee)
-    else:
-        legs = []
-    return legs, record("swap" if legs else "other", delta)
+        kind = "failed"
+    elif delta is not None:
+        tokens = dict(delta.tokens)
+        stables = {mint: tokens.pop(mint) for mint in _STABLES_BY_PREFERENCE if mint in tokens}
+        sold = [_TokenMove(mint, -raw, decimals) for mint, (raw, decimals) in tokens.items() if raw < 0]
+        bought = [_TokenMove(mint, raw, decimals) for mint, (raw, decimals) in tokens.items() if raw > 0]
+        liquidity = _liquidity_move(tx, wallet, delta, token_to_token=bool(sold and bought))
+        if liquidity is not None:
+            kind = "liquidity"
+        else:
+            context = _LegContext(
+                signature, slot, timestamp, str(tx.get("source") or "UNKNOWN"), block_position
+            )
+            if sold and bought:
+                legs = _token_to_token_legs(
+                    tx, wallet, delta, stables, sold, bought=bought, context=context, fee=fee
+                )
+            elif sold or bought:
+                quote = _wallet_quote(tx, wallet, 1 if sold else -1, delta.sol, stables)
+                direction: Direction = "sell" if sold else "buy"
+                if quote is not None:
+                    legs = _finish(_side_legs(tx, wallet, sold or bought, direction, quote), context, fee)
+            kind = "swap" if legs else "other"
+    return legs, ChainRecord(
+        signature=signature,
+        slot=slot,
+        timestamp=timestamp,
+        kind=kind,
+        fee_lamports=fee,
+        sol_change_lamports=delta.native + delta.wrapped if delta is not None else -fee,
+        rent_lamports=delta.rent if delta is not None else 0,
+        block_position=block_position,
+        liquidity=liquidity,
+    )
 
 
 def extract_wallet_swaps(
@@ -247,9 +244,6 @@ def _wallet_delta(tx: Mapping[str, Any], wallet: str, fee: int) -> _WalletDelta 
         return None
     native = 0
     tokens: dict[str, list[int]] = {}
-    minted: dict[str, int] = {}
-    others_in: dict[str, int] = {}
-    others_out: dict[str, int] = {}
     rent_by_account: dict[str, int] = {}
     for entry in account_data:
         account = entry.get("account")
@@ -262,16 +256,11 @@ def _wallet_delta(tx: Mapping[str, Any], wallet: str, fee: int) -> _WalletDelta 
         owned = False
         wrapped = 0
         for change in changes:
+            if change.get("userAccount") != wallet:
+                continue
             amount = change["rawTokenAmount"]
             raw = int(amount["tokenAmount"])
             mint = change["mint"]
-            minted[mint] = minted.get(mint, 0) + raw
-            if change.get("userAccount") != wallet:
-                if raw > 0:
-                    others_in[mint] = others_in.get(mint, 0) + raw
-                elif raw < 0:
-                    others_out[mint] = others_out.get(mint, 0) - raw
-                continue
             owned = True
             if mint == SOL_MINT:
                 wrapped += raw
@@ -290,9 +279,6 @@ def _wallet_delta(tx: Mapping[str, Any], wallet: str, fee: int) -> _WalletDelta 
         fee=fee,
         rent=int(rent),
         tokens=tokens,
-        minted=minted,
-        others_in=others_in,
-        others_out=others_out,
     )
 
 
@@ -319,12 +305,39 @@ def _rent_paid_by_wallet(tx: Mapping[str, Any], wallet: str, rent_by_account: Ma
     return correction
 
 
-def _liquidity_move(tx: Mapping[str, Any], delta: _WalletDelta) -> LiquidityMove | None:
+def _changes_of(tx: Mapping[str, Any], wallet: str, mints: Collection[str]) -> tuple[dict[str, int], ...]:
+    """({mint: net change across every account}, {mint: received by other owners}, {mint: given by other
+    owners}) for `mints` only: a second, narrow pass that swaps pay for only when the first pass found a
+    liquidity-shaped transaction."""
+    total: dict[str, int] = {}
+    received: dict[str, int] = {}
+    given: dict[str, int] = {}
+    for entry in tx.get("accountData") or ():
+        for change in entry.get("tokenBalanceChanges") or ():
+            mint = change.get("mint")
+            if mint not in mints:
+                continue
+            raw = int(change["rawTokenAmount"]["tokenAmount"])
+            total[mint] = total.get(mint, 0) + raw
+            if change.get("userAccount") != wallet:
+                if raw > 0:
+                    received[mint] = received.get(mint, 0) + raw
+                else:
+                    given[mint] = given.get(mint, 0) - raw
+    return total, received, given
+
+
+def _liquidity_move(
+    tx: Mapping[str, Any], wallet: str, delta: _WalletDelta, *, token_to_token: bool
+) -> LiquidityMove | None:
     """The liquidity operation the transaction is, or None (see the module doc for the rule).
 
     An LP token is minted to the wallet (or burned from it) while a pool account of another owner receives
     what the wallet put in (or pays what it took out). Requiring that counterpart keeps payloads that list
     only the wallet's own accounts, where every bought token would look minted, from counting as liquidity.
+    Only token-to-token shaped transactions (a token in, another out, besides SOL and stablecoins) can be
+    one: the narrow second pass over the balances is not paid by plain swaps. A one-sided deposit (SOL in, a
+    stake-pool or vault token out) therefore stays a buy of that token.
     """
     sol = delta.native + delta.wrapped + delta.fee + delta.rent
     moved = {mint: raw for mint, (raw, _) in delta.tokens.items() if raw}
@@ -332,18 +345,19 @@ def _liquidity_move(tx: Mapping[str, Any], delta: _WalletDelta) -> LiquidityMove
         moved[SOL_MINT] = sol  # the wallet's WSOL and native SOL together, measured against WSOL vaults
     lp_mint: str | None = None
     direction: str | None = None
-    for mint, raw in moved.items():
-        if mint == SOL_MINT:
-            continue
-        supply = delta.minted.get(mint, 0)
-        paid_in = any(r < 0 and delta.others_in.get(m, 0) > 0 for m, r in moved.items() if m != mint)
-        paid_out = any(r > 0 and delta.others_out.get(m, 0) > 0 for m, r in moved.items() if m != mint)
-        if raw > 0 and 0 < supply <= 2 * raw and paid_in:
-            lp_mint, direction = mint, "add"
-            break
-        if raw < 0 and 0 > supply >= 2 * raw and paid_out:
-            lp_mint, direction = mint, "remove"
-            break
+    if token_to_token:
+        supply, received, given = _changes_of(tx, wallet, moved.keys())
+        for mint, raw in moved.items():
+            if mint == SOL_MINT:
+                continue
+            net = supply.get(mint, 0)
+            others = [(m, r) for m, r in moved.items() if m != mint]
+            if raw > 0 and 0 < net <= 2 * raw and any(r < 0 and received.get(m, 0) > 0 for m, r in others):
+                lp_mint, direction = mint, "add"
+                break
+            if raw < 0 and 0 > net >= 2 * raw and any(r > 0 and given.get(m, 0) > 0 for m, r in others):
+                lp_mint, direction = mint, "remove"
+                break
     if direction is None and tx.get("type") in LIQUIDITY_TYPES:
         direction = "add" if tx.get("type") == "ADD_LIQUIDITY" else "remove"
     if direction is None:
