@@ -182,9 +182,13 @@ def test_lab_runs_a_similarity_analysis_live(
     states = [cell.get_attribute("data-state") for cell in _find_all(browser, "reconciliation")]
     assert len(states) == len(wallets) and set(states) <= {"balanced", "unexplained"}, states
     assert all("SOL" in cell.text for cell in _find_all(browser, "unpriced"))
-    toggles = _find_all(browser, "positions-toggle")
-    assert toggles, "no wallet holds an open position"
-    toggles[0].click()
+    holding = [row for row in summaries if row.find_elements(*_by_testid("positions-toggle"))]
+    assert holding, "no wallet holds an open position"
+    # Open the positions of a wallet holding unpriced tokens when there is one: the view that matters.
+    with_unpriced = [
+        row for row in holding if not row.find_element(*_by_testid("unpriced")).text.startswith("0 ")
+    ]
+    (with_unpriced or holding)[0].find_element(*_by_testid("positions-toggle")).click()
     positions = _wait(
         browser,
         lambda d: [row for row in _find_all(d, "open-position") if row.is_displayed()],
@@ -193,6 +197,8 @@ def test_lab_runs_a_similarity_analysis_live(
     )
     statuses = {row.get_attribute("data-price-status") for row in positions}
     assert statuses and statuses <= {"priced", "unpriced"}, statuses
+    if with_unpriced:
+        assert "unpriced" in statuses
     _screenshot(browser, screenshots / "lab-positions.png")
     assert "Every wallet" in _find(browser, "failed-wallets").text
 
