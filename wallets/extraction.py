@@ -339,6 +339,8 @@ def _liquidity_move(
     one: the narrow second pass over the balances is not paid by plain swaps. A one-sided deposit (SOL in, a
     stake-pool or vault token out) therefore stays a buy of that token.
     """
+    if not token_to_token and tx.get("type") not in LIQUIDITY_TYPES:
+        return None
     sol = delta.native + delta.wrapped + delta.fee + delta.rent
     moved = {mint: raw for mint, (raw, _) in delta.tokens.items() if raw}
     if abs(sol) > SOL_DUST_LAMPORTS:
@@ -578,8 +580,7 @@ class _LegContext(NamedTuple):
     block_position: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Draft:
+class _Draft(NamedTuple):
     """A leg before its transaction's context and fee are known."""
 
     move: _TokenMove
