@@ -198,6 +198,9 @@ def enrichment_prices_sol(
 
 # A minute's candle is final once the minute has closed; give the provider another minute to publish it.
 CANDLE_FINAL_AFTER_S = 2 * MINUTE_S
+# Requests one computation may make: a long history's first computation stays well inside the analysis
+# queue's time limit, and the next computation goes on where it stopped (the candles are stored).
+MAX_HISTORY_CALLS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +242,7 @@ def sol_usd_history(
     minutes: Collection[int],
     provider: SolUsdHistoryProvider | None = None,
     now: datetime | None = None,
+    max_calls: int = MAX_HISTORY_CALLS,
 ) -> SolUsdHistory:
     """SOL/USD at each wanted minute (minute starts, unix s): stored candles first; the provider is asked
     only for minutes neither stored nor inside a range it already answered, in ranges, not per minute.
@@ -257,7 +261,13 @@ def sol_usd_history(
     missing -= sol_usd_covered(minutes=missing)
     errors: list[str] = []
     calls = 0
-    for first, last in plan_ranges(m for m in missing if m <= now_ts):
+    ranges = plan_ranges(m for m in missing if m <= now_ts)
+    if len(ranges) > max_calls:
+        errors.append(
+            f"SOL/USD history: {len(ranges) - max_calls} of {len(ranges)} ranges still to fetch; "
+            "the next computation goes on"
+        )
+    for first, last in ranges[:max_calls]:
         start, end = first, min(last + MINUTE_S - 1, now_ts)
         try:
             calls += 1

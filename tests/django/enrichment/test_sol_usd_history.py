@@ -122,3 +122,15 @@ def test_stored_minutes_still_answer_when_the_provider_fails_for_others() -> Non
     result = sol_usd_history(minutes=[T0, T0 + 86_400 * 5], provider=broken, now=NOW)
     assert result.by_minute == {T0: pytest.approx(price_at(T0))}
     assert result.error is not None and "not a UDF object" in result.error
+
+
+def test_a_long_history_is_fetched_over_several_computations() -> None:
+    feed = Feed()
+    days = [T0 + day * 86_400 for day in range(5)]  # five ranges, a day apart
+    first = sol_usd_history(minutes=days, provider=feed, now=NOW, max_calls=3)
+    assert len(feed.calls) == 3
+    assert first.error is not None and "2 of 5 ranges still to fetch" in first.error
+    assert first.by_minute is not None and len(first.by_minute) == 3
+    second = sol_usd_history(minutes=days, provider=feed, now=NOW, max_calls=3)
+    assert len(feed.calls) == 5 and second.error is None and second.by_minute is not None
+    assert len(second.by_minute) == 5
