@@ -324,9 +324,10 @@ class _Book:
             # Exact zero on a full exit so float residue never leaves cost on an empty position, and a floor
             # at zero because for Q near 2**63 the rounded basis can exceed C by an ulp.
             basis = self.cost if full else self.cost * known / self.qty
-            basis_usd = self.cost_usd if full else self.cost_usd * known / self.qty
             self.cost = 0.0 if full else max(self.cost - basis, 0.0)
-            self.cost_usd = 0.0 if full else max(self.cost_usd - basis_usd, 0.0)
+            if self.usd_complete:  # an incomplete USD book is never reported: no need to keep it
+                basis_usd = self.cost_usd if full else self.cost_usd * known / self.qty
+                self.cost_usd = 0.0 if full else max(self.cost_usd - basis_usd, 0.0)
             self.qty -= known
         realized = 0.0
         if value is not None:
