@@ -162,7 +162,7 @@ class SimulatedSolUsdHistory:
             time.sleep(latency_s)
         if fault_rate and random.random() < fault_rate:
             raise UpstreamTransientError("simulated upstream fault in SOL price history (HTTP 503)")
-        return self.market.sol_usd_candles(start, end, "1")  # type: ignore[attr-defined]  # TEMP until market merge
+        return self.market.sol_usd_candles(start, end, "1")
 
 
 class SimulatedPriceProvider:
