@@ -181,7 +181,9 @@ def kaplan_meier_median(
     open_share = float(weights[~ended].sum()) / total
     order = np.argsort(durations, kind="stable")
     times, w, events = durations[order], weights[order], ended[order]
-    unique, first = np.unique(times, return_index=True)
+    # `times` is sorted: the first index of each distinct duration, without np.unique's second sort.
+    first = np.flatnonzero(np.concatenate(([True], times[1:] != times[:-1])))
+    unique = times[first]
     at_risk = total - np.concatenate(([0.0], np.cumsum(w)[:-1]))[first]
     ended_weight = np.add.reduceat(np.where(events, w, 0.0), first)
     with np.errstate(divide="ignore", invalid="ignore"):

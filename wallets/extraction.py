@@ -145,14 +145,23 @@ def extract_transaction(
     if tx.get("transactionError") is not None:
         kind = "failed"
     elif delta is not None:
-        tokens = dict(delta.tokens)
-        stables = {mint: tokens.pop(mint) for mint in _STABLES_BY_PREFERENCE if mint in tokens}
-        sold = [_TokenMove(mint, -raw, decimals) for mint, (raw, decimals) in tokens.items() if raw < 0]
-        bought = [_TokenMove(mint, raw, decimals) for mint, (raw, decimals) in tokens.items() if raw > 0]
-        liquidity = _liquidity_move(tx, wallet, delta, token_to_token=bool(sold and bought))
+        tokens = delta.tokens
+        stables = {mint: tokens[mint] for mint in _STABLES_BY_PREFERENCE if mint in tokens}
+        sold = [
+            _TokenMove(mint, -raw, decimals)
+            for mint, (raw, decimals) in tokens.items()
+            if raw < 0 and mint not in STABLE_MINTS
+        ]
+        bought = [
+            _TokenMove(mint, raw, decimals)
+            for mint, (raw, decimals) in tokens.items()
+            if raw > 0 and mint not in STABLE_MINTS
+        ]
+        if (sold and bought) or tx.get("type") in LIQUIDITY_TYPES:
+            liquidity = _liquidity_move(tx, wallet, delta, token_to_token=bool(sold and bought))
         if liquidity is not None:
             kind = "liquidity"
-        else:
+        elif sold or bought:
             context = _LegContext(
                 signature, slot, timestamp, str(tx.get("source") or "UNKNOWN"), block_position
             )
@@ -160,22 +169,25 @@ def extract_transaction(
                 legs = _token_to_token_legs(
                     tx, wallet, delta, stables, sold, bought=bought, context=context, fee=fee
                 )
-            elif sold or bought:
+            else:
                 quote = _wallet_quote(tx, wallet, 1 if sold else -1, delta.sol, stables)
                 direction: Direction = "sell" if sold else "buy"
                 if quote is not None:
                     legs = _finish(_side_legs(tx, wallet, sold or bought, direction, quote), context, fee)
-            kind = "swap" if legs else "other"
+            if legs:
+                kind = "swap"
+    if delta is None:
+        return legs, ChainRecord(signature, slot, timestamp, kind, fee, -fee, 0, block_position, None)
     return legs, ChainRecord(
-        signature=signature,
-        slot=slot,
-        timestamp=timestamp,
-        kind=kind,
-        fee_lamports=fee,
-        sol_change_lamports=delta.native + delta.wrapped if delta is not None else -fee,
-        rent_lamports=delta.rent if delta is not None else 0,
-        block_position=block_position,
-        liquidity=liquidity,
+        signature,
+        slot,
+        timestamp,
+        kind,
+        fee,
+        delta.native + delta.wrapped,
+        delta.rent,
+        block_position,
+        liquidity,
     )
 
 
@@ -189,7 +201,7 @@ def extract_wallet_swaps(
     parsed = unparsed = skipped_failed = 0
     block_positions = positions or {}
     for tx in txs:
-        position = block_positions.get(str(tx.get("signature") or ""), 0)
+        position = block_positions.get(str(tx.get("signature") or ""), 0) if block_positions else 0
         try:
             tx_legs, record = extract_transaction(tx, wallet, block_position=position)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
@@ -273,13 +285,7 @@ def _wallet_delta(tx: Mapping[str, Any], wallet: str, fee: int) -> _WalletDelta 
             rent_by_account[account] = rent_by_account.get(account, 0) + lamports - wrapped
     wrapped_sol = tokens.pop(SOL_MINT, None)
     rent = _rent_paid_by_wallet(tx, wallet, rent_by_account) if rent_by_account else 0
-    return _WalletDelta(
-        native=int(native),
-        wrapped=wrapped_sol[0] if wrapped_sol else 0,
-        fee=fee,
-        rent=int(rent),
-        tokens=tokens,
-    )
+    return _WalletDelta(int(native), wrapped_sol[0] if wrapped_sol else 0, fee, int(rent), tokens)
 
 
 def _rent_paid_by_wallet(tx: Mapping[str, Any], wallet: str, rent_by_account: Mapping[str, int]) -> int:
