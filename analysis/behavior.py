@@ -3,13 +3,21 @@
 Definitions where SPEC 6.3 leaves room (tested in tests/unit/analysis/test_behavior.py):
 
 * A *trade* is one swap leg (a token-to-token swap is two trades: a sell and a buy); `transactions` counts
-  distinct signatures. Legs are processed in `analysis.pnl.canonical_order`, so input order never matters.
-* Hold durations come from FIFO buy→sell lots (`analysis.pnl.fifo_match`). Raw quantities of different
+  distinct signatures. Legs are processed in `analysis.ordering.canonical_order`, so input order never
+  matters.
+* Closed holds come from FIFO buy→sell lots (`analysis.ordering.fifo_match`). Raw quantities of different
   mints are not comparable, so each lot is weighted by its share of its sell leg (lot qty ÷ sell qty):
   within one sell the weighting is by quantity, and every sell leg weighs at most 1 (its matched part).
   `hold_p25_s`/`hold_median_s`/`hold_p75_s` are weighted nearest-rank quantiles (the smallest hold whose
-  cumulative weight reaches p of the total), and `exit_within_*_share` is the weight with hold <= 60 s /
-  300 s / 3600 s divided by all matched weight, in [0, 1]. None when nothing matched.
+  cumulative weight reaches p of the total) of these closed lots only, `median_closed_hold_s` is the same
+  median, and `exit_within_*_share` is the weight with hold <= 60 s / 300 s / 3600 s divided by all matched
+  weight, in [0, 1]. None when nothing matched.
+* `median_hold_s` covers every position, sold or not: the Kaplan-Meier median over every bought lot, each
+  weighted by its share of its buy leg (so every buy leg weighs 1), a sold lot ending at its sale and an
+  unsold one censored at the end of the window (`window_end`, by default the last trade). When more than
+  half the weight is still open at the longest follow-up, the median is not reached: `median_hold_s` is
+  then that longest follow-up and `median_hold_is_lower_bound` is true. `open_hold_share` is the weight
+  still open at the end.
 * `buy_sell_ratio` = buys ÷ sells (counts; None without sells). `buy_sell_symmetry` = tokens with both a buy
   and a sell ÷ tokens traded. `sol_volume_symmetry` = 1 - |B - S| ÷ (B + S) over valued SOL volumes.
 * `reentry_rate` = tokens bought again after a bought position was FIFO-sold down to exactly zero ÷ tokens
@@ -23,10 +31,12 @@ Definitions where SPEC 6.3 leaves room (tested in tests/unit/analysis/test_behav
   shares (1 when every exit is within 60 s, 2/3 within 5 min, 1/3 within 1 h, 0 later or with no matched
   exit; None only for an empty wallet). The second factor keeps a wallet that flips a few tokens but holds
   most of them from scoring high.
-* `speed_class` by weighted median hold: < 3 min ultra_flipper, < 10 min flipper, < 1 h fast, < 24 h
-  day_trader, < 7 d swing, else position.
-* Tags: `bot` (trades per active day >= 50), `whale` (median position >= whale_position_sol), `holder`
-  (never_sold_share >= 0.6 or speed_class swing/position), `flipper` (speed_class ultra_flipper/flipper).
+* `speed_class` by `median_hold_s`: < 3 min ultra_flipper, < 10 min flipper, < 1 h fast, < 24 h
+  day_trader, < 7 d swing, else position. A lower bound decides only when it already reaches 7 d
+  (position); a shorter one says only "at least", so the class is None.
+* Tags follow the class, so they never contradict: `flipper` (speed_class ultra_flipper/flipper), `holder`
+  (speed_class swing/position, or no class and never_sold_share >= 0.6), `bot` (trades per active day
+  >= 50), `whale` (median position >= whale_position_sol).
   No `sniper` tag: sniping means buying within seconds of a token's launch, and swap legs carry no launch
   time, so any proxy (e.g. fast exits) would just duplicate `flipper` under a stronger name.
 * Below 5 trades there is no label: `speed_class` None and `tags` empty.
@@ -43,7 +53,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from analysis.pnl import FifoMatches, canonical_order, dataclass_to_dict, fifo_match
+from analysis.ordering import FifoMatches, canonical_order, fifo_match
+from analysis.pnl import dataclass_to_dict
 from wallets.swaps import LAMPORTS_PER_SOL, SwapLeg
 
 SpeedClass = Literal["ultra_flipper", "flipper", "fast", "day_trader", "swing", "position"]
@@ -83,6 +94,10 @@ class BehaviorProfile:
     hold_p25_s: float | None
     hold_median_s: float | None
     hold_p75_s: float | None
+    median_hold_s: float | None
+    median_hold_is_lower_bound: bool
+    median_closed_hold_s: float | None
+    open_hold_share: float | None
     exit_within_60s_share: float | None
     exit_within_5m_share: float | None
     exit_within_1h_share: float | None
@@ -145,6 +160,61 @@ def _hold_stats(matches: FifoMatches) -> _HoldStats:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _KaplanMeier:
+    median_s: float | None = None
+    lower_bound: bool = False
+    open_share: float | None = None
+
+
+def kaplan_meier_median(
+    durations: FloatArray, weights: FloatArray, ended: npt.NDArray[np.bool_]
+) -> _KaplanMeier:
+    """Weighted Kaplan-Meier median of holding times; `ended` False marks a censored (still open) lot.
+
+    At each distinct duration t with ended weight d and weight still at risk n (duration >= t, censored
+    lots included at their own time), survival S *= 1 - d/n; the median is the first t with S <= 1/2.
+    """
+    total = float(weights.sum())
+    if durations.size == 0 or total <= 0:
+        return _KaplanMeier()
+    open_share = float(weights[~ended].sum()) / total
+    order = np.argsort(durations, kind="stable")
+    times, w, events = durations[order], weights[order], ended[order]
+    # `times` is sorted: the first index of each distinct duration, without np.unique's second sort.
+    first = np.flatnonzero(np.concatenate(([True], times[1:] != times[:-1])))
+    unique = times[first]
+    at_risk = total - np.concatenate(([0.0], np.cumsum(w)[:-1]))[first]
+    ended_weight = np.add.reduceat(np.where(events, w, 0.0), first)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = np.where(at_risk > 0, 1.0 - ended_weight / at_risk, 1.0)
+    survival = np.cumprod(factors)
+    # Relative tolerance: halves built from thirds must still reach 1/2 exactly where expected.
+    reached = np.flatnonzero(survival <= 0.5 * (1 + 1e-12))
+    if reached.size:
+        return _KaplanMeier(float(unique[reached[0]]), False, open_share)
+    return _KaplanMeier(float(unique[-1]), True, open_share)
+
+
+def _all_holds(matches: FifoMatches, window_end: int) -> _KaplanMeier:
+    durations = np.concatenate(
+        (
+            np.asarray(matches.sell_ts, dtype=np.float64) - np.asarray(matches.buy_ts, dtype=np.float64),
+            window_end - np.asarray(matches.open_buy_ts, dtype=np.float64),
+        )
+    )
+    weights = np.concatenate(
+        (
+            np.asarray(matches.buy_fraction, dtype=np.float64),
+            np.asarray(matches.open_buy_fraction, dtype=np.float64),
+        )
+    )
+    ended = np.concatenate(
+        (np.ones(len(matches.buy_ts), dtype=bool), np.zeros(len(matches.open_buy_ts), dtype=bool))
+    )
+    return kaplan_meier_median(np.maximum(durations, 0.0), weights, ended)
+
+
 def _token_stats(ordered: Sequence[SwapLeg]) -> _TokenStats:
     codes: dict[str, int] = {}
     mint_idx = np.fromiter((codes.setdefault(leg.mint, len(codes)) for leg in ordered), dtype=np.int64)
@@ -187,6 +257,13 @@ def speed_class_for(median_hold_s: float) -> SpeedClass:
     return "position"
 
 
+def _speed_class(holds: _KaplanMeier) -> SpeedClass | None:
+    if holds.median_s is None:
+        return None
+    speed = speed_class_for(holds.median_s)
+    return speed if not holds.lower_bound or speed == "position" else None
+
+
 def _flipper_score(holds: _HoldStats, never_sold_share: float) -> float:
     shares = [s for s in holds.within_shares if s is not None]
     exit_speed = sum(shares) / len(EXIT_WINDOWS_S) if shares else 0.0
@@ -205,7 +282,7 @@ def _tags(
         tags.append("bot")
     if speed in ("ultra_flipper", "flipper"):
         tags.append("flipper")
-    if never_sold_share >= HOLDER_NEVER_SOLD_SHARE or speed in ("swing", "position"):
+    if speed in ("swing", "position") or (speed is None and never_sold_share >= HOLDER_NEVER_SOLD_SHARE):
         tags.append("holder")
     if median_position_sol is not None and median_position_sol >= whale_position_sol:
         tags.append("whale")
@@ -232,6 +309,10 @@ def _empty_profile() -> BehaviorProfile:
         hold_p25_s=None,
         hold_median_s=None,
         hold_p75_s=None,
+        median_hold_s=None,
+        median_hold_is_lower_bound=False,
+        median_closed_hold_s=None,
+        open_hold_share=None,
         exit_within_60s_share=None,
         exit_within_5m_share=None,
         exit_within_1h_share=None,
@@ -250,8 +331,11 @@ def _empty_profile() -> BehaviorProfile:
     )
 
 
-def compute_behavior(legs: Iterable[SwapLeg], *, whale_position_sol: float = 10.0) -> BehaviorProfile:
-    """Behaviour metrics of SPEC 6.3; see the module docstring for every definition."""
+def compute_behavior(
+    legs: Iterable[SwapLeg], *, whale_position_sol: float = 10.0, window_end: int | None = None
+) -> BehaviorProfile:
+    """Behaviour metrics; see the module docstring for every definition. `window_end`: when open positions
+    are censored (the time the history is known up to); never before the last trade."""
     ordered = canonical_order(legs)
     if not ordered:
         return _empty_profile()
@@ -263,11 +347,12 @@ def compute_behavior(legs: Iterable[SwapLeg], *, whale_position_sol: float = 10.
     trades_per_day = trades / active_days
     matches = fifo_match(ordered)
     holds = _hold_stats(matches)
+    all_holds = _all_holds(matches, max(int(ts[-1]), window_end or 0))
     tokens = _token_stats(ordered)
     never_sold = tokens.never_sold_share if tokens.never_sold_share is not None else 0.0
     session_count, session_mean = _sessions(ts)
     labelled = trades >= MIN_TRADES_FOR_LABEL
-    speed = speed_class_for(holds.median_s) if labelled and holds.median_s is not None else None
+    speed = _speed_class(all_holds) if labelled else None
     hours = np.bincount((ts % SECONDS_PER_DAY) // SECONDS_PER_HOUR, minlength=24)
     return BehaviorProfile(
         trades=trades,
@@ -284,6 +369,10 @@ def compute_behavior(legs: Iterable[SwapLeg], *, whale_position_sol: float = 10.
         hold_p25_s=holds.p25_s,
         hold_median_s=holds.median_s,
         hold_p75_s=holds.p75_s,
+        median_hold_s=all_holds.median_s,
+        median_hold_is_lower_bound=all_holds.lower_bound,
+        median_closed_hold_s=holds.median_s,
+        open_hold_share=all_holds.open_share,
         exit_within_60s_share=holds.within_shares[0],
         exit_within_5m_share=holds.within_shares[1],
         exit_within_1h_share=holds.within_shares[2],

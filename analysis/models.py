@@ -38,6 +38,12 @@ class AnalysisRun(models.Model):
         default="",
         help_text="Why prices were unavailable; such runs are not reused",
     )
+    sol_usd_error = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Why SOL/USD at trade time was (partly) unavailable; such runs are not reused",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wallet", "kind"], name="analysis_run_one_per_kind")]
@@ -47,7 +53,7 @@ class AnalysisRun(models.Model):
 
 
 class WalletPnlSummary(models.Model):
-    """Wallet totals of a PnL run, in SOL (USD at the SOL price of the run)."""
+    """Wallet totals of a PnL run, in SOL (USD at trade time where the SOL/USD history allowed)."""
 
     run = models.OneToOneField(AnalysisRun, on_delete=models.CASCADE, related_name="pnl_summary")
     wallet = models.CharField(max_length=44, db_index=True)
@@ -55,7 +61,10 @@ class WalletPnlSummary(models.Model):
     tokens_open = models.PositiveIntegerField()
     tokens_closed = models.PositiveIntegerField()
     tokens_dust = models.PositiveIntegerField()
-    tokens_unpriced = models.PositiveIntegerField()
+    tokens_unpriced = models.PositiveIntegerField(help_text="Held tokens marked at zero (no usable price)")
+    unpriced_open_cost_sol = models.FloatField(
+        null=True, blank=True, help_text="Cost still held in unpriced tokens (null: stored before marks)"
+    )
     swaps_parsed = models.PositiveIntegerField()
     legs_parsed = models.PositiveIntegerField()
     buy_count = models.PositiveIntegerField()
@@ -65,12 +74,17 @@ class WalletPnlSummary(models.Model):
     unknown_basis_proceeds_sol = models.FloatField()
     realized_pnl_sol = models.FloatField(db_index=True)
     unrealized_pnl_sol = models.FloatField(
-        null=True, blank=True, help_text="Null when no held token is priced"
+        null=True, blank=True, help_text="Every held token marked (unpriced at zero); null in older runs"
     )
     total_pnl_sol = models.FloatField(db_index=True)
-    total_includes_unrealized = models.BooleanField()
     net_pnl_sol = models.FloatField()
-    fees_sol = models.FloatField()
+    fees_sol = models.FloatField(help_text="Every fee paid as fee payer, failed transactions included")
+    failed_tx_count = models.PositiveIntegerField(null=True, blank=True)
+    failed_tx_fees_sol = models.FloatField(null=True, blank=True)
+    unexplained_lamports = models.BigIntegerField(
+        null=True, blank=True, help_text="Reconciliation: chain change minus legs' cash flow (0 balances)"
+    )
+    result_version = models.PositiveSmallIntegerField(default=1)
     roi = models.FloatField(null=True, blank=True)
     win_rate = models.FloatField(null=True, blank=True)
     profit_factor = models.FloatField(null=True, blank=True)
@@ -109,12 +123,19 @@ class TokenPnlRow(models.Model):
     proceeds_sol = models.FloatField()
     realized_pnl_sol = models.FloatField()
     unrealized_pnl_sol = models.FloatField(
-        null=True, blank=True, help_text="Null when the token has no price"
+        null=True, blank=True, help_text="Unpriced held tokens are marked at zero; null in older runs"
     )
     total_pnl_sol = models.FloatField()
     roi = models.FloatField(null=True, blank=True)
     fees_sol = models.FloatField()
-    price_sol = models.FloatField(null=True, blank=True)
+    price_status = models.CharField(
+        max_length=8,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text="priced / unpriced for a held token; blank when closed or stored before marks",
+    )
+    mark_price_sol = models.FloatField(null=True, blank=True, help_text="SOL per token; 0 when unpriced")
     hold_time_s = models.FloatField(null=True, blank=True)
     first_trade_at = models.DateTimeField()
     last_trade_at = models.DateTimeField()

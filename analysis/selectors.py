@@ -15,14 +15,16 @@ from wallets.selectors import wallet_latest_balances
 # The figures a multi-wallet result (similarity) carries per wallet: enough to rank and label wallets
 # without the per-token rows.
 PNL_HEADLINE_FIELDS = (
+    "result_version",
     "realized_pnl_sol",
     "unrealized_pnl_sol",
     "total_pnl_sol",
-    "total_includes_unrealized",
     "net_pnl_sol",
     "invested_sol",
     "proceeds_sol",
     "fees_sol",
+    "failed_tx_count",
+    "failed_tx_fees_sol",
     "roi",
     "win_rate",
     "profit_factor",
@@ -32,11 +34,25 @@ PNL_HEADLINE_FIELDS = (
     "tokens_open",
     "tokens_closed",
     "tokens_unpriced",
+    "unpriced_open_cost_sol",
+    "open_positions",
     "swaps_parsed",
     "sol_price_usd",
+    "usd_unavailable_reason",
     "realized_pnl_usd",
     "unrealized_pnl_usd",
     "total_pnl_usd",
+    "periods",
+    "reconciliation",
+)
+# The reconciliation's totals travel with the headline; the list of unexplained transactions stays with the
+# wallet's own PnL result.
+RECONCILIATION_HEADLINE_FIELDS = (
+    "transactions",
+    "chain_change_lamports",
+    "legs_cash_flow_lamports",
+    "unexplained_lamports",
+    "unexplained_count",
 )
 BEHAVIOR_HEADLINE_FIELDS = (
     "trades",
@@ -44,6 +60,9 @@ BEHAVIOR_HEADLINE_FIELDS = (
     "active_days",
     "trades_per_active_day",
     "hold_median_s",
+    "median_hold_s",
+    "median_hold_is_lower_bound",
+    "median_closed_hold_s",
     "exit_within_60s_share",
     "exit_within_5m_share",
     "exit_within_1h_share",
@@ -77,6 +96,7 @@ def _inputs(run: AnalysisRun) -> dict[str, Any]:
             balances_fetched_at=_iso(run.balances_fetched_at),
             sol_price_usd=run.sol_price_usd,
             prices_error=run.prices_error or None,
+            sol_usd_history_error=run.sol_usd_error or None,
         )
     return inputs
 
@@ -111,7 +131,7 @@ def analysis_headlines(*, runs: Sequence[AnalysisRun]) -> dict[tuple[str, str], 
     computed_at = {run.pk: run.computed_at.isoformat() for run in runs}
     headlines: dict[tuple[str, str], dict[str, Any]] = {}
     for summary in WalletPnlSummary.objects.filter(run_id__in=pnl_ids).only("run_id", "wallet", "data"):
-        figures = {field: summary.data.get(field) for field in PNL_HEADLINE_FIELDS}
+        figures = pnl_headline(summary.data)
         headlines[(summary.wallet, AnalysisRun.Kind.PNL)] = {
             **figures,
             "computed_at": computed_at[summary.run_id],
@@ -125,17 +145,32 @@ def analysis_headlines(*, runs: Sequence[AnalysisRun]) -> dict[tuple[str, str], 
     return headlines
 
 
+def pnl_headline(data: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a stored PnL; fields a run from before a result version lacks are None."""
+    figures = {field: data.get(field) for field in PNL_HEADLINE_FIELDS}
+    reconciliation = data.get("reconciliation")
+    if isinstance(reconciliation, dict):
+        figures["reconciliation"] = {
+            field: reconciliation.get(field) for field in RECONCILIATION_HEADLINE_FIELDS
+        }
+    return figures
+
+
 def analysis_result_summary(result: dict[str, Any]) -> dict[str, Any]:
     """What a `job-completed` event carries for an analysis job: the headline, not the token rows."""
     kind = result["analysis"]
-    fields = PNL_HEADLINE_FIELDS if kind == AnalysisRun.Kind.PNL else BEHAVIOR_HEADLINE_FIELDS
     figures = result.get(kind) or {}
+    headline = (
+        pnl_headline(figures)
+        if kind == AnalysisRun.Kind.PNL
+        else {field: figures.get(field) for field in BEHAVIOR_HEADLINE_FIELDS}
+    )
     return {
         "wallet": result["wallet"],
         "analysis": kind,
         "recomputed": result["recomputed"],
         "computed_at": result["computed_at"],
-        **{field: figures.get(field) for field in fields},
+        **headline,
     }
 
 

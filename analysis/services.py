@@ -5,10 +5,17 @@ ANALYSIS_FRESHNESS_S *and* the wallet's swaps are still the ones it analysed (sa
 signature), so a sync that brought new swaps is never hidden behind a fresh-looking result. A PnL run whose
 price lookup failed is never reused. `force=True` always recomputes.
 
-Prices: unrealized PnL needs a current price in SOL for every token still held; `price_sol` is the token's
-USD price (enrichment) over SOL's. Prices are looked up only for held tokens, across all the wallets of a
-call at once. A failed lookup does not fail the analysis: unrealized PnL is then null (never 0) and the
-run records why.
+Marks: every token still held is marked (docs/METHODS.md): a usable price from enrichment (base side of its
+pair, liquidity at least PRICE_MIN_LIQUIDITY_USD, finite and positive), else zero. Prices are looked up only
+for held tokens, across all the wallets of a call at once. A failed lookup does not fail the analysis: the
+held tokens are then unpriced with the error as their reason, and the run records it and is not reused.
+
+USD at trade time: SOL/USD at every leg's and paid fee's minute comes from the stored history (enrichment),
+fetched once for all the wallets of a call. When it cannot be had the USD figures are null with the reason,
+the SOL figures are unaffected, and the run is not reused.
+
+Chain records (fees of failed transactions, reconciliation, liquidity operations) come from the wallet's
+sync; a wallet synced before they were kept has none, and its figures say so (null, not zero).
 
 Holdings: the newest balance snapshot replaces the holdings reconstructed from swaps (catching transfers
 in and out) when it was taken after the newest swap; otherwise the swaps alone decide.
@@ -33,12 +40,17 @@ from redis.exceptions import RedisError
 from analysis import selectors
 from analysis.behavior import BehaviorProfile, compute_behavior
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
-from analysis.pnl import WalletPnl, compute_pnl
+from analysis.pnl import WalletPnl, compute_pnl, usd_minutes
 from core.errors import FatalError, TransientError
-from enrichment.services import enrichment_quotes
+from enrichment.services import Marks, SolUsdHistory, enrichment_marks, sol_usd_history
 from wallets.addresses import validate_address
-from wallets.selectors import wallet_latest_balances, wallet_swap_legs
-from wallets.swaps import SOL_MINT, SwapLeg
+from wallets.selectors import (
+    wallet_chain_records,
+    wallet_latest_balances,
+    wallet_swap_legs,
+    wallet_sync_state,
+)
+from wallets.swaps import ChainRecord, SwapLeg
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +79,7 @@ class SwapFingerprint:
 
 @dataclass(frozen=True, slots=True)
 class _Prices:
-    prices_sol: dict[str, float]
-    sol_price_usd: float | None
+    marks: Marks
     error: str
 
 
@@ -84,7 +95,12 @@ def _reusable(run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: dat
     if run is None:
         return False
     fresh_since = now - timedelta(seconds=settings.ANALYSIS_FRESHNESS_S)
-    return run.computed_at >= fresh_since and fingerprint.matches(run) and not run.prices_error
+    return (
+        run.computed_at >= fresh_since
+        and fingerprint.matches(run)
+        and not run.prices_error
+        and not run.sol_usd_error
+    )
 
 
 def _claim_run(*, address: str, kind: str, now: datetime) -> AnalysisRun:
@@ -129,11 +145,12 @@ def _holdings(
     return {leg.mint: held.get(leg.mint, 0) for leg in legs}, fetched_at
 
 
-def _window(legs: Sequence[SwapLeg]) -> tuple[int, int] | None:
-    """The period the PnL covers: all of the wallet's stored history, reported as (first, last) trade."""
-    if not legs:
+def _window(legs: Sequence[SwapLeg], records: Sequence[ChainRecord] | None) -> tuple[int, int] | None:
+    """The period the PnL covers: all of the wallet's stored history, from its first to its last trade or
+    recorded transaction (a failed one included)."""
+    timestamps = [leg.timestamp for leg in legs] + [record.timestamp for record in records or ()]
+    if not timestamps:
         return None
-    timestamps = [leg.timestamp for leg in legs]
     return min(timestamps), max(timestamps)
 
 
@@ -146,28 +163,50 @@ def _held_mints(legs: Sequence[SwapLeg], holdings: Mapping[str, int] | None) -> 
 
 def _lookup_prices(mints: set[str]) -> _Prices:
     try:
-        quotes = enrichment_quotes(mints=sorted({*mints, SOL_MINT}))
+        return _Prices(enrichment_marks(mints=sorted(mints)), "")
     except PRICE_ERRORS as exc:
         logger.warning("PnL without prices: %s: %s", type(exc).__name__, exc)
-        return _Prices({}, None, f"{type(exc).__name__}: {exc}"[:300])
-    sol_quote = quotes.get(SOL_MINT)
-    sol_usd = sol_quote.price_usd if sol_quote is not None else None
-    if sol_usd is None or sol_usd <= 0:
-        return _Prices({}, None, "")
-    prices = {
-        mint: quote.price_usd / sol_usd
-        for mint, quote in quotes.items()
-        if mint in mints and quote.price_usd is not None
-    }
-    return _Prices(prices, sol_usd, "")
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return _Prices(Marks({}, dict.fromkeys(mints, f"price lookup failed: {error}"), None), error)
 
 
-def _pnl_dict(pnl: WalletPnl) -> dict[str, Any]:
+def _lookup_sol_usd(minutes: set[int]) -> SolUsdHistory:
+    try:
+        return sol_usd_history(minutes=minutes)
+    except PRICE_ERRORS as exc:
+        logger.warning("PnL without SOL/USD history: %s: %s", type(exc).__name__, exc)
+        return SolUsdHistory(None, f"SOL/USD history unavailable: {type(exc).__name__}: {exc}"[:300], 0)
+
+
+# The largest open positions by cost, carried with the headline figures so a many-wallet view (the Lab)
+# can show what is marked and how without every token row.
+OPEN_POSITIONS_SHOWN = 10
+
+
+def _open_positions(pnl: WalletPnl) -> list[dict[str, Any]]:
+    held = sorted(
+        (token for token in pnl.tokens if token.remaining_qty_raw > 0),
+        key=lambda token: (-token.remaining_cost_sol, token.mint),
+    )
+    return [
+        {
+            "mint": token.mint,
+            "price_status": token.price_status,
+            "mark_price_sol": token.mark_price_sol,
+            "unpriced_reason": token.unpriced_reason,
+            "remaining_qty": token.remaining_qty,
+            "remaining_cost_sol": token.remaining_cost_sol,
+            "unrealized_pnl_sol": token.unrealized_pnl_sol,
+        }
+        for token in held[:OPEN_POSITIONS_SHOWN]
+    ]
+
+
+def _pnl_dict(pnl: WalletPnl, *, swaps_unparsed: int | None) -> dict[str, Any]:
     data = pnl.to_dict()
     data.pop("tokens")
-    # The count of unparsed transactions lives with the wallet's sync state, which `wallets` does not
-    # expose yet; null says "unknown" where 0 would claim none.
-    data["swaps_unparsed"] = None
+    data["swaps_unparsed"] = swaps_unparsed
+    data["open_positions"] = _open_positions(pnl)
     return data
 
 
@@ -190,7 +229,8 @@ def _token_rows(run: AnalysisRun, pnl: WalletPnl) -> list[TokenPnlRow]:
             total_pnl_sol=token.total_pnl_sol,
             roi=token.roi,
             fees_sol=token.fees_sol,
-            price_sol=token.price_sol,
+            price_status=token.price_status or "",
+            mark_price_sol=token.mark_price_sol,
             hold_time_s=token.hold_time_s,
             first_trade_at=_utc(token.first_trade_at),
             last_trade_at=_utc(token.last_trade_at),
@@ -207,14 +247,17 @@ def _store_pnl(
     fingerprint: SwapFingerprint,
     pnl: WalletPnl,
     prices: _Prices,
+    history: SolUsdHistory,
     balances_fetched_at: datetime | None,
+    swaps_unparsed: int | None,
     started: float,
 ) -> AnalysisRun:
     now = timezone.now()
     run = _claim_run(address=address, kind=AnalysisRun.Kind.PNL, now=now)
     TokenPnlRow.objects.filter(run=run).delete()
     WalletPnlSummary.objects.filter(run=run).delete()
-    data = _pnl_dict(pnl)
+    data = _pnl_dict(pnl, swaps_unparsed=swaps_unparsed)
+    reconciliation = pnl.reconciliation
     WalletPnlSummary.objects.create(
         run=run,
         wallet=address,
@@ -223,6 +266,7 @@ def _store_pnl(
         tokens_closed=pnl.tokens_closed,
         tokens_dust=pnl.tokens_dust,
         tokens_unpriced=pnl.tokens_unpriced,
+        unpriced_open_cost_sol=pnl.unpriced_open_cost_sol,
         swaps_parsed=pnl.swaps_parsed,
         legs_parsed=pnl.legs_parsed,
         buy_count=pnl.buy_count,
@@ -233,17 +277,20 @@ def _store_pnl(
         realized_pnl_sol=pnl.realized_pnl_sol,
         unrealized_pnl_sol=pnl.unrealized_pnl_sol,
         total_pnl_sol=pnl.total_pnl_sol,
-        total_includes_unrealized=pnl.total_includes_unrealized,
         net_pnl_sol=pnl.net_pnl_sol,
         fees_sol=pnl.fees_sol,
+        failed_tx_count=pnl.failed_tx_count,
+        failed_tx_fees_sol=pnl.failed_tx_fees_sol,
+        unexplained_lamports=None if reconciliation is None else reconciliation.unexplained_lamports,
+        result_version=pnl.result_version,
         roi=data["roi"],
         win_rate=data["win_rate"],
         profit_factor=data["profit_factor"],
         median_token_pnl_sol=data["median_token_pnl_sol"],
         trimmed_mean_token_pnl_sol=data["trimmed_mean_token_pnl_sol"],
-        realized_pnl_usd=pnl.realized_pnl_usd,
-        unrealized_pnl_usd=pnl.unrealized_pnl_usd,
-        total_pnl_usd=pnl.total_pnl_usd,
+        realized_pnl_usd=data["realized_pnl_usd"],
+        unrealized_pnl_usd=data["unrealized_pnl_usd"],
+        total_pnl_usd=data["total_pnl_usd"],
         first_trade_at=_utc_or_none(min((t.first_trade_at for t in pnl.tokens), default=None)),
         last_trade_at=_utc_or_none(max((t.last_trade_at for t in pnl.tokens), default=None)),
         data=data,
@@ -255,10 +302,19 @@ def _store_pnl(
         computed_at=now,
         duration_ms=int((time.perf_counter() - started) * 1000),
         balances_fetched_at=balances_fetched_at,
-        sol_price_usd=prices.sol_price_usd,
+        sol_price_usd=prices.marks.sol_usd,
         prices_error=prices.error,
+        sol_usd_error=(history.error or "")[:300],
     )
     return run
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingPnl:
+    fingerprint: SwapFingerprint
+    holdings: dict[str, int] | None
+    balances_fetched_at: datetime | None
+    records: list[ChainRecord] | None
 
 
 def _pnl_runs(
@@ -268,11 +324,12 @@ def _pnl_runs(
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None],
     force: bool,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
-    """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup."""
+    """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup
+    and one SOL/USD history lookup between them."""
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
-    pending: dict[str, tuple[SwapFingerprint, dict[str, int] | None, datetime | None]] = {}
+    pending: dict[str, _PendingPnl] = {}
     for address in addresses:
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
@@ -281,30 +338,43 @@ def _pnl_runs(
             outcome[address] = (run, False)
             continue
         holdings, fetched_at = _holdings(legs, fingerprint, balances_by_wallet.get(address))
-        pending[address] = (fingerprint, holdings, fetched_at)
+        pending[address] = _PendingPnl(
+            fingerprint, holdings, fetched_at, wallet_chain_records(address=address)
+        )
     if not pending:
         return outcome
-    held = {
-        address: _held_mints(legs_by_wallet[address], holdings)
-        for address, (_, holdings, _) in pending.items()
-    }
+    held = {address: _held_mints(legs_by_wallet[address], item.holdings) for address, item in pending.items()}
     prices = _lookup_prices(set().union(*held.values()))
-    for address, (fingerprint, holdings, fetched_at) in pending.items():
+    minutes: set[int] = set()
+    for address, item in pending.items():
+        minutes |= usd_minutes(legs_by_wallet[address], item.records or ())
+    history = _lookup_sol_usd(minutes)
+    as_of = int(now.timestamp())
+    for address, item in pending.items():
         started = time.perf_counter()
         legs = legs_by_wallet[address]
+        sync_state = wallet_sync_state(address=address)
         pnl = compute_pnl(
             legs,
-            prices_sol=prices.prices_sol,
-            sol_price_usd=prices.sol_price_usd,
-            holdings_raw=holdings,
-            window=_window(legs),
+            prices_sol=prices.marks.prices_sol,
+            unpriced_reasons=prices.marks.unpriced,
+            sol_price_usd=prices.marks.sol_usd,
+            sol_usd_by_minute=history.by_minute,
+            usd_unavailable_reason=history.error,
+            holdings_raw=item.holdings,
+            records=item.records,
+            window=_window(legs, item.records),
+            as_of=as_of,
+            swaps_unparsed=sync_state.swaps_unparsed if sync_state is not None else 0,
         )
         run = _store_pnl(
             address=address,
-            fingerprint=fingerprint,
+            fingerprint=item.fingerprint,
             pnl=pnl,
             prices=prices,
-            balances_fetched_at=fetched_at,
+            history=history,
+            balances_fetched_at=item.balances_fetched_at,
+            swaps_unparsed=sync_state.swaps_unparsed if sync_state is not None else None,
             started=started,
         )
         outcome[address] = (run, True)
@@ -395,7 +465,7 @@ def _behavior_runs(
             outcome[address] = (run, False)
             continue
         started = time.perf_counter()
-        profile = compute_behavior(legs)
+        profile = compute_behavior(legs, window_end=int(now.timestamp()))
         run = _store_behavior(address=address, fingerprint=fingerprint, profile=profile, started=started)
         outcome[address] = (run, True)
     return outcome

@@ -395,6 +395,17 @@ if CHAIN_PROVIDER == "helius" and not HELIUS_API_KEY:
 HELIUS_RPC_RATE_LIMIT = env.get_str("HELIUS_RPC_RATE_LIMIT", "10/second")
 HELIUS_API_RATE_LIMIT = env.get_str("HELIUS_API_RATE_LIMIT", "2/second")
 DEXSCREENER_RATE_LIMIT = env.get_str("DEXSCREENER_RATE_LIMIT", "300/minute")
+# SOL/USD at each trade's minute (PnL in USD at trade time): Pyth Benchmarks' TradingView history endpoint.
+SOL_PRICE_HISTORY_URL = env.get_url(
+    "SOL_PRICE_HISTORY_URL", "https://benchmarks.pyth.network", schemes=("http", "https")
+)
+SOL_PRICE_HISTORY_RATE_LIMIT = env.get_str("SOL_PRICE_HISTORY_RATE_LIMIT", "90/10seconds")
+try:
+    parse_rate_limit(SOL_PRICE_HISTORY_RATE_LIMIT)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SOL_PRICE_HISTORY_RATE_LIMIT: {exc}; write it like 90/10seconds") from exc
+# A DexScreener price marks a position only when its pair holds at least this much liquidity (USD).
+PRICE_MIN_LIQUIDITY_USD = env.get_float("PRICE_MIN_LIQUIDITY_USD", 1000.0, minimum=0.0)
 UPSTREAM_TIMEOUT_S = env.get_float("UPSTREAM_TIMEOUT_S", 20.0, minimum=0.1)
 # An upstream answer longer than this is not read: the call fails as transient (core/http.py). The largest
 # real answers (100 enhanced transactions, a wallet's token accounts) are a few MB.

@@ -57,3 +57,37 @@ class TokenMetadata(models.Model):
             pair_address=self.pair_address,
             dex_id=self.dex_id,
         )
+
+
+class SolUsdCandle(models.Model):
+    """One minute of SOL/USD from the history provider (Pyth Benchmarks). Past minutes never change, so a
+    stored minute is never fetched again."""
+
+    minute = models.BigIntegerField(primary_key=True, help_text="Start of the UTC minute, unix seconds")
+    open = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    low = models.FloatField(null=True, blank=True)
+    close = models.FloatField(help_text="USD per SOL at the minute's end: the minute's price")
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SOL/USD candle"
+
+    def __str__(self) -> str:
+        return f"SOL/USD {self.minute}: {self.close}"
+
+
+class SolUsdHistoryRange(models.Model):
+    """A range of minutes the provider answered in full: a minute inside it without a candle had none, so
+    it is not asked for again."""
+
+    start_minute = models.BigIntegerField()
+    end_minute = models.BigIntegerField()
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SOL/USD history range"
+        indexes = [models.Index(fields=["start_minute", "end_minute"])]
+
+    def __str__(self) -> str:
+        return f"SOL/USD {self.start_minute}..{self.end_minute}"

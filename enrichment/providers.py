@@ -1,4 +1,5 @@
-"""Token price sources: DexScreener over HTTP, or the simulated market's DexScreener-shaped pairs."""
+"""Price sources: DexScreener over HTTP (token prices and metadata) and the SOL/USD history of Pyth
+Benchmarks over HTTP, or the simulated market's counterparts of both."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from core.redis import (
 
 MAX_MINTS_PER_CALL = 30
 DEXSCREENER_API = "dexscreener"
+SOL_PRICE_HISTORY_API = "sol-price-history"
+SOL_USD_SYMBOL = "Crypto.SOL/USD"
 
 RateLimiter = Callable[[str, str], None]
 """Takes one slot of a rate limit: `(api, limit)`, e.g. `("dexscreener", "300/minute")`; may block."""
@@ -31,6 +34,12 @@ RateLimiter = Callable[[str, str], None]
 
 class PriceProvider(Protocol):
     def get_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]: ...
+
+
+class SolUsdHistoryProvider(Protocol):
+    def get_history(self, *, start: int, end: int) -> Any:
+        """The raw answer (TradingView UDF shape) for 1-minute SOL/USD candles in [start, end], unix s."""
+        ...
 
 
 class DexScreenerClient:
@@ -81,6 +90,81 @@ class DexScreenerClient:
         return [pair for pair in body if isinstance(pair, dict)]
 
 
+class PythBenchmarksClient:
+    """`GET {base}/v1/shims/tradingview/history?symbol=Crypto.SOL/USD&resolution=1&from=T0&to=T1`.
+
+    The base URL may carry a path prefix. Retries (429/5xx honouring Retry-After, connection errors,
+    timeouts) are urllib3's inside the session; one slot of the global limit is taken per request sent.
+    Pyth documents 90 requests per 10 s per IP for this endpoint, and a minute of 429s past it.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_s: float,
+        rate_limit: str,
+        rate_limiter: RateLimiter = rate_limit_acquire,
+        retries: int = 3,
+        backoff_factor: float = 0.5,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.rate_limit = rate_limit
+        self.rate_limiter = rate_limiter
+        self.session = session or build_session(retries=retries, backoff_factor=backoff_factor)
+
+    @classmethod
+    def from_settings(cls) -> PythBenchmarksClient:
+        return cls(
+            base_url=settings.SOL_PRICE_HISTORY_URL,
+            timeout_s=settings.UPSTREAM_TIMEOUT_S,
+            rate_limit=settings.SOL_PRICE_HISTORY_RATE_LIMIT,
+        )
+
+    def get_history(self, *, start: int, end: int) -> Any:
+        self.rate_limiter(SOL_PRICE_HISTORY_API, self.rate_limit)
+        return request_json(
+            self.session,
+            "GET",
+            f"{self.base_url}/v1/shims/tradingview/history",
+            api="SOL price history",
+            timeout_s=self.timeout_s,
+            params={"symbol": SOL_USD_SYMBOL, "resolution": "1", "from": start, "to": end},
+        )
+
+
+class SimulatedSolUsdHistory:
+    """The simulated market's SOL/USD path in the same UDF shape, with the market-wide simulated latency and
+    fault rate (`sim:latency-ms`, `sim:fault-rate` in Redis override the settings, read on every call)."""
+
+    def __init__(self, *, seed: int, latency_ms: int = 0, fault_rate: float = 0.0) -> None:
+        from wallets.simulated_market import SimulatedMarket
+
+        self.market = SimulatedMarket(seed=seed)
+        self.latency_s = latency_ms / 1000
+        self.fault_rate = fault_rate
+
+    def _overrides(self) -> tuple[float, float]:
+        try:
+            latency_ms, fault_rate = get_redis().mget(SIMULATED_LATENCY_KEY, SIMULATED_FAULT_RATE_KEY)
+            return (
+                float(latency_ms) / 1000 if latency_ms is not None else self.latency_s,
+                float(fault_rate) if fault_rate is not None else self.fault_rate,
+            )
+        except (RedisError, ValueError):
+            return self.latency_s, self.fault_rate
+
+    def get_history(self, *, start: int, end: int) -> Any:
+        latency_s, fault_rate = self._overrides()
+        if latency_s:
+            time.sleep(latency_s)
+        if fault_rate and random.random() < fault_rate:
+            raise UpstreamTransientError("simulated upstream fault in SOL price history (HTTP 503)")
+        return self.market.sol_usd_candles(start, end, "1")
+
+
 class SimulatedPriceProvider:
     """The simulated market's DexScreener pairs, with the simulated latency and fault rate.
 
@@ -124,6 +208,17 @@ class SimulatedPriceProvider:
         if fault_rate and random.random() < fault_rate:
             raise UpstreamTransientError("simulated upstream fault in DexScreener (HTTP 503)")
         return self.market.get_dex_pairs(mints)
+
+
+@lru_cache(maxsize=1)
+def get_sol_usd_history_provider() -> SolUsdHistoryProvider:
+    if settings.CHAIN_PROVIDER == "simulated":
+        return SimulatedSolUsdHistory(
+            seed=settings.SIMULATED_SEED,
+            latency_ms=settings.SIMULATED_LATENCY_MS,
+            fault_rate=settings.SIMULATED_FAULT_RATE,
+        )
+    return PythBenchmarksClient.from_settings()
 
 
 @lru_cache(maxsize=1)

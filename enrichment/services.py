@@ -1,12 +1,14 @@
-"""Token metadata and prices (DexScreener, kept in the database for a freshness window) and enriched balances:
-symbol, name, image, price and value in USD and SOL for every token held."""
+"""Token metadata and prices (DexScreener, kept in the database for a freshness window), the marks that value
+open positions, SOL/USD at past minutes (kept in the database for good), and enriched balances: symbol,
+name, image, price and value in USD and SOL for every token held."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,11 +16,32 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.errors import FatalError, TransientError
 from core.redis import enrichment_key, get_redis
-from enrichment.models import TokenMetadata
-from enrichment.pricing import TokenQuote, best_quotes, price_in_sol
-from enrichment.providers import MAX_MINTS_PER_CALL, PriceProvider, get_price_provider
-from enrichment.selectors import token_metadata_due_for_refresh, token_metadata_fresh
+from enrichment.candles import (
+    GAP_TOLERANCE_S,
+    MINUTE_S,
+    HistoryAnswer,
+    HistoryAnswerError,
+    parse_history,
+    plan_ranges,
+    resolve_minutes,
+)
+from enrichment.models import SolUsdCandle, SolUsdHistoryRange, TokenMetadata
+from enrichment.pricing import TokenQuote, best_quotes, mark_in_sol, price_in_sol
+from enrichment.providers import (
+    MAX_MINTS_PER_CALL,
+    PriceProvider,
+    SolUsdHistoryProvider,
+    get_price_provider,
+    get_sol_usd_history_provider,
+)
+from enrichment.selectors import (
+    sol_usd_closes,
+    sol_usd_covered,
+    token_metadata_due_for_refresh,
+    token_metadata_fresh,
+)
 from wallets.swaps import SOL_MINT
 
 logger = logging.getLogger(__name__)
@@ -132,20 +155,148 @@ def enrichment_quotes(
     return {mint: row.to_quote() for mint, row in rows.items() if row.status == TokenMetadata.Status.KNOWN}
 
 
-def enrichment_prices_sol(
-    *, mints: Sequence[str], provider: PriceProvider | None = None
-) -> tuple[dict[str, float], float | None]:
-    """Current prices in SOL of the priced `mints`, and SOL/USD: what unrealized PnL needs (SPEC §6.2)."""
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """What open positions are marked at: usable prices in SOL, why the others are unpriced, SOL/USD now."""
+
+    prices_sol: dict[str, float]
+    unpriced: dict[str, str]  # mint -> reason
+    sol_usd: float | None
+
+
+def enrichment_marks(
+    *, mints: Sequence[str], provider: PriceProvider | None = None, min_liquidity_usd: float | None = None
+) -> Marks:
+    """Marks for `mints`: a price is usable when the token is its pair's base, the pair holds at least
+    PRICE_MIN_LIQUIDITY_USD and the price is finite and positive (docs/METHODS.md)."""
+    minimum = settings.PRICE_MIN_LIQUIDITY_USD if min_liquidity_usd is None else min_liquidity_usd
     quotes = enrichment_quotes(mints=[*mints, SOL_MINT], provider=provider)
     sol_quote = quotes.get(SOL_MINT)
     sol_usd = sol_quote.price_usd if sol_quote else None
     prices: dict[str, float] = {}
-    for mint in set(mints):
-        quote = quotes.get(mint)
-        price = price_in_sol(quote, sol_usd) if quote else None
+    unpriced: dict[str, str] = {}
+    for mint in sorted(set(mints)):
+        price, reason = mark_in_sol(quotes.get(mint), sol_usd, min_liquidity_usd=minimum)
         if price is not None:
             prices[mint] = price
-    return prices, sol_usd
+        else:
+            unpriced[mint] = reason or "unpriced"
+    return Marks(prices, unpriced, sol_usd)
+
+
+def enrichment_prices_sol(
+    *, mints: Sequence[str], provider: PriceProvider | None = None
+) -> tuple[dict[str, float], float | None]:
+    """Usable current prices in SOL of `mints` (the marks' rule), and SOL/USD."""
+    marks = enrichment_marks(mints=mints, provider=provider)
+    return marks.prices_sol, marks.sol_usd
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SOL/USD at past minutes
+# ---------------------------------------------------------------------------------------------------------
+
+# A minute's candle is final once the minute has closed; give the provider another minute to publish it.
+CANDLE_FINAL_AFTER_S = 2 * MINUTE_S
+# Requests one computation may make: a long history's first computation stays well inside the analysis
+# queue's time limit, and the next computation goes on where it stopped (the candles are stored).
+MAX_HISTORY_CALLS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SolUsdHistory:
+    """SOL/USD at the wanted minutes. `by_minute` is None when nothing could be had; `error` says why
+    anything is missing (None when every wanted minute has a price)."""
+
+    by_minute: dict[int, float] | None
+    error: str | None
+    calls: int  # requests made to the provider
+
+
+def _store_candles(answer: HistoryAnswer, *, start: int, end: int, now: datetime) -> dict[int, float]:
+    """Store the final candles of an answer and, when the range is all in the past, the range itself."""
+    final_before = int(now.timestamp()) - CANDLE_FINAL_AFTER_S
+    final = [candle for candle in answer.candles if candle.minute + MINUTE_S <= final_before]
+    SolUsdCandle.objects.bulk_create(
+        [
+            SolUsdCandle(
+                minute=candle.minute,
+                open=candle.open,
+                high=candle.high,
+                low=candle.low,
+                close=candle.close,
+                fetched_at=now,
+            )
+            for candle in final
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    if end < final_before:
+        SolUsdHistoryRange.objects.create(start_minute=start, end_minute=end, fetched_at=now)
+    return {candle.minute: candle.close for candle in answer.candles}
+
+
+def sol_usd_history(
+    *,
+    minutes: Collection[int],
+    provider: SolUsdHistoryProvider | None = None,
+    now: datetime | None = None,
+    max_calls: int = MAX_HISTORY_CALLS,
+) -> SolUsdHistory:
+    """SOL/USD at each wanted minute (minute starts, unix s): stored candles first; the provider is asked
+    only for minutes neither stored nor inside a range it already answered, in ranges, not per minute.
+
+    Never raises for the provider's sake: an unreachable provider, garbage, an error, an empty answer or a
+    price that is not a finite positive number give the reason in `error`, and nothing of that answer is
+    stored. A minute without its own candle takes the last close within GAP_TOLERANCE_S before it.
+    """
+    wanted = {minute - minute % MINUTE_S for minute in minutes}
+    if not wanted:
+        return SolUsdHistory({}, None, 0)
+    now = now or timezone.now()
+    now_ts = int(now.timestamp())
+    closes = sol_usd_closes(minutes=wanted)
+    missing = wanted - closes.keys()
+    missing -= sol_usd_covered(minutes=missing)
+    errors: list[str] = []
+    calls = 0
+    ranges = plan_ranges(m for m in missing if m <= now_ts)
+    if len(ranges) > max_calls:
+        errors.append(
+            f"SOL/USD history: {len(ranges) - max_calls} of {len(ranges)} ranges still to fetch; "
+            "the next computation goes on"
+        )
+    for first, last in ranges[:max_calls]:
+        start, end = first, min(last + MINUTE_S - 1, now_ts)
+        try:
+            calls += 1
+            body = (provider or get_sol_usd_history_provider()).get_history(start=start, end=end)
+            answer = parse_history(body, start=start, end=end)
+        except HistoryAnswerError as exc:
+            errors.append(f"SOL/USD history unusable: {exc}")
+            break
+        except (TransientError, FatalError, RedisError) as exc:
+            errors.append(f"SOL/USD history unavailable: {type(exc).__name__}: {exc}"[:300])
+            break
+        if answer.no_data:
+            errors.append(f"SOL/USD history has no data from {start} to {end}")
+            continue
+        closes.update(_store_candles(answer, start=start, end=end, now=now))
+    gaps = wanted - closes.keys()
+    if gaps:
+        earlier = {gap - step for gap in gaps for step in range(MINUTE_S, GAP_TOLERANCE_S + 1, MINUTE_S)}
+        closes.update(sol_usd_closes(minutes=earlier - closes.keys()))
+    resolved = resolve_minutes(wanted, closes)
+    if not resolved and errors:
+        return SolUsdHistory(None, errors[0], calls)
+    unresolved = len(wanted) - len(resolved)
+    error = errors[0] if errors else None
+    if error is None and unresolved:
+        error = f"no SOL/USD price for {unresolved} minute(s)"
+    if errors:
+        logger.warning("SOL/USD history: %s (%d of %d minutes resolved)", error, len(resolved), len(wanted))
+    return SolUsdHistory(resolved, error, calls)
 
 
 def token_metadata_refresh(
@@ -163,17 +314,19 @@ def token_metadata_refresh(
 
 
 def _enrich_wallet(
-    balance: dict[str, Any], quotes: dict[str, TokenQuote], sol_usd: float | None
+    balance: dict[str, Any], quotes: dict[str, TokenQuote], sol_usd: float | None, *, min_liquidity_usd: float
 ) -> dict[str, Any]:
+    """Values only where the price is usable (the marks' rule), so a $3 pool or a garbage price never
+    inflates a total; the price itself is still shown with its status."""
     tokens = []
     total_usd = total_sol = 0.0
     for token in balance.get("tokens", []):
         quote = quotes.get(token["mint"])
         amount = float(token["ui_amount"])
+        mark, reason = mark_in_sol(quote, sol_usd, min_liquidity_usd=min_liquidity_usd)
         price_usd = quote.price_usd if quote else None
-        price_sol = price_in_sol(quote, sol_usd) if quote else None
-        value_usd = amount * price_usd if price_usd is not None else None
-        value_sol = amount * price_sol if price_sol is not None else None
+        value_sol = amount * mark if mark is not None else None
+        value_usd = amount * price_usd if mark is not None and price_usd is not None else None
         total_usd += value_usd or 0.0
         total_sol += value_sol or 0.0
         tokens.append(
@@ -184,7 +337,9 @@ def _enrich_wallet(
                 "name": quote.name if quote else None,
                 "image_url": quote.image_url if quote else None,
                 "price_usd": price_usd,
-                "price_sol": price_sol,
+                "price_sol": price_in_sol(quote, sol_usd) if quote else None,
+                "price_status": "priced" if mark is not None else "unpriced",
+                "unpriced_reason": reason,
                 "value_usd": value_usd,
                 "value_sol": value_sol,
                 "liquidity_usd": quote.liquidity_usd if quote else None,
@@ -211,12 +366,17 @@ def enrichment_enrich_balances(
     quotes = enrichment_quotes(mints=[*mints, SOL_MINT], provider=provider)
     sol_quote = quotes.get(SOL_MINT)
     sol_usd = sol_quote.price_usd if sol_quote else None
+    minimum = settings.PRICE_MIN_LIQUIDITY_USD
+    priced = {mint for mint in mints if mark_in_sol(quotes.get(mint), sol_usd, min_liquidity_usd=minimum)[0]}
     enriched = {
         "status": "completed",
         "sol_price_usd": sol_usd,
-        "priced_tokens": sum(1 for mint in mints if mint in quotes),
-        "unpriced_tokens": sum(1 for mint in mints if mint not in quotes),
-        "balances": [_enrich_wallet(balance, quotes, sol_usd) for balance in balances],
+        "min_liquidity_usd": minimum,
+        "priced_tokens": len(priced),
+        "unpriced_tokens": len(mints) - len(priced),
+        "balances": [
+            _enrich_wallet(balance, quotes, sol_usd, min_liquidity_usd=minimum) for balance in balances
+        ],
     }
     # The ledger copy (merged into the job's result) is the one that matters; the cache is a convenience.
     with contextlib.suppress(RedisError):

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
+from wallets.models import BalanceSnapshot, Swap, Token, Transaction, TransactionEffect, Wallet
 
 
 @admin.register(Wallet)
@@ -21,6 +21,25 @@ class WalletAdmin(admin.ModelAdmin):
     list_filter = ("sync_status",)
     search_fields = ("address",)
     readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(TransactionEffect)
+class TransactionEffectAdmin(admin.ModelAdmin):
+    """What each transaction did to its wallet's SOL: failed ones' fees, liquidity operations, the figures
+    the PnL's reconciliation sets against the legs."""
+
+    list_display = (
+        "wallet",
+        "signature",
+        "kind",
+        "fee_lamports",
+        "sol_change_lamports",
+        "rent_lamports",
+        "timestamp",
+    )
+    list_filter = ("kind",)
+    search_fields = ("wallet__address", "signature")
+    raw_id_fields = ("wallet",)
 
 
 @admin.register(Swap)

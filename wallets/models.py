@@ -58,6 +58,9 @@ class Swap(models.Model):
     usd_value = models.FloatField(null=True, blank=True)
     fee_lamports = models.BigIntegerField(default=0)
     source = models.CharField(max_length=40, blank=True, default="")
+    block_position = models.PositiveIntegerField(
+        default=0, help_text="Place among the wallet's transactions of the same slot, in block order"
+    )
 
     class Meta:
         constraints = [
@@ -69,6 +72,39 @@ class Swap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.mint} ({self.signature[:8]}…)"
+
+
+class TransactionEffect(models.Model):
+    """What one transaction of the wallet's history did to its own SOL, failed transactions included: the
+    fee it paid, its SOL + WSOL change, the rent of its token accounts, and liquidity operations. Fees,
+    the reconciliation of legs with the chain and liquidity reports read these (docs/METHODS.md)."""
+
+    class Kind(models.TextChoices):
+        SWAP = "swap", "Swap (legs)"
+        LIQUIDITY = "liquidity", "Liquidity operation"
+        FAILED = "failed", "Failed"
+        UNREADABLE = "unreadable", "Unreadable"
+        OTHER = "other", "Other"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="transaction_effects")
+    signature = models.CharField(max_length=100)
+    slot = models.BigIntegerField()
+    block_position = models.PositiveIntegerField(default=0)
+    timestamp = models.BigIntegerField(help_text="Block time, unix seconds")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    fee_lamports = models.BigIntegerField(help_text="Fee the wallet paid as fee payer (0 when another did)")
+    sol_change_lamports = models.BigIntegerField(help_text="The wallet's SOL + WSOL change, fee included")
+    rent_lamports = models.BigIntegerField(help_text="Rent deposited into its token accounts minus refunds")
+    liquidity = models.JSONField(null=True, blank=True, help_text="Assets moved by a liquidity operation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "signature"], name="transaction_effect_one_per_tx")
+        ]
+        indexes = [models.Index(fields=["wallet", "timestamp"]), models.Index(fields=["kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.signature[:8]}… ({self.wallet_id})"
 
 
 class BalanceSnapshot(models.Model):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Count
@@ -15,8 +15,16 @@ from redis.exceptions import RedisError
 
 from core.redis import balance_key, get_redis
 from wallets.custodians import Custodian, custodian
-from wallets.models import BalanceSnapshot, NativeTransfer, Swap, Token, Transaction, Wallet
-from wallets.swaps import SwapLeg
+from wallets.models import (
+    BalanceSnapshot,
+    NativeTransfer,
+    Swap,
+    Token,
+    Transaction,
+    TransactionEffect,
+    Wallet,
+)
+from wallets.swaps import ChainKind, ChainRecord, LiquidityMove, SwapLeg
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +33,7 @@ class WalletSyncState:
     sync_status: str  # never, syncing, synced, failed
     last_synced_at: datetime | None
     sync_error: str
-    transactions_seen: int  # successful transactions stored for the wallet
+    transactions_seen: int  # transactions stored for the wallet, failed ones included
     swaps_unparsed: int  # swaps (typed SWAP or with events.swap) that produced no legs, and unreadable ones
     newest_signature: str  # newest signature whose transactions are all stored; "" before the first sync
 
@@ -94,9 +102,43 @@ def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
             usd_value=row.usd_value,
             fee_lamports=row.fee_lamports,
             source=row.source,
+            block_position=row.block_position,
         )
         for row in rows.iterator(chunk_size=2000)
     ]
+
+
+def wallet_chain_records(*, address: str) -> list[ChainRecord] | None:
+    """What each stored transaction did to the wallet's SOL, oldest first; None when the wallet's swaps were
+    stored before these records were kept (its fees and reconciliation are then unknown, not zero)."""
+    rows = TransactionEffect.objects.filter(wallet_id=address).order_by("timestamp", "slot", "block_position")
+    records = [
+        ChainRecord(
+            signature=signature,
+            slot=slot,
+            timestamp=timestamp,
+            kind=cast(ChainKind, kind),
+            fee_lamports=fee,
+            sol_change_lamports=change,
+            rent_lamports=rent,
+            block_position=position,
+            liquidity=LiquidityMove.from_dict(liquidity) if liquidity else None,
+        )
+        for signature, slot, timestamp, kind, fee, change, rent, position, liquidity in rows.values_list(
+            "signature",
+            "slot",
+            "timestamp",
+            "kind",
+            "fee_lamports",
+            "sol_change_lamports",
+            "rent_lamports",
+            "block_position",
+            "liquidity",
+        ).iterator(chunk_size=5000)
+    ]
+    if not records and Swap.objects.filter(wallet_id=address).exists():
+        return None
+    return records
 
 
 def wallet_latest_balances(*, address: str) -> dict[str, Any] | None:

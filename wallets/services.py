@@ -21,7 +21,7 @@ from core.redis import balance_key, get_redis
 from wallets.addresses import validate_address
 from wallets.extraction import extract_wallet_swaps
 from wallets.locks import WalletSyncLock
-from wallets.models import BalanceSnapshot, Swap, Token, Transaction, Wallet
+from wallets.models import BalanceSnapshot, Swap, Token, Transaction, TransactionEffect, Wallet
 from wallets.providers import (
     SIGNATURE_PAGE_LIMIT,
     TRANSACTIONS_BATCH_LIMIT,
@@ -29,7 +29,7 @@ from wallets.providers import (
     get_chain_provider,
 )
 from wallets.selectors import wallet_cached_transactions
-from wallets.swaps import SwapLeg
+from wallets.swaps import ChainRecord, SwapLeg
 from wallets.transfer_services import native_transfers_store
 
 Checkpoint = Callable[[], None]
@@ -112,6 +112,39 @@ def _plan_window(address: str, signatures: Sequence[str]) -> _Window:
     return _Window(todo, cached, [signature for signature in todo if signature not in cached])
 
 
+def _block_positions(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Each signature's place among the wallet's transactions of its slot, in block order (0 first).
+
+    getSignaturesForAddress lists newest first, block order reversed within a slot; nothing else tells
+    where in its block a transaction landed, and same-slot legs need it (a sell before a re-buy)."""
+    by_slot: dict[int, list[str]] = {}
+    for entry in entries:
+        by_slot.setdefault(int(entry.get("slot") or 0), []).append(str(entry["signature"]))
+    return {
+        signature: position
+        for signatures in by_slot.values()
+        for position, signature in enumerate(reversed(signatures))
+    }
+
+
+def _effect_rows(address: str, records: Iterable[ChainRecord]) -> list[TransactionEffect]:
+    return [
+        TransactionEffect(
+            wallet_id=address,
+            signature=record.signature,
+            slot=record.slot,
+            block_position=record.block_position,
+            timestamp=record.timestamp,
+            kind=record.kind,
+            fee_lamports=record.fee_lamports,
+            sol_change_lamports=record.sol_change_lamports,
+            rent_lamports=record.rent_lamports,
+            liquidity=record.liquidity.to_dict() if record.liquidity is not None else None,
+        )
+        for record in records
+    ]
+
+
 def _swap_rows(address: str, legs: Iterable[SwapLeg]) -> list[Swap]:
     return [
         Swap(
@@ -130,6 +163,7 @@ def _swap_rows(address: str, legs: Iterable[SwapLeg]) -> list[Swap]:
             usd_value=leg.usd_value,
             fee_lamports=leg.fee_lamports,
             source=leg.source,
+            block_position=leg.block_position,
         )
         for leg in legs
     ]
@@ -165,9 +199,9 @@ def _insert_new_legs(address: str, legs: Sequence[SwapLeg]) -> int:
 
 
 @transaction.atomic
-def _store_window(address: str, window: _Window) -> tuple[int, int]:
-    """Cache the fetched payloads, link the window's transactions to the wallet and store their swaps, in
-    one transaction: a transaction is linked exactly when its legs are stored."""
+def _store_window(address: str, window: _Window, positions: Mapping[str, int]) -> tuple[int, int]:
+    """Cache the fetched payloads, link the window's transactions to the wallet and store their swaps and
+    chain records, in one transaction: a transaction is linked exactly when its legs are stored."""
     payloads = {**window.cached, **window.fetched}
     transactions = [payloads[signature] for signature in window.signatures if signature in payloads]
     if not transactions:
@@ -190,10 +224,13 @@ def _store_window(address: str, window: _Window) -> tuple[int, int]:
         ignore_conflicts=True,
         batch_size=1000,
     )
-    extracted = extract_wallet_swaps(transactions, address)
+    extracted = extract_wallet_swaps(transactions, address, positions=positions)
     _tokens_seen(extracted.legs)
     inserted = _insert_new_legs(address, extracted.legs)
     native_transfers_store(address=address, transactions=transactions)
+    TransactionEffect.objects.bulk_create(
+        _effect_rows(address, extracted.records), ignore_conflicts=True, batch_size=1000
+    )
     Wallet.objects.filter(pk=address).update(
         transactions_seen=F("transactions_seen") + len(transactions),
         swaps_unparsed=F("swaps_unparsed") + extracted.unparsed,
@@ -224,16 +261,21 @@ class _SyncTotals:
     fetched: int = 0
     not_returned: int = 0
 
-    def add(self, address: str, window: _Window, fetching: Future[int]) -> None:
+    def add(self, address: str, window: _Window, fetching: Future[int], positions: Mapping[str, int]) -> None:
         self.not_returned += fetching.result()
-        stored, swaps = _store_window(address, window)
+        stored, swaps = _store_window(address, window, positions)
         self.stored += stored
         self.swaps += swaps
         self.fetched += len(window.fetched)
 
 
 def _sync_windows(
-    provider: ChainProvider, *, address: str, signatures: Sequence[str], checkpoint: Checkpoint
+    provider: ChainProvider,
+    *,
+    address: str,
+    signatures: Sequence[str],
+    positions: Mapping[str, int],
+    checkpoint: Checkpoint,
 ) -> _SyncTotals:
     """Fetch and store the signatures' transactions window by window, newest first.
 
@@ -249,10 +291,10 @@ def _sync_windows(
             window = _plan_window(address, signatures[start : start + size])
             fetching = prefetch.submit(_fetch_missing, provider, window)
             if pending is not None:
-                totals.add(address, *pending)
+                totals.add(address, *pending, positions)
             pending = (window, fetching)
         if pending is not None:
-            totals.add(address, *pending)
+            totals.add(address, *pending, positions)
     except BaseException:  # cancellation and time limits too: the prefetch must not outlive the sync
         # Stop at once: a fetch still in flight finishes on its own (bounded by the provider's timeouts and
         # retries) and its result is dropped; it writes nothing.
@@ -289,15 +331,26 @@ def wallet_sync(
             lock.renew()
 
         try:
+            # A wallet synced before chain records were kept gets them from its cached transactions, and
+            # its whole history is listed once more for the failed transactions that were never fetched.
+            legacy = bool(wallet.newest_signature) and not _has_chain_records(address)
+            if legacy:
+                with transaction.atomic():
+                    _rebuild_from_cache(address)
             signatures = _new_signatures(
-                provider, address=address, until=wallet.newest_signature, checkpoint=checkpoint_and_renew
+                provider,
+                address=address,
+                until="" if legacy else wallet.newest_signature,
+                checkpoint=checkpoint_and_renew,
             )
-            # Failed transactions cannot hold swaps: they are not fetched.
-            wanted = list(
-                dict.fromkeys(entry["signature"] for entry in signatures if entry.get("err") is None)
-            )
+            # Failed transactions are fetched too: they hold no swap, but their fees were paid.
+            wanted = list(dict.fromkeys(entry["signature"] for entry in signatures))
             totals = _sync_windows(
-                provider, address=address, signatures=wanted, checkpoint=checkpoint_and_renew
+                provider,
+                address=address,
+                signatures=wanted,
+                positions=_block_positions(signatures),
+                checkpoint=checkpoint_and_renew,
             )
             if totals.not_returned:
                 raise IncompleteHistoryError(
@@ -326,23 +379,45 @@ def wallet_sync(
     )
 
 
+def _has_chain_records(address: str) -> bool:
+    return TransactionEffect.objects.filter(wallet_id=address).exists()
+
+
+def _rebuild_from_cache(address: str) -> int:
+    """Re-extract the wallet's swaps and chain records from its cached transactions; the caller holds the
+    wallet's lock and a transaction. Block positions recorded before survive the rebuild."""
+    cached = WalletTransaction.objects.filter(wallet_id=address).values("transaction_id")
+    positions = dict(
+        TransactionEffect.objects.filter(wallet_id=address).values_list("signature", "block_position")
+    )
+    positions.update(
+        Swap.objects.filter(wallet_id=address, block_position__gt=0).values_list(
+            "signature", "block_position"
+        )
+    )
+    Swap.objects.filter(wallet_id=address, signature__in=cached).delete()
+    TransactionEffect.objects.filter(wallet_id=address, signature__in=cached).delete()
+    legs_total = unparsed = 0
+    payloads = wallet_cached_transactions(address=address, chunk_size=REEXTRACT_CHUNK)
+    while chunk := list(islice(payloads, REEXTRACT_CHUNK)):
+        extracted = extract_wallet_swaps(chunk, address, positions=positions)
+        native_transfers_store(address=address, transactions=chunk)
+        _tokens_seen(extracted.legs)
+        legs_total += _insert_new_legs(address, extracted.legs)
+        TransactionEffect.objects.bulk_create(
+            _effect_rows(address, extracted.records), ignore_conflicts=True, batch_size=1000
+        )
+        unparsed += extracted.unparsed
+    Wallet.objects.filter(pk=address).update(swaps_unparsed=unparsed)
+    return legs_total
+
+
 def wallet_reextract_swaps(*, address: str) -> int:
-    """Rebuild a wallet's swaps from its cached transactions (after an extraction fix); returns the number
-    of legs. Swaps of transactions that are not in the cache are left alone."""
+    """Rebuild a wallet's swaps and chain records from its cached transactions (after an extraction fix);
+    returns the number of legs. Swaps of transactions that are not in the cache are left alone."""
     address = validate_address(address)
     with WalletSyncLock(address), transaction.atomic():
-        cached = WalletTransaction.objects.filter(wallet_id=address).values("transaction_id")
-        Swap.objects.filter(wallet_id=address, signature__in=cached).delete()
-        legs_total = unparsed = 0
-        payloads = wallet_cached_transactions(address=address, chunk_size=REEXTRACT_CHUNK)
-        while chunk := list(islice(payloads, REEXTRACT_CHUNK)):
-            extracted = extract_wallet_swaps(chunk, address)
-            native_transfers_store(address=address, transactions=chunk)
-            _tokens_seen(extracted.legs)
-            legs_total += _insert_new_legs(address, extracted.legs)
-            unparsed += extracted.unparsed
-        Wallet.objects.filter(pk=address).update(swaps_unparsed=unparsed)
-    return legs_total
+        return _rebuild_from_cache(address)
 
 
 def _parse_token_account(entry: dict[str, Any]) -> dict[str, Any] | None:

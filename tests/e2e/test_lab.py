@@ -182,6 +182,29 @@ def test_lab_runs_a_similarity_analysis_live(
     assert len(summaries) == len(wallets)
     # PnL totals, invested SOL, trades and tokens are figures for any wallet that traded: never all dashes.
     assert all(row.text.count("—") <= 7 for row in summaries), [row.text for row in summaries]
+    # Issue 17: every wallet shows its reconciliation with the chain and the cost held in unpriced tokens,
+    # and its open positions with their price status.
+    states = [cell.get_attribute("data-state") for cell in _find_all(browser, "reconciliation")]
+    assert len(states) == len(wallets) and set(states) <= {"balanced", "unexplained"}, states
+    assert all("SOL" in cell.text for cell in _find_all(browser, "unpriced"))
+    holding = [row for row in summaries if row.find_elements(*_by_testid("positions-toggle"))]
+    assert holding, "no wallet holds an open position"
+    # Open the positions of a wallet holding unpriced tokens when there is one: the view that matters.
+    with_unpriced = [
+        row for row in holding if not row.find_element(*_by_testid("unpriced")).text.startswith("0 ")
+    ]
+    (with_unpriced or holding)[0].find_element(*_by_testid("positions-toggle")).click()
+    positions = _wait(
+        browser,
+        lambda d: [row for row in _find_all(d, "open-position") if row.is_displayed()],
+        UI_TIMEOUT_S,
+        "the open positions",
+    )
+    statuses = {row.get_attribute("data-price-status") for row in positions}
+    assert statuses and statuses <= {"priced", "unpriced"}, statuses
+    if with_unpriced:
+        assert "unpriced" in statuses
+    _screenshot(browser, screenshots / "lab-positions.png")
     assert "Every wallet" in _find(browser, "failed-wallets").text
 
     _wait(
@@ -208,6 +231,8 @@ def test_lab_runs_a_similarity_analysis_live(
                 "clusters_shown": clusters,
                 "progress_seen": sorted(progress_seen),
                 "wallet_summaries_rows": len(summaries),
+                "reconciliation_states": states,
+                "open_position_statuses": sorted(statuses),
             },
             indent=2,
         )

@@ -81,8 +81,17 @@ def test_enriched_balances_arrive_after_completion_and_land_in_the_result(
     for token in priced:
         assert token["symbol"] and token["name"] and token["image_url"]
         assert token["price_usd"] > 0
+        if token["price_status"] == "unpriced":  # a pool below PRICE_MIN_LIQUIDITY_USD values nothing
+            assert (
+                token["liquidity_usd"] < 1_000 and token["value_usd"] is None and token["value_sol"] is None
+            )
+            continue
         assert token["value_usd"] == pytest.approx(token["amount"] * token["price_usd"])
         assert token["value_sol"] == pytest.approx(token["value_usd"] / SOL_USD_PRICE, rel=2e-3)
+    assert any(token["price_status"] == "priced" for token in priced)
+    for balance in enriched["balances"]:  # totals count usable prices only
+        own = [t["value_usd"] for t in balance["tokens"] if t["value_usd"] is not None]
+        assert balance["total_value_usd"] == pytest.approx(sum(own) + (balance["sol_value_usd"] or 0.0))
 
     enrichment = _result(live_stack, api_user, job_id)["result"]["enrichment"]
     assert enrichment == {key: value for key, value in enriched.items() if key not in {"type", "job_id"}}

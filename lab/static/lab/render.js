@@ -378,18 +378,113 @@ export function hasSummaries(result) {
   return Boolean(result.wallet_summaries || result.summaries);
 }
 
+const LAMPORTS_PER_SOL = 1_000_000_000;
+
+// A wallet's reconciliation in words: its legs against the chain, to the lamport (docs/METHODS.md).
+function reconciliationCell(pnl) {
+  const rec = pnl.reconciliation;
+  if (!rec || !isNum(rec.unexplained_lamports)) {
+    return h("td", { class: "muted", "data-testid": "reconciliation", "data-state": "unknown", title: "Stored before chain records were kept" }, dash);
+  }
+  if (rec.unexplained_lamports === 0 && !rec.unexplained_count) {
+    return h(
+      "td",
+      { "data-testid": "reconciliation", "data-state": "balanced", title: `${rec.transactions} swap transactions match the chain to the lamport` },
+      h("span", { class: "tag tag-ok" }, "balanced"),
+    );
+  }
+  const sol = rec.unexplained_lamports / LAMPORTS_PER_SOL;
+  return h(
+    "td",
+    {
+      "data-testid": "reconciliation",
+      "data-state": "unexplained",
+      title: `${rec.unexplained_count} of ${rec.transactions} transactions differ from the chain (stablecoin-quoted or unvalued legs)`,
+    },
+    h("span", { class: "tag tag-warn" }, `${fmtSigned(sol, 4)} SOL`),
+    h("span", { class: "muted small" }, ` in ${rec.unexplained_count} tx`),
+  );
+}
+
+function unpricedCell(pnl) {
+  if (!isNum(pnl.tokens_unpriced)) return h("td", { class: "num", "data-testid": "unpriced" }, dash);
+  const cost = isNum(pnl.unpriced_open_cost_sol) ? `${fmt(pnl.unpriced_open_cost_sol, 3)} SOL` : dash;
+  return h(
+    "td",
+    { class: "num", "data-testid": "unpriced", title: "Held tokens without a usable price, marked at zero, and the cost still held in them" },
+    `${pnl.tokens_unpriced} · ${cost}`,
+  );
+}
+
+function positionsDetail(positions) {
+  const rows = positions.map((position) =>
+    h(
+      "tr",
+      { "data-testid": "open-position", "data-price-status": position.price_status || "" },
+      h("td", {}, h("code", { title: position.mint }, short(position.mint))),
+      h(
+        "td",
+        {},
+        h(
+          "span",
+          { class: `tag ${position.price_status === "priced" ? "tag-ok" : "tag-warn"}`, title: position.unpriced_reason || "" },
+          position.price_status || dash,
+        ),
+      ),
+      h("td", { class: "num" }, position.price_status === "priced" ? fmt(position.mark_price_sol, 9) : "0 (no usable price)"),
+      h("td", { class: "num" }, fmt(position.remaining_cost_sol, 3)),
+      h("td", { class: `num ${signClass(position.unrealized_pnl_sol) || ""}` }, fmtSigned(position.unrealized_pnl_sol, 3)),
+      h("td", { class: "muted small" }, position.unpriced_reason || ""),
+    ),
+  );
+  return table(
+    [["Token"], ["Price status"], ["Mark (SOL)", "num"], ["Cost held (SOL)", "num"], ["Unrealized (SOL)", "num"], ["Why unpriced"]],
+    rows,
+    { class: "evidence-table", "data-testid": "open-positions" },
+  );
+}
+
+function holdText(behavior) {
+  const median = isNum(behavior.median_hold_s) ? behavior.median_hold_s : behavior.hold_median_s;
+  if (!isNum(median)) return dash;
+  return `${behavior.median_hold_is_lower_bound ? "≥ " : ""}${fmtDuration(median)}`;
+}
+
 export function renderWalletSummaries(container, result, layout) {
   if (!hasSummaries(result)) {
     container.replaceChildren(empty("This result carries no per-wallet PnL or behaviour figures.", "summaries-empty"));
     return;
   }
-  const rows = result.wallets.map((wallet) => {
+  const rows = result.wallets.flatMap((wallet, i) => {
     const summary = summaryOf(result, wallet) || {};
     const pnl = summary.pnl || {};
     const behavior = summary.behavior || summary.behaviour || {};
     const cluster = layout.membership.get(wallet);
     const tags = Array.isArray(behavior.tags) ? behavior.tags : [];
-    return h(
+    const positions = Array.isArray(pnl.open_positions) ? pnl.open_positions : [];
+    const detailId = `wallet-positions-${i}`;
+    const detail = h(
+      "tr",
+      { id: detailId, class: "evidence-row", hidden: true, "data-testid": "wallet-positions" },
+      h("td", {}),
+      h("td", { colspan: "14" }, positions.length ? positionsDetail(positions) : null),
+    );
+    const toggle = positions.length
+      ? h(
+          "button",
+          { type: "button", class: "link-button", "aria-expanded": "false", "aria-controls": detailId, "data-testid": "positions-toggle" },
+          `▸ ${positions.length} open`,
+        )
+      : h("span", { class: "muted" }, "none open");
+    if (positions.length) {
+      toggle.addEventListener("click", () => {
+        const open = detail.hidden;
+        detail.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = `${open ? "▾" : "▸"} ${positions.length} open`;
+      });
+    }
+    const row = h(
       "tr",
       { "data-testid": "wallet-summary", "data-wallet": wallet },
       h("td", {}, walletCode(wallet)),
@@ -399,19 +494,23 @@ export function renderWalletSummaries(container, result, layout) {
       h("td", { class: "num" }, fmt(pnl.invested_sol, 2)),
       h("td", { class: `num ${signClass(pnl.roi) || ""}` }, fmtPct(pnl.roi, 1)),
       h("td", { class: "num" }, fmtPct(pnl.win_rate)),
+      unpricedCell(pnl),
+      reconciliationCell(pnl),
+      h("td", {}, toggle),
       h("td", { class: "num" }, isNum(behavior.trades) ? String(behavior.trades) : dash),
       h("td", { class: "num" }, isNum(pnl.tokens_traded ?? behavior.tokens_traded) ? String(pnl.tokens_traded ?? behavior.tokens_traded) : dash),
-      h("td", { class: "num" }, fmtDuration(behavior.hold_median_s)),
+      h("td", { class: "num" }, holdText(behavior)),
       h("td", {}, behavior.speed_class ? behavior.speed_class.replace(/_/g, " ") : dash),
       h("td", {}, tags.length ? h("span", { class: "tags" }, tags.map((tag) => h("span", { class: "tag" }, tag))) : dash),
     );
+    return [row, detail];
   });
   container.replaceChildren(
     table(
       [
         ["Wallet"], ["Cluster"], ["Total PnL (SOL)", "num"], ["Realized (SOL)", "num"], ["Invested (SOL)", "num"],
-        ["ROI", "num"], ["Win rate", "num"], ["Trades", "num"], ["Tokens", "num"], ["Median hold", "num"],
-        ["Style"], ["Tags"],
+        ["ROI", "num"], ["Win rate", "num"], ["Unpriced · cost held", "num"], ["Reconciliation"], ["Positions"],
+        ["Trades", "num"], ["Tokens", "num"], ["Median hold", "num"], ["Style"], ["Tags"],
       ],
       rows,
       { "data-testid": "wallet-summaries-table" },
@@ -450,6 +549,7 @@ export function renderBalances(container, badge, result, enrichment) {
   const balances = [...(enrichment.balances || [])].sort((a, b) => (b.total_value_usd || 0) - (a.total_value_usd || 0));
   const rows = balances.map((balance) => {
     const tokens = (balance.tokens || []).filter((token) => isNum(token.value_usd) && token.value_usd > 0);
+    const unpriced = (balance.tokens || []).filter((token) => token.price_status === "unpriced").length;
     const top = tokens.slice(0, 5);
     return h(
       "tr",
@@ -468,6 +568,7 @@ export function renderBalances(container, badge, result, enrichment) {
                 h("span", { class: "token", title: token.name || token.mint, "data-testid": "balance-token" }, h("b", {}, token.symbol || short(token.mint)), " ", fmtUsd(token.value_usd)),
               ),
               tokens.length > top.length ? h("span", { class: "muted small" }, `+${tokens.length - top.length} more`) : null,
+              unpriced ? h("span", { class: "muted small", "data-testid": "balance-unpriced", title: "No usable price: not counted in the total" }, `${unpriced} unpriced`) : null,
             )
           : h("span", { class: "muted" }, (balance.tokens || []).length ? "no priced tokens" : "no tokens"),
       ),

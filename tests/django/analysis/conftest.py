@@ -14,8 +14,13 @@ from wallets.simulated_market import SimulatedMarket
 from wallets.swaps import LAMPORTS_PER_SOL, SOL_MINT
 
 MARKET = SimulatedMarket(seed=0)
-# A token the simulated DexScreener prices, and one it has never heard of.
-PRICED = MARKET.tokens()[0]
+# A token the simulated DexScreener prices with a pool deep enough to mark positions, and one it has never
+# heard of.
+PRICED = next(
+    token
+    for token in MARKET.tokens()
+    if MARKET.get_dex_pairs([token.mint])[0]["liquidity"]["usd"] >= 1_000 and token.decimals == 6
+)
 UNPRICED_MINT = base58.b58encode(b"\x07" * 32).decode()
 UNIT = 10**6  # both test tokens have 6 decimals
 T0 = 1_790_000_000

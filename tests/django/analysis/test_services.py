@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from analysis import services
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
+from analysis.pnl import minute_of
 from core.http import UpstreamTransientError
+from enrichment.models import SolUsdCandle
 from enrichment.services import enrichment_quotes
 from similarity.services import similarity_analyze
 from tests.django.analysis.conftest import PRICED, T0, UNIT, UNPRICED_MINT, address
@@ -47,12 +49,17 @@ def test_pnl_is_computed_stored_and_returned_with_units(add_leg) -> None:
     assert pnl["total_pnl_sol"] == pytest.approx(0.4 + 600_000 * price - 0.6)
     assert pnl["fees_sol"] == pytest.approx(10_000 / 1e9)
     assert pnl["sol_price_usd"] == pytest.approx(result["inputs"]["sol_price_usd"])
-    assert pnl["realized_pnl_usd"] == pytest.approx(0.4 * pnl["sol_price_usd"])
+    # USD at each leg's minute, from the stored SOL/USD history: 0.8 SOL at the sell's minute minus the
+    # basis 0.4 SOL at the buy's.
+    bought_at = SolUsdCandle.objects.get(minute=minute_of(T0)).close
+    sold_at = SolUsdCandle.objects.get(minute=minute_of(T0 + 120)).close
+    assert pnl["realized_pnl_usd"] == pytest.approx(0.8 * sold_at - 0.4 * bought_at)
+    assert pnl["usd_unavailable_reason"] is None and result["inputs"]["sol_usd_history_error"] is None
     [token] = pnl["tokens"]
     assert token["mint"] == PRICED.mint and token["status"] == "open"
     assert token["hold_time_s"] == pytest.approx(120.0)
     assert token["remaining_qty_raw"] == 600_000 * UNIT
-    assert token["price_sol"] == pytest.approx(price)
+    assert (token["price_status"], token["mark_price_sol"]) == ("priced", pytest.approx(price))
 
     run = AnalysisRun.objects.get(wallet=WALLET, kind="pnl")
     assert run.compute_count == 1 and run.swap_count == 2 and run.newest_swap_at is not None
@@ -64,7 +71,7 @@ def test_pnl_is_computed_stored_and_returned_with_units(add_leg) -> None:
     assert row.first_trade_at.timestamp() == T0 and row.last_trade_at.timestamp() == T0 + 120
 
 
-def test_unrealized_is_null_never_zero_without_a_price(add_leg) -> None:
+def test_a_held_token_without_a_price_is_marked_at_zero(add_leg) -> None:
     _partial_exit(add_leg, mint=UNPRICED_MINT)
     # A token sold out needs no price: its unrealized PnL is a true 0.
     add_leg(WALLET, mint=PRICED.mint, direction="buy", qty=10, sol=0.5, ts=T0 + 10)
@@ -73,25 +80,22 @@ def test_unrealized_is_null_never_zero_without_a_price(add_leg) -> None:
     pnl = services.analysis_compute_pnl(address=WALLET)["pnl"]
 
     tokens = {token["mint"]: token for token in pnl["tokens"]}
-    assert tokens[UNPRICED_MINT]["unrealized_pnl_sol"] is None
-    assert tokens[UNPRICED_MINT]["price_sol"] is None
-    assert tokens[UNPRICED_MINT]["realized_pnl_sol"] == pytest.approx(0.4)
+    unpriced = tokens[UNPRICED_MINT]
+    assert (unpriced["price_status"], unpriced["mark_price_sol"]) == ("unpriced", 0.0)
+    assert unpriced["unpriced_reason"] == "no pair lists the token as its base"
+    assert unpriced["unrealized_pnl_sol"] == pytest.approx(-0.6)  # 600,000 left at a cost of 0.6 SOL
+    assert unpriced["realized_pnl_sol"] == pytest.approx(0.4)
     assert tokens[PRICED.mint]["unrealized_pnl_sol"] == 0.0
-    assert tokens[PRICED.mint]["status"] == "closed"
-    assert pnl["unrealized_pnl_sol"] == 0.0  # the sum over the tokens whose unrealized PnL is known
-    assert pnl["total_includes_unrealized"] is False
-    assert pnl["tokens_unpriced"] == 1
-    assert pnl["realized_pnl_sol"] == pytest.approx(0.6)
+    assert (tokens[PRICED.mint]["status"], tokens[PRICED.mint]["price_status"]) == ("closed", None)
+    assert pnl["unrealized_pnl_sol"] == pytest.approx(-0.6)
+    assert pnl["total_pnl_sol"] == pytest.approx(0.6 - 0.6)
+    assert (pnl["tokens_unpriced"], pnl["unpriced_open_cost_sol"]) == (1, pytest.approx(0.6))
+    assert pnl["open_positions"][0]["mint"] == UNPRICED_MINT
     row = TokenPnlRow.objects.get(mint=UNPRICED_MINT)
-    assert row.unrealized_pnl_sol is None and row.price_sol is None
-
-
-def test_wallet_unrealized_is_null_when_no_held_token_is_priced(add_leg) -> None:
-    _partial_exit(add_leg, mint=UNPRICED_MINT)
-    pnl = services.analysis_compute_pnl(address=WALLET)["pnl"]
-    assert pnl["unrealized_pnl_sol"] is None and pnl["unrealized_pnl_usd"] is None
-    assert pnl["total_pnl_sol"] == pytest.approx(0.4)  # realized only, and flagged as such
-    assert WalletPnlSummary.objects.get(wallet=WALLET).unrealized_pnl_sol is None
+    assert (row.price_status, row.mark_price_sol) == ("unpriced", 0.0)
+    assert row.unrealized_pnl_sol == pytest.approx(-0.6)
+    summary = WalletPnlSummary.objects.get(wallet=WALLET)
+    assert (summary.tokens_unpriced, summary.unpriced_open_cost_sol) == (1, pytest.approx(0.6))
 
 
 def test_fresh_result_is_reused_and_force_recomputes(add_leg) -> None:
@@ -131,24 +135,28 @@ def test_new_swaps_make_a_fresh_result_stale(add_leg) -> None:
     assert result["pnl"]["unrealized_pnl_sol"] == 0.0
 
 
-def test_failed_price_lookup_gives_null_unrealized_and_is_not_reused(add_leg, monkeypatch) -> None:
+def test_failed_price_lookup_marks_held_tokens_unpriced_with_the_reason_and_is_not_reused(
+    add_leg, monkeypatch
+) -> None:
     _partial_exit(add_leg)
 
     def unavailable(**_: object) -> None:
         raise UpstreamTransientError("DexScreener answered HTTP 503 after retries")
 
-    monkeypatch.setattr(services, "enrichment_quotes", unavailable)
+    monkeypatch.setattr(services, "enrichment_marks", unavailable)
     degraded = services.analysis_compute_pnl(address=WALLET)
     assert degraded["pnl"]["realized_pnl_sol"] == pytest.approx(0.4)
-    assert degraded["pnl"]["unrealized_pnl_sol"] is None
-    assert degraded["pnl"]["sol_price_usd"] is None and degraded["pnl"]["realized_pnl_usd"] is None
+    assert degraded["pnl"]["unrealized_pnl_sol"] == pytest.approx(-0.6)
+    [token] = degraded["pnl"]["tokens"]
+    assert token["price_status"] == "unpriced" and "503" in token["unpriced_reason"]
+    assert degraded["pnl"]["sol_price_usd"] is None
     assert "503" in degraded["inputs"]["prices_error"]
 
     monkeypatch.undo()
     repaired = services.analysis_compute_pnl(address=WALLET)
     assert repaired["recomputed"] is True
     assert repaired["inputs"]["prices_error"] is None
-    assert repaired["pnl"]["unrealized_pnl_sol"] is not None
+    assert repaired["pnl"]["tokens"][0]["price_status"] == "priced"
 
 
 def test_balances_taken_after_the_last_swap_decide_holdings(add_leg, add_snapshot) -> None:

@@ -46,6 +46,14 @@ def market_mints(count: int, *, skip: int = 0) -> list[str]:
     return [token.mint for token in MARKET.tokens()[skip : skip + count]]
 
 
+def deep_market_mints(count: int) -> list[str]:
+    """Tokens whose simulated pool holds at least PRICE_MIN_LIQUIDITY_USD: their price marks positions."""
+    pairs = MARKET.get_dex_pairs(market_mints(30))
+    deep = [pair["baseToken"]["address"] for pair in pairs if pair["liquidity"]["usd"] >= 1_000]
+    assert len(deep) >= count
+    return deep[:count]
+
+
 @pytest.fixture
 def upstream() -> Iterator[FakeUpstream]:
     with FakeUpstream(market=MARKET) as server:
@@ -173,7 +181,7 @@ def test_a_failure_part_way_keeps_the_batches_that_came_back() -> None:
 def test_enriched_balances_carry_prices_and_values_and_are_cached(
     upstream: FakeUpstream, client: DexScreenerClient, broker: redis.Redis
 ) -> None:
-    token, other = market_mints(2)
+    token, other = deep_market_mints(2)
     balances = [
         {
             "wallet": UNKNOWN[0],
@@ -211,6 +219,8 @@ def test_enriched_balances_carry_prices_and_values_and_are_cached(
         "image_url": None,
         "price_usd": None,
         "price_sol": None,
+        "price_status": "unpriced",
+        "unpriced_reason": "no pair lists the token as its base",
         "value_usd": None,
         "value_sol": None,
         "liquidity_usd": None,
@@ -226,7 +236,7 @@ def test_enriched_balances_carry_prices_and_values_and_are_cached(
 
 
 def test_prices_in_sol_for_unrealized_pnl(upstream: FakeUpstream, client: DexScreenerClient) -> None:
-    token = market_mints(1)[0]
+    token = deep_market_mints(1)[0]
 
     prices, sol_usd = enrichment_prices_sol(mints=[token, UNKNOWN[0]], provider=client)
 

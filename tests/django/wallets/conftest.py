@@ -63,10 +63,10 @@ def helius(settings: Settings, upstream: FakeUpstream) -> Iterator[FakeUpstream]
 
 
 def upstream_history(upstream: FakeUpstream, address: str) -> list[dict[str, Any]]:
-    """Every successful transaction of the wallet, read straight from the fake's data (no HTTP)."""
+    """Every transaction of the wallet, failed ones included (their fees were paid), read straight from the
+    fake's data (no HTTP)."""
     if address in upstream.fixtures.wallets:
-        history = upstream.fixtures.wallets[address]
-        return [tx for tx in history if tx.get("transactionError") is None]
+        return list(upstream.fixtures.wallets[address])
     entries: list[dict[str, Any]] = []
     before: str | None = None
     while True:
@@ -75,11 +75,11 @@ def upstream_history(upstream: FakeUpstream, address: str) -> list[dict[str, Any
         if len(page) < 1000:
             break
         before = page[-1]["signature"]
-    ok = [entry["signature"] for entry in entries if entry["err"] is None]
+    signatures = [entry["signature"] for entry in entries]
     return [
         tx
-        for start in range(0, len(ok), 100)
-        for tx in upstream.market.get_transactions(ok[start : start + 100])
+        for start in range(0, len(signatures), 100)
+        for tx in upstream.market.get_transactions(signatures[start : start + 100])
     ]
 
 

@@ -20,8 +20,10 @@ def leg(
     fee_lamports: int = 0,
     usd: float | None = None,
     decimals: int = DECIMALS,
+    position: int = 0,
 ) -> SwapLeg:
-    """A leg of `qty` UI tokens valued `sol` SOL (None = unvalued; `usd` then gives a USDC quote)."""
+    """A leg of `qty` UI tokens valued `sol` SOL (None = unvalued; `usd` then gives a USDC quote), at
+    `position` among the wallet's transactions of its slot."""
     lamports = None if sol is None else round(sol * 1_000_000_000)
     quote_mint = USDC_MINT if usd is not None else (SOL_MINT if sol is not None else None)
     quote_raw = round(usd * 1_000_000) if usd is not None else (lamports or 0)
@@ -40,4 +42,6 @@ def leg(
         usd_value=usd,
         fee_lamports=fee_lamports,
         source="SIMULATED",
+        # Passed only when set, so these helpers also build legs for code from before block positions.
+        **({"block_position": position} if position else {}),
     )

@@ -164,3 +164,56 @@ def test_empty_wallet_and_json_safety() -> None:
     data = compute_behavior(round_trips([30] * 6)).to_dict()
     json.dumps(data, allow_nan=False)
     assert isinstance(data["hour_histogram_utc"], list) and isinstance(data["tags"], list)
+
+
+def test_positions_never_sold_count_in_the_median_hold() -> None:
+    """Issue 17: five 30 s flips and 95 tokens held for months gave a 30 s median, `ultra_flipper`, and both
+    the `flipper` and `holder` tags."""
+    held = [leg(f"H{i}", "buy", 10, 1.0, ts=i * DAY) for i in range(95)]  # one a day
+    flips = round_trips([30] * 5, start=120 * DAY, gap=60)  # last trade: 120 days after the 95 buys
+    profile = compute_behavior([*held, *flips])
+    assert profile.speed_class == "position"
+    assert profile.tags == ("holder",)
+    assert profile.median_closed_hold_s == 30 and profile.hold_median_s == 30  # the closed lots alone
+    # Kaplan-Meier over 100 lots of weight 1: 5 end at 30 s, 95 are censored 26 to 120 days later. Survival
+    # never falls below 95/100, so the median is beyond the longest follow-up: at least 120 days.
+    assert profile.median_hold_is_lower_bound
+    assert profile.median_hold_s == 120 * DAY + 4 * 60 + 30
+    assert profile.open_hold_share == pytest.approx(95 / 100)
+
+
+def test_kaplan_meier_median_with_censored_positions() -> None:
+    # Three lots end at 10 s, 20 s, 40 s; one is still open after 15 s; one after 100 s.
+    legs = [
+        *round_trips([10, 20, 40], gap=1_000),
+        leg("O1", "buy", 1, 1.0, ts=4_000 - 15),
+        leg("O2", "buy", 1, 1.0, ts=4_000 - 100),
+    ]
+    profile = compute_behavior(legs, window_end=4_000)
+    # Sorted: 10 (end, at risk 5) S=4/5; 15 (open); 20 (end, at risk 3) S=4/5*2/3=8/15;
+    # 40 (end, at risk 2) S=8/15*1/2=4/15 <= 1/2 -> median 40 s.
+    assert (profile.median_hold_s, profile.median_hold_is_lower_bound) == (40, False)
+    assert profile.median_closed_hold_s == 20
+    assert profile.open_hold_share == pytest.approx(2 / 5)
+
+
+def test_a_short_lower_bound_gives_no_speed_class() -> None:
+    """Five buys an hour before the window ends, never sold: the median hold is at least an hour, which says
+    nothing about the class; the labels do not guess."""
+    legs = [leg(f"T{i}", "buy", 1, 1.0, ts=i) for i in range(5)]
+    profile = compute_behavior(legs, window_end=3_600)
+    assert profile.median_hold_is_lower_bound and profile.median_hold_s == 3_600
+    assert profile.speed_class is None
+    assert profile.tags == ("holder",)  # never sold anything: a holder, whatever the class
+
+
+def test_flipper_and_holder_never_together() -> None:
+    # Four tokens flipped ten times each (40 lots ending at 30 s) and six bought once, never sold: the
+    # median over lots is 30 s, while 60 % of the tokens were never sold.
+    flips = [trade for i in range(4) for trade in round_trips([30] * 10, start=i * 10_000, gap=100)]
+    flips = [leg(f"F{n // 20}", t.direction, 10, 1.0, ts=t.timestamp) for n, t in enumerate(flips)]
+    held = [leg(f"H{i}", "buy", 1, 1.0, ts=50_000 + i) for i in range(6)]
+    profile = compute_behavior([*flips, *held])
+    assert profile.never_sold_share == pytest.approx(6 / 10)
+    assert profile.speed_class == "ultra_flipper"
+    assert "flipper" in profile.tags and "holder" not in profile.tags

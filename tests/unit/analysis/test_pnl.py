@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from analysis.pnl import canonical_order, compute_pnl, leg_sort_key, trimmed_mean
+from analysis.ordering import canonical_order, leg_sort_key
+from analysis.pnl import compute_pnl, trimmed_mean
 from tests.unit.analysis import UNIT, leg
 
 
@@ -23,7 +24,6 @@ def test_average_cost_across_partial_sells() -> None:
     assert token.remaining_cost_sol == pytest.approx(1.0)
     assert token.unrealized_pnl_sol == pytest.approx(50 * 0.05 - 1.0)  # = 1.5
     assert token.total_pnl_sol == pytest.approx(-0.5 + 1.5)
-    assert token.total_includes_unrealized
     assert token.invested_sol == pytest.approx(4.0)
     assert token.proceeds_sol == pytest.approx(2.5)
     assert token.roi == pytest.approx(1.0 / 4.0)
@@ -64,8 +64,7 @@ def test_token_to_token_swap_valued_by_intermediary_sol_leg() -> None:
     assert a.fees_sol == pytest.approx((5_000 + 7_000) / 1e9)
     assert b.invested_sol == pytest.approx(3.0)
     assert b.realized_pnl_sol == 0.0
-    assert b.unrealized_pnl_sol is None  # open, no price for B
-    assert b.total_pnl_sol == 0.0 and not b.total_includes_unrealized
+    assert (b.price_status, b.unrealized_pnl_sol) == ("unpriced", pytest.approx(-3.0))  # open, no price
     assert (wallet.swaps_parsed, wallet.legs_parsed) == (2, 3)
     assert wallet.realized_pnl_sol == pytest.approx(1.0)
 
@@ -108,7 +107,7 @@ def test_fees_are_reported_and_only_taken_off_net_pnl() -> None:
         leg("A", "buy", 10, 1.0, ts=0, fee_lamports=2_000_000),
         leg("A", "sell", 10, 1.5, ts=5, fee_lamports=3_000_000),
     ]
-    wallet = compute_pnl(legs, sol_price_usd=100.0)
+    wallet = compute_pnl(legs, sol_price_usd=100.0, sol_usd_by_minute={0: 100.0})
     token = wallet.tokens[0]
     assert token.fees_sol == pytest.approx(0.005)
     assert token.total_pnl_sol == pytest.approx(0.5)  # SPEC formula: fees not in realized/total
@@ -118,17 +117,17 @@ def test_fees_are_reported_and_only_taken_off_net_pnl() -> None:
     assert token.realized_pnl_usd == pytest.approx(50.0)
 
 
-def test_stablecoin_legs_use_sol_price_or_stay_unvalued() -> None:
+def test_stablecoin_legs_use_sol_usd_at_their_minute_or_stay_unvalued() -> None:
     legs = [
         leg("A", "buy", 100, None, ts=0, usd=100.0),
         leg("A", "sell", 100, None, ts=10, usd=150.0),
     ]
-    priced = compute_pnl(legs, sol_price_usd=200.0).tokens[0]
+    priced = compute_pnl(legs, sol_usd_by_minute={0: 200.0}).tokens[0]
     assert priced.invested_sol == pytest.approx(0.5)  # 100 USD / 200
     assert priced.realized_pnl_sol == pytest.approx(0.25)  # (150 - 100) / 200
     assert priced.unvalued_legs == 0
 
-    wallet = compute_pnl(legs)
+    wallet = compute_pnl(legs, sol_price_usd=200.0)  # today's price never values a past leg
     unpriced = wallet.tokens[0]
     assert (unpriced.buy_count, unpriced.sell_count, unpriced.unvalued_legs) == (1, 1, 2)
     assert unpriced.invested_sol == 0.0 and unpriced.realized_pnl_sol == 0.0
@@ -137,16 +136,17 @@ def test_stablecoin_legs_use_sol_price_or_stay_unvalued() -> None:
     assert wallet.unvalued_legs == 2
 
 
-def test_unrealized_is_none_without_price_never_zero() -> None:
+def test_an_unpriced_position_is_marked_at_zero_not_left_out() -> None:
     wallet = compute_pnl([leg("A", "buy", 100, 1.0, ts=0)])
     token = wallet.tokens[0]
-    assert token.unrealized_pnl_sol is None
-    assert token.total_pnl_sol == 0.0 and not token.total_includes_unrealized
-    assert token.roi == 0.0
-    assert wallet.unrealized_pnl_sol is None
-    assert wallet.tokens_unpriced == 1 and not wallet.total_includes_unrealized
+    assert (token.price_status, token.mark_price_sol) == ("unpriced", 0.0)
+    assert token.unrealized_pnl_sol == pytest.approx(-1.0)
+    assert token.total_pnl_sol == pytest.approx(-1.0)
+    assert token.roi == pytest.approx(-1.0)
+    assert wallet.unrealized_pnl_sol == pytest.approx(-1.0)
+    assert wallet.tokens_unpriced == 1 and wallet.unpriced_open_cost_sol == pytest.approx(1.0)
     invalid = compute_pnl([leg("A", "buy", 100, 1.0, ts=0)], prices_sol={"A": float("nan")}).tokens[0]
-    assert invalid.unrealized_pnl_sol is None
+    assert invalid.price_status == "unpriced" and invalid.unrealized_pnl_sol == pytest.approx(-1.0)
 
 
 def test_dust_status_needs_a_known_price() -> None:
@@ -180,13 +180,14 @@ def test_wallet_aggregates_win_rate_profit_factor_and_distribution() -> None:
         leg("B", "sell", 1, 0.5, ts=3),  # realized -0.5
         leg("C", "buy", 1, 1.0, ts=4),
         leg("C", "sell", 1, 3.0, ts=5),  # realized +2.0
-        leg("D", "buy", 1, 1.0, ts=6),  # open, price 4.0 -> unrealized +3.0, not "closed"
-        leg("E", "sell", 1, 1.0, ts=7),  # closed, unknown basis only: realized nothing, not judged
+        leg("D", "buy", 1, 1.0, ts=6),  # open, price 4.0 -> unrealized +3.0: judged like a closed token
+        leg("E", "sell", 1, 1.0, ts=7),  # closed, unknown basis only: nothing invested, not judged
     ]
     wallet = compute_pnl(legs, prices_sol={"D": 4.0})
     assert wallet.tokens_traded == 5
     assert (wallet.tokens_closed, wallet.tokens_open) == (4, 1)
-    assert wallet.win_rate == pytest.approx(2 / 3)
+    assert wallet.tokens_with_known_basis == 4
+    assert wallet.win_rate == pytest.approx(3 / 4)  # A, C, D won; B lost
     assert wallet.profit_factor == pytest.approx((1.0 + 2.0) / 0.5)
     assert wallet.realized_pnl_sol == pytest.approx(2.5)
     assert wallet.unrealized_pnl_sol == pytest.approx(3.0)
@@ -203,7 +204,7 @@ def test_profit_factor_and_win_rate_none_when_undefined() -> None:
     assert wallet.win_rate == 1.0
     empty = compute_pnl([])
     assert empty.win_rate is None and empty.median_token_pnl_sol is None and empty.roi is None
-    assert empty.tokens == () and empty.total_includes_unrealized
+    assert empty.tokens == () and empty.total_pnl_sol == 0.0
 
 
 def test_trimmed_mean_cuts_ten_percent_each_end() -> None:
@@ -221,7 +222,7 @@ def test_window_ignores_legs_outside_it() -> None:
     assert (wallet.window, wallet.swaps_unparsed, wallet.legs_parsed) == ((50, 200), 3, 1)
 
 
-def test_same_slot_buy_is_ordered_before_sell() -> None:
+def test_same_slot_buy_is_ordered_before_sell_when_the_block_position_is_unknown() -> None:
     sell = leg("A", "sell", 100, 2.0, ts=10, slot=5, sig="a-sell")
     buy = leg("A", "buy", 100, 1.0, ts=10, slot=5, sig="z-buy")
     assert canonical_order([sell, buy]) == [buy, sell]
@@ -233,7 +234,9 @@ def test_same_slot_buy_is_ordered_before_sell() -> None:
 
 def test_to_dict_is_json_safe() -> None:
     legs = [leg("A", "buy", 100, 1.0, ts=0), leg("A", "sell", 50, 2.0, ts=100)]
-    data = compute_pnl(legs, prices_sol={"A": 0.1}, sol_price_usd=150.0, window=(0, 10)).to_dict()
+    data = compute_pnl(
+        legs, prices_sol={"A": 0.1}, sol_price_usd=150.0, window=(0, 10), records=[], as_of=200
+    ).to_dict()
     text = json.dumps(data, allow_nan=False)
     assert json.loads(text)["tokens"][0]["mint"] == "A"
     assert data["window"] == [0, 10]

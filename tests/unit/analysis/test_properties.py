@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.behavior import compute_behavior
-from analysis.pnl import canonical_order, compute_pnl, leg_sort_key
+from analysis.ordering import canonical_order, leg_sort_key
+from analysis.pnl import compute_pnl
 from wallets.swaps import SOL_MINT, USDC_MINT, SwapLeg
 
 MINTS = ("A", "B", "C")
@@ -45,18 +46,22 @@ amounts = st.dictionaries(st.sampled_from(MINTS), st.integers(0, 10**12), max_si
 
 @FAST
 @given(legs=wallets, prices_sol=prices, sol_usd=st.none() | st.floats(1, 500))
-def test_total_is_realized_plus_unrealized_where_priced(
+def test_total_is_realized_plus_unrealized_and_every_held_token_is_marked(
     legs: list[SwapLeg], prices_sol: dict[str, float], sol_usd: float | None
 ) -> None:
     wallet = compute_pnl(legs, prices_sol=prices_sol, sol_price_usd=sol_usd)
     for token in wallet.tokens:
-        if token.unrealized_pnl_sol is not None:
-            assert token.total_includes_unrealized
-            assert token.total_pnl_sol == token.realized_pnl_sol + token.unrealized_pnl_sol
+        assert token.total_pnl_sol == token.realized_pnl_sol + token.unrealized_pnl_sol
+        if token.remaining_qty_raw == 0:
+            assert token.price_status is None and token.mark_price_sol is None
+        elif token.price_status == "unpriced":
+            assert token.mark_price_sol == 0.0
+            assert token.unrealized_pnl_sol == pytest.approx(-token.remaining_cost_sol)
         else:
-            assert token.price_sol is None and token.total_pnl_sol == token.realized_pnl_sol
-    expected = wallet.realized_pnl_sol + (wallet.unrealized_pnl_sol or 0.0)
-    assert wallet.total_pnl_sol == pytest.approx(expected)
+            assert token.mark_price_sol is not None and token.mark_price_sol > 0
+    assert wallet.total_pnl_sol == pytest.approx(wallet.realized_pnl_sol + wallet.unrealized_pnl_sol)
+    unpriced = [t for t in wallet.tokens if t.price_status == "unpriced"]
+    assert wallet.tokens_unpriced == len(unpriced)
 
 
 @FAST

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from enrichment.pricing import TokenQuote, best_quotes, price_in_sol, sol_usd_price
+from enrichment.pricing import TokenQuote, best_quotes, mark_in_sol, price_in_sol, sol_usd_price
 from wallets.simulated_market import SOL_USD_PRICE, SimulatedMarket
 from wallets.swaps import SOL_MINT, USDC_MINT, USDT_MINT
 
@@ -138,3 +138,44 @@ def test_simulated_market_pairs_price_every_listed_token() -> None:
     for mint in mints:
         assert price_in_sol(quotes[mint], SOL_USD_PRICE) == pytest.approx(market.price_sol(mint), rel=1e-3)
     assert sol_usd_price(market.get_dex_pairs([SOL_MINT])) == SOL_USD_PRICE
+
+
+def _pair(
+    base: str, price: Any, liquidity: Any, *, quote: str = SOL_MINT, native: Any = None
+) -> dict[str, Any]:
+    return {
+        "baseToken": {"address": base, "symbol": "T", "name": "Token"},
+        "quoteToken": {"address": quote},
+        "priceUsd": price,
+        "priceNative": native,
+        "liquidity": {"usd": liquidity},
+        "pairAddress": f"pair-{base}-{price}-{liquidity}",
+    }
+
+
+@pytest.mark.parametrize(
+    "bad", ["NaN", "Infinity", "-Infinity", "nan", float("nan"), "0", "-1.5", "", "abc", True]
+)
+def test_non_finite_or_non_positive_prices_are_rejected_where_they_enter(bad: Any) -> None:
+    """Issue 15 item 17: "NaN"/"Infinity" became floats, failed the database's JSON check and the enrichment
+    was retried and dead-lettered."""
+    quote = best_quotes([_pair("A", bad, "5000", native=bad)], ["A"])["A"]
+    assert quote.price_usd is None and quote.price_native is None
+    json.dumps(quote.to_dict(), allow_nan=False)
+    assert mark_in_sol(quote, 150.0, min_liquidity_usd=1_000) == (None, "no finite positive price")
+
+
+def test_a_pair_with_a_valid_price_wins_over_a_deeper_one_without() -> None:
+    quotes = best_quotes([_pair("A", "NaN", "9000000"), _pair("A", "0.5", "20000")], ["A"])
+    assert (quotes["A"].price_usd, quotes["A"].liquidity_usd) == (0.5, 20_000)
+    assert best_quotes([_pair("A", "0.5", "NaN")], ["A"])["A"].liquidity_usd == 0.0
+
+
+def test_a_thin_pool_does_not_mark_a_position() -> None:
+    """Issue 17: any pair counted as a price whatever its liquidity: a $3 pool priced a position."""
+    thin = best_quotes([_pair("A", "0.5", "3", quote=USDC_MINT)], ["A"])["A"]
+    price, reason = mark_in_sol(thin, 150.0, min_liquidity_usd=1_000)
+    assert price is None and reason == "liquidity $3.00 below the $1,000 minimum"
+    deep = best_quotes([_pair("A", "0.5", "1000", quote=USDC_MINT)], ["A"])["A"]
+    assert mark_in_sol(deep, 150.0, min_liquidity_usd=1_000) == (pytest.approx(0.5 / 150.0), None)
+    assert mark_in_sol(None, 150.0, min_liquidity_usd=1_000) == (None, "no pair lists the token as its base")

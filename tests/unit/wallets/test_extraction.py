@@ -533,6 +533,7 @@ def test_stablecoin_quote_is_valued_in_sol_by_its_route() -> None:
             balance_entry("PoolAVaultUsdc", 0, (POOL_A, USDC_MINT, 100_000_000, 6)),
             balance_entry("PoolAVaultSol", -700_000_000, (POOL_A, SOL_MINT, -700_000_000, 9)),
             balance_entry("PoolBVaultSol", 700_000_000, (POOL_B, SOL_MINT, 700_000_000, 9)),
+            balance_entry("PoolBVaultA", 0, (POOL_B, TOKEN_A, -42_000_000, 6)),
         ]
     )
     leg = only_leg(extract_swaps(tx, TRADER))
