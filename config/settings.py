@@ -247,6 +247,8 @@ if SUBMIT_THROTTLE_RATE:
         parse_rate_limit(SUBMIT_THROTTLE_RATE)
     except ValueError as exc:
         raise ImproperlyConfigured(f"SUBMIT_THROTTLE_RATE: {exc}; write it like 120/minute") from exc
+# A user's active (queued + running) jobs; a bulk job counts with the children it creates. 429 beyond it.
+MAX_ACTIVE_JOBS_PER_USER = env.get_int("MAX_ACTIVE_JOBS_PER_USER", 300, minimum=1)
 # A wallet analysed (PnL, behaviour) this recently, from the same swaps, is served from the stored run.
 ANALYSIS_FRESHNESS_S = env.get_int("ANALYSIS_FRESHNESS_S", 600, minimum=0)
 # A PnL job fetches the wallet's balances first when the newest snapshot is older than this.

@@ -63,6 +63,11 @@ class Job(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            # A user's active jobs, for their cap (MAX_ACTIVE_JOBS_PER_USER), read at every submission: only
+            # queued and running rows, so counting costs O(active jobs), not O(the user's history).
+            models.Index(
+                fields=["owner"], condition=Q(status__in=["queued", "running"]), name="job_owner_active"
+            ),
             models.Index(fields=["dedup_key", "status", "-finished_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
             models.Index(fields=["kind", "status"]),

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFoundError
@@ -187,3 +187,31 @@ def bulk_analysis_children_expected(*, params: dict[str, Any]) -> int:
     types = list(params.get("types", []))
     per_wallet = sum(1 for kind in types if kind != Job.Kind.SIMILARITY)
     return len(params.get("wallets", [])) * per_wallet + (1 if Job.Kind.SIMILARITY in types else 0)
+
+
+def job_active_load_for_owner(*, owner_id: Any, at_most: int) -> int:
+    """The owner's queued and running jobs, counting a bulk parent's children before they exist; the count
+    stops a little past `at_most` (the cap on active jobs only needs to know whether it is reached).
+
+    Reads the partial index `job_owner_active` (queued and running rows only), so it costs O(active jobs),
+    not O(the owner's history). A parent's children replace its pending count one for one as they are
+    created, so the sum holds while its start task writes them.
+    """
+    active = Job.objects.filter(owner_id=owner_id, status__in=Job.ACTIVE_STATUSES)
+    count = active.values("id")[: at_most + 1].count()
+    if count > at_most:
+        return count
+    parents = dict(active.filter(kind=Job.Kind.BULK_ANALYSIS).values_list("id", "params")[: at_most + 1])
+    if not parents:
+        return count
+    created: dict[uuid.UUID, int] = {
+        row["parent_id"]: row["created"]
+        for row in Job.objects.filter(parent_id__in=list(parents))
+        .values("parent_id")
+        .annotate(created=Count("id"))
+    }
+    pending = sum(
+        max(0, bulk_analysis_children_expected(params=params) - created.get(parent_id, 0))
+        for parent_id, params in parents.items()
+    )
+    return count + pending

@@ -24,7 +24,7 @@ class SimilaritySyncApi(APIView):
     throttle_classes = [SyncAnalysisRateThrottle]
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        SyncAnalysisRateThrottle.record(request, response)
+        SyncAnalysisRateThrottle.settle(request, response)
         return super().finalize_response(request, response, *args, **kwargs)
 
     class InputSerializer(serializers.Serializer):
