@@ -249,6 +249,18 @@ if SUBMIT_THROTTLE_RATE:
         raise ImproperlyConfigured(f"SUBMIT_THROTTLE_RATE: {exc}; write it like 120/minute") from exc
 # A user's active (queued + running) jobs; a bulk job counts with the children it creates. 429 beyond it.
 MAX_ACTIVE_JOBS_PER_USER = env.get_int("MAX_ACTIVE_JOBS_PER_USER", 300, minimum=1)
+# The synchronous path (POST /analyses/similarity) holds a web thread for the whole analysis: it takes at most
+# this many wallets, and runs at most this many calls per user and in total (every gunicorn worker together).
+# Keep the total below gunicorn's threads per worker (4 in the Procfile), so every worker keeps a thread for
+# everything else even when all the synchronous calls land on it.
+SYNC_ANALYSIS_MAX_WALLETS = env.get_int("SYNC_ANALYSIS_MAX_WALLETS", min(20, MAX_WALLETS_PER_JOB), minimum=2)
+if SYNC_ANALYSIS_MAX_WALLETS > MAX_WALLETS_PER_JOB:
+    raise ImproperlyConfigured(
+        f"SYNC_ANALYSIS_MAX_WALLETS={SYNC_ANALYSIS_MAX_WALLETS} is invalid: expected at most "
+        f"MAX_WALLETS_PER_JOB ({MAX_WALLETS_PER_JOB})"
+    )
+SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER = env.get_int("SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER", 1, minimum=1)
+SYNC_ANALYSIS_MAX_CONCURRENT = env.get_int("SYNC_ANALYSIS_MAX_CONCURRENT", 2, minimum=1)
 # A wallet analysed (PnL, behaviour) this recently, from the same swaps, is served from the stored run.
 ANALYSIS_FRESHNESS_S = env.get_int("ANALYSIS_FRESHNESS_S", 600, minimum=0)
 # A PnL job fetches the wallet's balances first when the newest snapshot is older than this.

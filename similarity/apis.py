@@ -1,14 +1,15 @@
 """The synchronous similarity path: every step inside the request, one after the other.
 
 Kept for clients of the pre-queue API and as the baseline the queued flow is benchmarked against. It holds
-a web worker for the whole analysis, so large sets belong on `POST /jobs/similarity/analyze`.
+a web thread for the whole analysis, so it is bounded (`similarity_analyze_now`): at most
+SYNC_ANALYSIS_MAX_WALLETS wallets, and a few calls at once per user and in total, refused with 429 before
+any work; larger sets belong on `POST /jobs/similarity/analyze`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -16,8 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.throttles import SyncAnalysisRateThrottle
-from similarity.services import SIMILARITY_MIN_WALLETS, similarity_analyze_now
-from wallets.addresses import validate_addresses
+from similarity.services import similarity_analyze_now
 
 
 class SimilaritySyncApi(APIView):
@@ -28,22 +28,24 @@ class SimilaritySyncApi(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     class InputSerializer(serializers.Serializer):
-        wallets = serializers.JSONField(help_text="2 to MAX_WALLETS_PER_JOB base58 wallet addresses")
-        options = serializers.DictField(required=False, default=dict)
+        wallets = serializers.JSONField(help_text="2 to SYNC_ANALYSIS_MAX_WALLETS base58 wallet addresses")
+        options = serializers.DictField(
+            required=False, default=dict, help_text="The job API's similarity options (unknown keys: 400)"
+        )
 
     @extend_schema(
         request=InputSerializer,
         responses={
             200: inline_serializer(name="SimilaritySyncResult", fields={"wallets": serializers.ListField()})
         },
-        summary="Similarity computed inside the request (legacy, synchronous; prefer the job API)",
+        summary="Similarity computed inside the request (legacy, synchronous, bounded; prefer the job API)",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        wallets = validate_addresses(
-            serializer.validated_data["wallets"],
-            min_count=SIMILARITY_MIN_WALLETS,
-            max_count=settings.MAX_WALLETS_PER_JOB,
+        result = similarity_analyze_now(
+            user_id=request.user.pk,
+            wallets=serializer.validated_data["wallets"],
+            options=serializer.validated_data["options"],
         )
-        return Response(similarity_analyze_now(wallets=wallets, options=serializer.validated_data["options"]))
+        return Response(result)
