@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -227,10 +228,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit wallets, follow jobs, read PnL, behaviour and similarity results.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "jobs.openapi.add_plain_django_endpoints",
-    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
 # --- Product settings ---
@@ -317,7 +315,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Maintenance tasks live outside the apps' `tasks` modules that autodiscovery finds.
 CELERY_IMPORTS = ["jobs.maintenance"]
+# Health, queue statistics and metrics are computed once per this period, by one caller of every process
+# (Redis holds the answer and the lock); the others wait for that answer. 0: computed on every call.
 HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
+# Who may read them (everything but the liveness answer at /health): staff users, callers sending
+# `Authorization: Bearer <MONITORING_TOKEN>`, and connections from MONITORING_ALLOWED_IPS (addresses or
+# networks; the connection's own address, never a forwarded-for header). Empty: staff only.
+MONITORING_TOKEN = env.get_str("MONITORING_TOKEN", "")
+if MONITORING_TOKEN and len(MONITORING_TOKEN) < 20:
+    raise ImproperlyConfigured("MONITORING_TOKEN is invalid: expected at least 20 characters (a secret)")
+MONITORING_ALLOWED_IPS = env.get_list("MONITORING_ALLOWED_IPS", [])
+for _network in MONITORING_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"MONITORING_ALLOWED_IPS={','.join(MONITORING_ALLOWED_IPS)!r} is invalid: {exc}"
+        ) from exc
 QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
 

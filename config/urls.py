@@ -20,7 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("analyses/similarity", SimilaritySyncApi.as_view(), name="similarity-sync"),
-    path("metrics", ops_apis.metrics_view, name="metrics"),
+    path("metrics", ops_apis.MetricsApi.as_view(), name="metrics"),
     path("health/queues", ops_apis.HealthQueuesApi.as_view(), name="health-queues"),
     path("jobs/queues", ops_apis.QueuesApi.as_view(), name="queues"),
     path("jobs/queue/<str:queue>/stats", ops_apis.QueueStatsApi.as_view(), name="queue-stats"),

@@ -53,7 +53,9 @@ def test_schema_documents_errors_and_throttling() -> None:
     assert {"200", "202", "400", "401", "415", "429"} <= set(submit)
     assert "Retry-After" in submit["429"]["headers"]
     assert {"401", "403"} <= set(schema["paths"]["/jobs/failed/recent"]["get"]["responses"])
-    assert "401" not in schema["paths"]["/health/queues"]["get"]["responses"]
+    for path in ("/health/queues", "/jobs/queues", "/metrics"):
+        assert {"401", "403"} <= set(schema["paths"][path]["get"]["responses"])
+    assert schema["components"]["securitySchemes"]["monitoringToken"]["scheme"] == "bearer"
 
 
 def test_docs_page_renders() -> None:
