@@ -189,6 +189,14 @@ def bulk_analysis_children_expected(*, params: dict[str, Any]) -> int:
     return len(params.get("wallets", [])) * per_wallet + (1 if Job.Kind.SIMILARITY in types else 0)
 
 
+# Raw SQL because every submission runs it (the ORM compiled its two queries each time, ~1 ms of CPU).
+_ACTIVE_SQL = f"""
+    SELECT COUNT(*), COALESCE(SUM(CASE WHEN kind = %s THEN 1 ELSE 0 END), 0) FROM (
+        SELECT kind FROM {Job._meta.db_table} WHERE owner_id = %s AND status IN (%s, %s) LIMIT %s
+    ) AS active
+"""
+
+
 def job_active_load_for_owner(*, owner_id: Any, at_most: int) -> int:
     """The owner's queued and running jobs, counting a bulk parent's children before they exist; the count
     stops a little past `at_most` (the cap on active jobs only needs to know whether it is reached).
@@ -197,13 +205,16 @@ def job_active_load_for_owner(*, owner_id: Any, at_most: int) -> int:
     not O(the owner's history). A parent's children replace its pending count one for one as they are
     created, so the sum holds while its start task writes them.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ACTIVE_SQL,
+            [Job.Kind.BULK_ANALYSIS, owner_id, *(str(status) for status in Job.ACTIVE_STATUSES), at_most + 1],
+        )
+        count, bulk_parents = cursor.fetchone()
+    if count > at_most or not bulk_parents:
+        return int(count)
     active = Job.objects.filter(owner_id=owner_id, status__in=Job.ACTIVE_STATUSES)
-    count = active.values("id")[: at_most + 1].count()
-    if count > at_most:
-        return count
     parents = dict(active.filter(kind=Job.Kind.BULK_ANALYSIS).values_list("id", "params")[: at_most + 1])
-    if not parents:
-        return count
     created: dict[uuid.UUID, int] = {
         row["parent_id"]: row["created"]
         for row in Job.objects.filter(parent_id__in=list(parents))
@@ -214,4 +225,4 @@ def job_active_load_for_owner(*, owner_id: Any, at_most: int) -> int:
         max(0, bulk_analysis_children_expected(params=params) - created.get(parent_id, 0))
         for parent_id, params in parents.items()
     )
-    return count + pending
+    return int(count) + pending

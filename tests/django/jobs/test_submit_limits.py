@@ -166,3 +166,34 @@ def test_a_submission_refused_by_the_cap_spends_no_rate(caller: Caller, settings
     assert caller.sync("c").status_code == 202
     _end_jobs_of(caller)
     _assert_refused(caller.sync("d"), "throttled")
+
+
+def test_a_bulk_parent_counts_the_children_it_has_not_created_yet() -> None:
+    from jobs import selectors
+
+    owner = get_user_model().objects.create_user(username="load-owner")
+    wallets = [address(f"load-{i}") for i in range(3)]
+    parent = Job.objects.create(
+        kind=Job.Kind.BULK_ANALYSIS,
+        owner=owner,
+        params={"wallets": wallets, "types": ["pnl", "behavior", "similarity"]},
+        dedup_key="load-parent",
+        queue="q",
+        status=Job.Status.RUNNING,
+    )
+    assert selectors.job_active_load_for_owner(owner_id=owner.pk, at_most=100) == 1 + 7
+
+    # Two children written so far, one of them ended already: the rest are still to come.
+    for n, status in enumerate([Job.Status.QUEUED, Job.Status.COMPLETED]):
+        Job.objects.create(
+            kind=Job.Kind.PNL,
+            owner=owner,
+            params={},
+            dedup_key=f"load-{n}",
+            queue="q",
+            parent=parent,
+            status=status,
+        )
+    assert selectors.job_active_load_for_owner(owner_id=owner.pk, at_most=100) == 1 + 1 + 5
+    # The count stops past the cap: it only has to tell whether the cap is reached.
+    assert selectors.job_active_load_for_owner(owner_id=owner.pk, at_most=1) == 2
