@@ -122,7 +122,7 @@ class TaskRun(models.Model):
 class TaskRunRollup(models.Model):
     """Task runs that ended, counted per queue, minute, state and run-time bucket (`jobs.runtime_histogram`).
 
-    Written in the same transaction as the run's end (`jobs.task_runs`), so queue statistics, health and
+    Added to right after the run's end is recorded (`jobs.task_runs`), so queue statistics, health and
     metrics read O(queues x minutes x buckets) rows instead of every TaskRun. The rows whose `minute` is
     ALL_TIME hold the totals since the rollups began (kept when the minute rows and the runs are cleaned up).
     """
@@ -138,9 +138,9 @@ class TaskRunRollup(models.Model):
 
     class Meta:
         constraints = [
-            # Also the index the statistics read by: a queue's rows of a range of minutes.
+            # Also the index the statistics read by: every queue's rows of a range of minutes (or all time).
             models.UniqueConstraint(
-                fields=["queue", "minute", "state", "bucket"], name="task_run_rollup_key"
+                fields=["minute", "queue", "state", "bucket"], name="task_run_rollup_key"
             ),
         ]
 

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("queue", "minute", "state", "bucket"), name="task_run_rollup_key"
+                        fields=("minute", "queue", "state", "bucket"), name="task_run_rollup_key"
                     )
                 ],
             },
