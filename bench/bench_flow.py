@@ -184,7 +184,8 @@ def run(
 ) -> str:
     from core.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
-    env = {"SIMULATED_LATENCY_MS": "0"}
+    # The synchronous path takes at most SYNC_ANALYSIS_MAX_WALLETS wallets (20 by default).
+    env = {"SIMULATED_LATENCY_MS": "0", "SYNC_ANALYSIS_MAX_WALLETS": str(max(20, wallets))}
     if wallet_concurrency is not None:
         env["WALLET_CONCURRENCY"] = str(wallet_concurrency)
     with Harness("flow", env=env) as bench:

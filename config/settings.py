@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -297,10 +298,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "jobs.openapi.add_plain_django_endpoints",
-    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
 # --- Product settings ---
@@ -317,6 +315,20 @@ if SUBMIT_THROTTLE_RATE:
         parse_rate_limit(SUBMIT_THROTTLE_RATE)
     except ValueError as exc:
         raise ImproperlyConfigured(f"SUBMIT_THROTTLE_RATE: {exc}; write it like 120/minute") from exc
+# A user's active (queued + running) jobs; a bulk job counts with the children it creates. 429 beyond it.
+MAX_ACTIVE_JOBS_PER_USER = env.get_int("MAX_ACTIVE_JOBS_PER_USER", 300, minimum=1)
+# The synchronous path (POST /analyses/similarity) holds a web thread for the whole analysis: it takes at most
+# this many wallets, and runs at most this many calls per user and in total (every gunicorn worker together).
+# Keep the total below gunicorn's threads per worker (4 in the Procfile), so every worker keeps a thread for
+# everything else even when all the synchronous calls land on it.
+SYNC_ANALYSIS_MAX_WALLETS = env.get_int("SYNC_ANALYSIS_MAX_WALLETS", min(20, MAX_WALLETS_PER_JOB), minimum=2)
+if SYNC_ANALYSIS_MAX_WALLETS > MAX_WALLETS_PER_JOB:
+    raise ImproperlyConfigured(
+        f"SYNC_ANALYSIS_MAX_WALLETS={SYNC_ANALYSIS_MAX_WALLETS} is invalid: expected at most "
+        f"MAX_WALLETS_PER_JOB ({MAX_WALLETS_PER_JOB})"
+    )
+SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER = env.get_int("SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER", 1, minimum=1)
+SYNC_ANALYSIS_MAX_CONCURRENT = env.get_int("SYNC_ANALYSIS_MAX_CONCURRENT", 2, minimum=1)
 # A wallet analysed (PnL, behaviour) this recently, from the same swaps, is served from the stored run.
 ANALYSIS_FRESHNESS_S = env.get_int("ANALYSIS_FRESHNESS_S", 600, minimum=0)
 # A PnL job fetches the wallet's balances first when the newest snapshot is older than this.
@@ -379,7 +391,23 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_IMPORTS: list[str] = []
 # The one running beat renews its Redis lock every third of this; a beat that died frees it after this long.
 BEAT_LOCK_TTL_S = env.get_int("BEAT_LOCK_TTL_S", 30, minimum=2, maximum=3600)
+# Health, queue statistics and metrics are computed once per this period, by one caller of every process
+# (Redis holds the answer and the lock); the others wait for that answer. 0: computed on every call.
 HEALTH_CACHE_S = env.get_float("HEALTH_CACHE_S", 5.0, minimum=0.0)
+# Who may read them (everything but the liveness answer at /health): staff users, callers sending
+# `Authorization: Bearer <MONITORING_TOKEN>`, and connections from MONITORING_ALLOWED_IPS (addresses or
+# networks; the connection's own address, never a forwarded-for header). Empty: staff only.
+MONITORING_TOKEN = env.get_str("MONITORING_TOKEN", "")
+if MONITORING_TOKEN and len(MONITORING_TOKEN) < 20:
+    raise ImproperlyConfigured("MONITORING_TOKEN is invalid: expected at least 20 characters (a secret)")
+MONITORING_ALLOWED_IPS = env.get_list("MONITORING_ALLOWED_IPS", [])
+for _network in MONITORING_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"MONITORING_ALLOWED_IPS={','.join(MONITORING_ALLOWED_IPS)!r} is invalid: {exc}"
+        ) from exc
 QUEUE_STUCK_AFTER_S = env.get_int("QUEUE_STUCK_AFTER_S", 120, minimum=1)
 PROGRESS_DB_WRITE_INTERVAL_MS = env.get_int("PROGRESS_DB_WRITE_INTERVAL_MS", 500, minimum=0)
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core.api import error_body, read_only_view
+from core.api import error_body
 from jobs import ops_apis
 from similarity.apis import SimilaritySyncApi
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("analyses/similarity", SimilaritySyncApi.as_view(), name="similarity-sync"),
-    path("metrics", read_only_view(ops_apis.metrics_view), name="metrics"),
+    path("metrics", ops_apis.MetricsApi.as_view(), name="metrics"),
     path("health/queues", ops_apis.HealthQueuesApi.as_view(), name="health-queues"),
     path("jobs/queues", ops_apis.QueuesApi.as_view(), name="queues"),
     path("jobs/queue/<str:queue>/stats", ops_apis.QueueStatsApi.as_view(), name="queue-stats"),

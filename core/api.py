@@ -155,7 +155,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        if exc.retry_after_s is not None:
+            headers["Retry-After"] = str(exc.retry_after_s)
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         set_rollback()
         return Response(

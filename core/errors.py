@@ -7,10 +7,14 @@ whether another attempt can help (SPEC §3).
 
 from __future__ import annotations
 
+import math
+
 
 class ApplicationError(Exception):
     code = "error"
     status = 400
+    # Seconds after which the same request may succeed: sent as `Retry-After` (429, 503).
+    retry_after_s: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
@@ -33,6 +37,28 @@ class NotFoundError(ApplicationError):
 class ConflictError(ApplicationError):
     code = "conflict"
     status = 409
+
+
+class TooManyRequestsError(ApplicationError):
+    """A bound on what one user (or everyone) may have in flight: nothing was done; retry later."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_s: float = 1.0) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A store the request needs does not answer: nothing was done; retry later."""
+
+    code = "service_unavailable"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_s: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
 
 
 class TransientError(Exception):

@@ -38,9 +38,11 @@ class JsonListField(serializers.JSONField):
         max_items_setting: str,
         description: str,
         example: list[Any] | None = None,
+        beyond_max_hint: str = "",
         **kwargs: Any,
     ) -> None:
         self.items_schema = items_schema
+        self.beyond_max_hint = beyond_max_hint
         self.example = example
         self.min_items = min_items
         self.max_items_setting = max_items_setting
@@ -56,6 +58,7 @@ class JsonListField(serializers.JSONField):
         if isinstance(value, list) and len(value) > self.max_items:
             raise serializers.ValidationError(
                 f"at most {self.max_items} entries ({self.max_items_setting}), got {len(value)}"
+                + (f"; {self.beyond_max_hint}" if self.beyond_max_hint else "")
             )
         return value
 

@@ -16,7 +16,10 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
 | `sim:fault-rate`, `sim:latency-ms` | run-time overrides of the simulated market | until deleted |
 | `sim:fault-rate:dexscreener`, `sim:latency-ms:dexscreener` | the same, for prices only | until deleted |
-| `throttle:*` | per-user submission windows (core/throttles.py, `limits` library) | the window |
+| `throttle:submit:user:{id}` | a user's submission units in the window (core/throttles.py) | the window |
+| `slots:sync-analysis:user:{id}`, `…:all` | leases of synchronous analyses (core/concurrency.py) | 15 s |
+| `report:{name}` | health, queues, workers or metrics report (core/single_flight.py) | HEALTH_CACHE_S |
+| `report:{name}:computing` | token of the caller computing that report | 15 s |
 | `ratelimit:*` | global upstream rate-limit windows (core/ratelimit.py) | the window |
 | `lock:beat`, `lock:beat:holder` | the one running beat (core/beat_lock.py) | `BEAT_LOCK_TTL_S`, renewed |
 | `metrics:counters` | counters shared by every process for /metrics (core/metrics.py) | kept |

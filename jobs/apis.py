@@ -7,6 +7,7 @@ that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import User
@@ -22,7 +23,7 @@ from rest_framework.views import APIView
 from core.api import error_body, query_values
 from core.errors import ConflictError
 from core.fields import JsonListField, JsonObjectField, StrictBooleanField, StrictInputSerializer
-from core.throttles import SubmitRateThrottle
+from core.throttles import SubmitRateThrottle, submit_throttle_charge
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job
@@ -116,13 +117,22 @@ def _submit_response(submission: services.JobSubmission, *, wallet_count: int) -
 
 
 class _SubmitApi(APIView):
-    """A job submission: throttled per user; see `core.throttles` for which answers count."""
+    """A job submission: throttled per user (see `core.throttles` for what counts), and refused while the
+    user's active jobs are at MAX_ACTIVE_JOBS_PER_USER (`services.job_submit_admitted`)."""
 
     throttle_classes = [SubmitRateThrottle]
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        SubmitRateThrottle.record(request, response)
+        SubmitRateThrottle.settle(request, response)
         return super().finalize_response(request, response, *args, **kwargs)
+
+    def admitted(
+        self, request: Request, submit: Callable[[], services.JobSubmission]
+    ) -> services.JobSubmission:
+        def charge(jobs: int) -> None:
+            submit_throttle_charge(request, jobs=jobs)
+
+        return services.job_submit_admitted(owner=_user(request), submit=submit, charge=charge)
 
 
 class SimilaritySubmitApi(_SubmitApi):
@@ -144,8 +154,11 @@ class SimilaritySubmitApi(_SubmitApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        submission = services.job_submit_similarity(
-            owner=_user(request), wallets=data["wallets"], options=data["options"], force=data["force"]
+        submission = self.admitted(
+            request,
+            lambda: services.job_submit_similarity(
+                owner=_user(request), wallets=data["wallets"], options=data["options"], force=data["force"]
+            ),
         )
         return _submit_response(submission, wallet_count=len(submission.job.params["wallets"]))
 
@@ -166,8 +179,11 @@ class _WalletJobSubmitApi(_SubmitApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        submission = services.job_submit_wallet_job(
-            kind=self.kind, owner=_user(request), wallet=data["wallet"], force=data["force"]
+        submission = self.admitted(
+            request,
+            lambda: services.job_submit_wallet_job(
+                kind=self.kind, owner=_user(request), wallet=data["wallet"], force=data["force"]
+            ),
         )
         return _submit_response(submission, wallet_count=1)
 
@@ -243,8 +259,11 @@ class BulkAnalysisSubmitApi(_SubmitApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        submission = services.job_submit_bulk_analysis(
-            owner=_user(request), wallets=data["wallets"], types=data["types"], force=data["force"]
+        submission = self.admitted(
+            request,
+            lambda: services.job_submit_bulk_analysis(
+                owner=_user(request), wallets=data["wallets"], types=data["types"], force=data["force"]
+            ),
         )
         return _submit_response(submission, wallet_count=len(submission.job.params["wallets"]))
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
@@ -62,6 +63,11 @@ class Job(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            # A user's active jobs, for their cap (MAX_ACTIVE_JOBS_PER_USER), read at every submission: only
+            # queued and running rows, so counting costs O(active jobs), not O(the user's history).
+            models.Index(
+                fields=["owner"], condition=Q(status__in=["queued", "running"]), name="job_owner_active"
+            ),
             models.Index(fields=["dedup_key", "status", "-finished_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
             models.Index(fields=["kind", "status"]),
@@ -110,6 +116,35 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} on {self.worker} ({self.state})"
+
+
+class TaskRunRollup(models.Model):
+    """Task runs that ended, counted per queue, minute, state and run-time bucket (`jobs.runtime_histogram`).
+
+    Added to right after the run's end is recorded (`jobs.task_runs`), so queue statistics, health and
+    metrics read O(queues x minutes x buckets) rows instead of every TaskRun. The rows whose `minute` is
+    ALL_TIME hold the totals since the rollups began (kept when the minute rows and the runs are cleaned up).
+    """
+
+    ALL_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+    queue = models.CharField(max_length=40)
+    minute = models.DateTimeField(help_text="Start of the minute the runs ended in; 1970-01-01 for all time")
+    state = models.CharField(max_length=12, choices=TaskRun.State.choices)
+    bucket = models.SmallIntegerField(help_text="Run-time bucket (jobs/runtime_histogram.py); -1: unknown")
+    runs = models.PositiveBigIntegerField(default=0)
+    runtime_ms_sum = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index the statistics read by: every queue's rows of a range of minutes (or all time).
+            models.UniqueConstraint(
+                fields=["minute", "queue", "state", "bucket"], name="task_run_rollup_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.minute:%Y-%m-%d %H:%M} {self.state} bucket {self.bucket}: {self.runs}"
 
 
 class DeadLetter(models.Model):

@@ -1,23 +1,26 @@
 """Queue statistics and health (SPEC §7): what operators and monitoring systems read.
 
 Numbers come from three places: the broker (waiting messages and the age of the oldest), the workers
-(`inspect`: which queues each consumes, what is active) and the `TaskRun` ledger (completions, failures,
-processing times). Nothing here carries user data.
+(`inspect`: which queues each consumes, what is active) and the task-run rollups (completions, failures,
+processing times per queue and minute, `jobs/task_runs.py`), which cost the same however many tasks ran.
+Each report (health, queue statistics, metrics, worker state) is computed at most once per HEALTH_CACHE_S by
+one caller of every process together (`core.single_flight`); the others wait for its answer. Nothing here
+carries user data; who may read it is decided by `core.monitoring_access`.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -25,24 +28,23 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from config.celery import app as celery_app
 from core.metrics import metric_counters
 from core.queues import PRIORITY_STEPS, QUEUES
-from jobs.models import DeadLetter, Job, TaskRun
+from core.single_flight import single_flight, single_flight_forget
+from jobs.models import DeadLetter, Job, TaskRun, TaskRunRollup
+from jobs.runtime_histogram import RunTotals, histogram_percentile_ms
 
 SENT_AT_HEADER = "sent_at"
-_cache_lock = threading.Lock()
-_cache: dict[str, tuple[float, Any]] = {}
+REPORTS = ["health", "queues", "workers", "metrics"]
 
 
-def _cached(key: str, ttl_s: float, compute: Any) -> Any:
-    """A per-process cache: health must answer even when Redis (the shared cache) is down."""
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit and now - hit[0] < ttl_s:
-            return hit[1]
-    value = compute()
-    with _cache_lock:
-        _cache[key] = (now, value)
-    return value
+def _report(name: str, compute: Any) -> Any:
+    return single_flight(
+        name=name, period_s=settings.HEALTH_CACHE_S, compute=compute, client=_monitoring_redis()
+    )
+
+
+def monitoring_cache_clear(*, reports: Sequence[str] = REPORTS) -> None:
+    """Forget the cached reports: the next caller of each computes it."""
+    single_flight_forget(names=list(reports), client=_monitoring_redis())
 
 
 def broker_lists(queue: str) -> list[str]:
@@ -50,13 +52,14 @@ def broker_lists(queue: str) -> list[str]:
     return [queue if step == 0 else f"{queue}:{step}" for step in PRIORITY_STEPS]
 
 
-def _monitoring_redis() -> Any:
-    import redis
+def _monitoring_redis() -> redis.Redis:
+    return _redis_client(settings.REDIS_URL)
 
+
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> redis.Redis:
     # Short timeouts: a health check that hangs on a dead Redis is worse than no health check.
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0, decode_responses=True
-    )
+    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0, decode_responses=True)
 
 
 def _oldest_sent_at(client: Any, lists: Iterable[str]) -> float | None:
@@ -102,43 +105,87 @@ def worker_state() -> dict[str, Any]:
                     running[routing_key] += 1
         return {"consumers": consumers, "active": running}
 
-    state: dict[str, Any] = _cached("workers", settings.HEALTH_CACHE_S, compute)
+    state: dict[str, Any] = _report("workers", compute)
     return state
 
 
-def _runtime_stats(runs: list[tuple[str, int | None]]) -> dict[str, Any]:
-    completed = sum(1 for state, _ in runs if state == TaskRun.State.SUCCEEDED)
-    failed = sum(1 for state, _ in runs if state == TaskRun.State.FAILED)
-    times = sorted(ms for state, ms in runs if ms is not None and state == TaskRun.State.SUCCEEDED)
+def last_hour_start(now: datetime) -> datetime:
+    """The start of "the last hour": whole minutes, the current one and the 59 before it."""
+    return now.replace(second=0, microsecond=0) - timedelta(minutes=59)
+
+
+def _run_totals(*, since: datetime | None) -> dict[str, dict[str, RunTotals]]:
+    """Runs that ended, per queue and state, from the rollups: since a minute, or since they began (None).
+    One statement, reading O(queues x minutes x buckets) rows."""
+    rows = TaskRunRollup.objects.filter(
+        Q(minute=TaskRunRollup.ALL_TIME) if since is None else Q(minute__gte=since)
+    )
+    totals: dict[str, dict[str, RunTotals]] = {}
+    for row in rows.values("queue", "state", "bucket").annotate(runs=Sum("runs"), ms=Sum("runtime_ms_sum")):
+        by_state = totals.setdefault(row["queue"], {})
+        by_state.setdefault(row["state"], RunTotals()).add(
+            bucket=row["bucket"], runs=row["runs"], runtime_ms_sum=row["ms"]
+        )
+    return totals
+
+
+def _runtime_stats(by_state: dict[str, RunTotals]) -> dict[str, Any]:
+    succeeded = by_state.get(TaskRun.State.SUCCEEDED, RunTotals())
+    completed = succeeded.runs
+    failed = by_state.get(TaskRun.State.FAILED, RunTotals()).runs
     ended = completed + failed
     return {
         "completed": completed,
         "failed": failed,
-        "retried": sum(1 for state, _ in runs if state == TaskRun.State.RETRIED),
-        "mean_ms": round(statistics.fmean(times), 1) if times else None,
-        "p95_ms": times[min(len(times) - 1, int(0.95 * len(times)))] if times else None,
+        "retried": by_state.get(TaskRun.State.RETRIED, RunTotals()).runs,
+        "mean_ms": round(succeeded.runtime_ms_sum / succeeded.timed_runs, 1)
+        if succeeded.timed_runs
+        else None,
+        "p95_ms": histogram_percentile_ms(succeeded.histogram, 0.95),
         "success_rate": round(completed / ended, 4) if ended else None,
     }
 
 
+def _dead_letters_last_hour(now: datetime) -> dict[str, int]:
+    recent = DeadLetter.objects.filter(created_at__gte=now - timedelta(hours=1))
+    return dict(recent.values("queue").annotate(n=Count("id")).values_list("queue", "n"))
+
+
+def queues_report() -> list[dict[str, Any]]:
+    """Every queue's waiting, active, completed and failed counts, mean and p95 processing time (p95 to
+    within 9 %, `jobs/runtime_histogram.py`) and success rate, over the last hour and since the rollups
+    began."""
+
+    def compute() -> list[dict[str, Any]]:
+        now = timezone.now()
+        last_hour, since_start = _run_totals(since=last_hour_start(now)), _run_totals(since=None)
+        dead_letters = _dead_letters_last_hour(now)
+        client = _monitoring_redis()
+        workers = worker_state()
+        report = []
+        for queue in QUEUES:
+            state = broker_queue_state(client, queue)
+            report.append(
+                {
+                    "queue": queue,
+                    "waiting": state["waiting"],
+                    "oldest_waiting_age_s": state["oldest_waiting_age_s"],
+                    "active": workers["active"].get(queue, 0),
+                    "consuming_workers": len(workers["consumers"].get(queue, [])),
+                    "last_hour": _runtime_stats(last_hour.get(queue, {})),
+                    "since_start": _runtime_stats(since_start.get(queue, {})),
+                    "dead_letters_last_hour": dead_letters.get(queue, 0),
+                }
+            )
+        return report
+
+    report: list[dict[str, Any]] = _report("queues", compute)
+    return report
+
+
 def queue_statistics(queue: str) -> dict[str, Any]:
-    """Waiting, active, completed and failed counts, mean and p95 processing time, success rate."""
-    since_hour = timezone.now() - timedelta(hours=1)
-    runs = TaskRun.objects.filter(queue=queue, finished_at__isnull=False).order_by("-started_at")
-    recent = list(runs.filter(started_at__gte=since_hour).values_list("state", "runtime_ms")[:20_000])
-    overall = list(runs.values_list("state", "runtime_ms")[:20_000])
-    state = broker_queue_state(_monitoring_redis(), queue)
-    workers = worker_state()
-    return {
-        "queue": queue,
-        "waiting": state["waiting"],
-        "oldest_waiting_age_s": state["oldest_waiting_age_s"],
-        "active": workers["active"].get(queue, 0),
-        "consuming_workers": len(workers["consumers"].get(queue, [])),
-        "last_hour": _runtime_stats(recent),
-        "since_start": _runtime_stats(overall),
-        "dead_letters_last_hour": DeadLetter.objects.filter(queue=queue, created_at__gte=since_hour).count(),
-    }
+    """One queue's entry of `queues_report`."""
+    return next(stats for stats in queues_report() if stats["queue"] == queue)
 
 
 def _check_database() -> dict[str, Any]:
@@ -186,18 +233,15 @@ def health_report() -> dict[str, Any]:
             ]
             return report
         workers = worker_state()
-        since_hour = timezone.now() - timedelta(hours=1)
+        now = timezone.now()
+        last_hour, dead_letters = _run_totals(since=last_hour_start(now)), _dead_letters_last_hour(now)
         for queue in QUEUES:
             state = broker_queue_state(client, queue)
             consumers = workers["consumers"].get(queue, [])
             active = workers["active"].get(queue, 0)
-            failures = TaskRun.objects.filter(
-                queue=queue, state=TaskRun.State.FAILED, started_at__gte=since_hour
-            )
-            failed = (
-                failures.count() + DeadLetter.objects.filter(queue=queue, created_at__gte=since_hour).count()
-            )
-            ended = TaskRun.objects.filter(queue=queue, finished_at__gte=since_hour).count()
+            runs = last_hour.get(queue, {})
+            failed = runs.get(TaskRun.State.FAILED, RunTotals()).runs + dead_letters.get(queue, 0)
+            ended = sum(totals.runs for totals in runs.values())
             report["queues"][queue] = {
                 **state,
                 "active": active,
@@ -215,7 +259,7 @@ def health_report() -> dict[str, Any]:
         report["status"] = "degraded" if report["problems"] else "healthy"
         return report
 
-    report: dict[str, Any] = _cached("health", settings.HEALTH_CACHE_S, compute)
+    report: dict[str, Any] = _report("health", compute)
     return report
 
 
@@ -245,7 +289,7 @@ class _Collector:
             jobs.add_metric([kind, status], count)
         yield jobs
 
-        since_hour = timezone.now() - timedelta(hours=1)
+        last_hour = _run_totals(since=last_hour_start(timezone.now()))
         duration = GaugeMetricFamily(
             "task_duration_seconds", "Task run time over the last hour", labels=["queue", "quantile"]
         )
@@ -255,8 +299,7 @@ class _Collector:
         client = _monitoring_redis()
         depth = GaugeMetricFamily("queue_depth", "Messages waiting in the broker", labels=["queue"])
         for queue in QUEUES:
-            finished = TaskRun.objects.filter(queue=queue, finished_at__gte=since_hour)
-            stats = _runtime_stats(list(finished.values_list("state", "runtime_ms")[:20_000]))
+            stats = _runtime_stats(last_hour.get(queue, {}))
             for quantile, key in (("mean", "mean_ms"), ("0.95", "p95_ms")):
                 if stats[key] is not None:
                     duration.add_metric([queue, quantile], stats[key] / 1000)
@@ -275,7 +318,13 @@ _HELP = {
 }
 
 
-def prometheus_text() -> bytes:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector())
-    return bytes(generate_latest(registry))
+def prometheus_text() -> str:
+    """Every metric in the Prometheus text format."""
+
+    def compute() -> str:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Collector())
+        return bytes(generate_latest(registry)).decode()
+
+    text: str = _report("metrics", compute)
+    return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -65,23 +66,16 @@ class ApiAutoSchema(AutoSchema):
         return parameters
 
 
-def add_plain_django_endpoints(
-    result: dict[str, Any], generator: Any, request: Any, public: bool, **_: Any
-) -> dict[str, Any]:
-    """Document `/metrics`, a plain Django view (Prometheus text), which drf-spectacular cannot see."""
-    result.setdefault("paths", {})["/metrics"] = {
-        "get": {
-            "operationId": "metrics_retrieve",
-            "summary": "Prometheus metrics: jobs by kind and status, task durations, queue depth, upstream "
-            "calls, errors and 429s, cache hits, WebSocket connections (open, no user data)",
-            "tags": ["metrics"],
-            "security": [{}],
-            "responses": {
-                "200": {
-                    "content": {"text/plain": {"schema": {"type": "string"}}},
-                    "description": "The Prometheus text exposition format",
-                }
-            },
+class MonitoringTokenScheme(OpenApiAuthenticationExtension):
+    """The monitoring endpoints' `Authorization: Bearer <MONITORING_TOKEN>` (core/monitoring_access.py)."""
+
+    target_class = "core.monitoring_access.MonitoringTokenAuthentication"
+    name = "monitoringToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "MONITORING_TOKEN (monitoring endpoints only; staff users and allow-listed "
+            "addresses need none)",
         }
-    }
-    return result

@@ -1,18 +1,29 @@
-"""Operator endpoints: health, queue statistics, queue job listings (SPEC §7)."""
+"""Operator endpoints: health, queue statistics, metrics, queue job listings (SPEC §7).
+
+Health details, statistics and metrics answer monitoring callers only (`core.monitoring_access`: staff, the
+monitoring token, allow-listed addresses); `/health` (config/urls.py) stays open as the liveness answer.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import query_values
 from core.errors import NotFoundError
+from core.monitoring_access import MONITORING_AUTHENTICATION, MonitoringAccess
 from core.queues import QUEUES
 from jobs import monitoring
 from jobs.apis import ErrorSerializer, JobOutputSerializer
@@ -73,44 +84,88 @@ def _known_queue(queue: str) -> str:
     return queue
 
 
-class HealthQueuesApi(APIView):
-    """Open to monitoring systems: it carries no user data. 503 when unhealthy, so probes can act on it."""
+class _MonitoringApi(APIView):
+    authentication_classes = MONITORING_AUTHENTICATION
+    permission_classes = [MonitoringAccess]
 
-    permission_classes = [AllowAny]
-    authentication_classes = []
+
+_DENIED: dict[int, Any] = {401: ErrorSerializer, 403: ErrorSerializer}
+
+
+class HealthQueuesApi(_MonitoringApi):
+    """503 when unhealthy, so probes can act on it."""
 
     @extend_schema(
-        responses={200: HealthOutputSerializer, 503: HealthOutputSerializer},
-        summary="Health of Redis, the database and queues",
+        responses={200: HealthOutputSerializer, 503: HealthOutputSerializer, **_DENIED},
+        summary="Health of Redis, the database and queues (monitoring access)",
     )
     def get(self, request: Request) -> Response:
         report = monitoring.health_report()
         return Response(report, status=503 if report["status"] == "unhealthy" else 200)
 
 
-class QueueStatsApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class QueueStatsApi(_MonitoringApi):
     @extend_schema(
-        responses={200: QueueStatsOutputSerializer, 404: ErrorSerializer}, summary="Statistics of one queue"
+        responses={200: QueueStatsOutputSerializer, 404: ErrorSerializer, **_DENIED},
+        summary="Statistics of one queue (monitoring access)",
     )
     def get(self, request: Request, queue: str) -> Response:
         return Response(monitoring.queue_statistics(_known_queue(queue)))
 
 
-class QueuesApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
-    @extend_schema(responses={200: _QUEUES}, summary="Statistics of every queue")
+class QueuesApi(_MonitoringApi):
+    @extend_schema(
+        responses={200: _QUEUES, **_DENIED}, summary="Statistics of every queue (monitoring access)"
+    )
     def get(self, request: Request) -> Response:
-        return Response({"queues": [monitoring.queue_statistics(queue) for queue in QUEUES]})
+        return Response({"queues": monitoring.queues_report()})
 
 
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format; no user data, so open like the health endpoint."""
-    return HttpResponse(monitoring.prometheus_text(), content_type=CONTENT_TYPE_LATEST)
+class _PrometheusTextRenderer(BaseRenderer):
+    """The metrics as they are; an error body as the usual JSON (the content type follows)."""
+
+    media_type = "text/plain"
+    format = "txt"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if isinstance(data, str):
+            return data.encode()
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return json.dumps(data).encode()
+
+
+class _AlwaysPrometheusText(BaseContentNegotiation):
+    """Scrapers ask for OpenMetrics first and the text format second; everyone gets the text format."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class MetricsApi(_MonitoringApi):
+    http_method_names = ["get", "head"]
+    renderer_classes = [_PrometheusTextRenderer]
+    content_negotiation_class = _AlwaysPrometheusText
+
+    @extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Prometheus text format"),
+            **_DENIED,
+        },
+        summary="Prometheus metrics: jobs by kind and status, task durations, queue depth, upstream calls, "
+        "errors and 429s, cache hits, WebSocket connections (monitoring access)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(monitoring.prometheus_text(), content_type=CONTENT_TYPE_LATEST)
 
 
 class QueueJobsApi(APIView):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -18,13 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from core.errors import ConflictError, FatalError, InvalidInputError
+from core.errors import ConflictError, FatalError, InvalidInputError, TooManyRequestsError
 from core.queues import Priority
 from core.redis import get_redis, job_cancelled_key
 from jobs import dispatch, selectors
@@ -514,3 +515,56 @@ def job_attach_enrichment(*, job_id: str, enrichment: dict[str, Any]) -> None:
         transaction.on_commit(
             lambda: job_event_publish(job_id=job_id, event_type="enrichment-completed", **enrichment)
         )
+
+
+# --- The cap on a user's active jobs (API submissions; the management commands are not capped) ---
+
+
+class TooManyActiveJobsError(TooManyRequestsError):
+    code = "too_many_active_jobs"
+
+
+# pg_advisory_xact_lock's first key for "a user's submissions" ("JOBS" in ASCII); the second is the user id.
+_OWNER_SUBMISSIONS_LOCK = 0x4A4F4253
+# What a refused submitter is told to wait: jobs end in seconds to minutes; sooner retries would be refused.
+_ACTIVE_JOBS_RETRY_AFTER_S = 10
+
+
+def job_submit_admitted(
+    *, owner: User, submit: Callable[[], JobSubmission], charge: Callable[[int], None] | None = None
+) -> JobSubmission:
+    """Run a submission (`submit`, a `job_submit_*` call) only if the owner has room for the jobs it creates.
+
+    A new job must fit beside the owner's active jobs under MAX_ACTIVE_JOBS_PER_USER, a bulk job counting
+    with its children (a job bigger than the cap fits only when nothing else is active); `charge(jobs)` may
+    refuse it too (the API's throttle, one unit per job). The owner's submissions are serialised by a
+    transaction-scoped lock (a PostgreSQL advisory lock; SQLite's immediate transactions serialise every
+    writer), so parallel submissions cannot all see the same room. A refusal raises inside the transaction:
+    the insert is rolled back, and the job is never enqueued (that waits for the commit). A deduplicated
+    submission creates nothing and is never refused.
+    """
+    cap = settings.MAX_ACTIVE_JOBS_PER_USER
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Ids past 2^31 share a lock with another id: that only serialises two users' submissions.
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_OWNER_SUBMISSIONS_LOCK, owner.pk % 2**31]
+                )
+        active = selectors.job_active_load_for_owner(owner_id=owner.pk, at_most=cap)
+        submission = submit()
+        if submission.deduplicated:
+            return submission
+        job = submission.job
+        jobs = 1
+        if job.kind == Job.Kind.BULK_ANALYSIS:
+            jobs += len(selectors.bulk_analysis_children_wanted(params=job.params))
+        if active + min(jobs, cap) > cap:
+            raise TooManyActiveJobsError(
+                f"You have {active} active job(s) (queued or running; a bulk job counts with its children) "
+                f"and may have {cap}; this submission would add {jobs}. Wait for some to end or cancel some.",
+                retry_after_s=_ACTIVE_JOBS_RETRY_AFTER_S,
+            )
+        if charge is not None:
+            charge(jobs)
+    return submission

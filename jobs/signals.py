@@ -1,4 +1,5 @@
-"""Record every task execution (which worker, which queue, how long, how it ended) in `TaskRun`."""
+"""Record every task execution (which worker, which queue, how long, how it ended) in `TaskRun`, and add it
+to the per-minute rollups that queue statistics read (`jobs/task_runs.py`)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,11 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.db import DatabaseError
 from django.utils import timezone
 
-from jobs.models import TaskRun
 from jobs.monitoring import SENT_AT_HEADER
+from jobs.task_runs import task_run_record_end, task_run_record_start
 
 logger = logging.getLogger(__name__)
 
-_STATES = {
-    "SUCCESS": TaskRun.State.SUCCEEDED,
-    "RETRY": TaskRun.State.RETRIED,
-    "FAILURE": TaskRun.State.FAILED,
-}
 _started: dict[str, float] = {}
 
 
@@ -40,7 +36,7 @@ def stamp_sent_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
 def record_task_start(task_id: str, task: Task, kwargs: dict[str, Any] | None = None, **_: Any) -> None:
     _started[task_id] = time.monotonic()
     try:
-        TaskRun.objects.create(
+        task_run_record_start(
             task_id=task_id,
             task_name=task.name,
             queue=_queue_of(task),
@@ -57,10 +53,8 @@ def record_task_end(task_id: str, task: Task, state: str | None = None, **_: Any
     started = _started.pop(task_id, None)
     runtime_ms = int((time.monotonic() - started) * 1000) if started is not None else None
     try:
-        TaskRun.objects.filter(task_id=task_id, finished_at__isnull=True).update(
-            state=_STATES.get(state or "", TaskRun.State.FAILED),
-            finished_at=timezone.now(),
-            runtime_ms=runtime_ms,
+        task_run_record_end(
+            task_id=task_id, celery_state=state, runtime_ms=runtime_ms, finished_at=timezone.now()
         )
     except DatabaseError:
         logger.warning("could not record the end of task %s", task_id, exc_info=True)

@@ -1,14 +1,15 @@
 """The synchronous similarity path: every step inside the request, one after the other.
 
 Kept for clients of the pre-queue API and as the baseline the queued flow is benchmarked against. It holds
-a web worker for the whole analysis, so large sets belong on `POST /jobs/similarity/analyze`.
+a web thread for the whole analysis, so it is bounded (`similarity_analyze_now`): at most
+SYNC_ANALYSIS_MAX_WALLETS wallets, and a few calls at once per user and in total, refused with 429 before
+any work; larger sets belong on `POST /jobs/similarity/analyze`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -22,16 +23,15 @@ from similarity.services import (
     SIMILARITY_MIN_WALLETS,
     SIMILARITY_OPTIONS_JSON_SCHEMA,
     similarity_analyze_now,
-    similarity_validate_options,
 )
-from wallets.addresses import ADDRESS_EXAMPLES, ADDRESS_JSON_SCHEMA, validate_addresses
+from wallets.addresses import ADDRESS_EXAMPLES, ADDRESS_JSON_SCHEMA
 
 
 class SimilaritySyncApi(APIView):
     throttle_classes = [SyncAnalysisRateThrottle]
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        SyncAnalysisRateThrottle.record(request, response)
+        SyncAnalysisRateThrottle.settle(request, response)
         return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema_serializer(component_name="SimilaritySyncInput")
@@ -39,7 +39,8 @@ class SimilaritySyncApi(APIView):
         wallets = JsonListField(
             items_schema=ADDRESS_JSON_SCHEMA,
             min_items=SIMILARITY_MIN_WALLETS,
-            max_items_setting="MAX_WALLETS_PER_JOB",
+            max_items_setting="SYNC_ANALYSIS_MAX_WALLETS",
+            beyond_max_hint="larger sets go to the job API: POST /jobs/similarity/analyze",
             description=(
                 f"Wallet addresses; duplicates are collapsed (at least {SIMILARITY_MIN_WALLETS} distinct)."
             ),
@@ -53,16 +54,14 @@ class SimilaritySyncApi(APIView):
             200: inline_serializer(name="SimilaritySyncResult", fields={"wallets": serializers.ListField()}),
             422: ErrorSerializer,
         },
-        summary="Similarity computed inside the request (legacy, synchronous; prefer the job API)",
+        summary="Similarity computed inside the request (legacy, synchronous, bounded; prefer the job API)",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        wallets = validate_addresses(
-            serializer.validated_data["wallets"],
-            min_count=SIMILARITY_MIN_WALLETS,
-            max_count=settings.MAX_WALLETS_PER_JOB,
+        result = similarity_analyze_now(
+            user_id=request.user.pk,
+            wallets=serializer.validated_data["wallets"],
+            options=serializer.validated_data["options"],
         )
-        # Before any sync: an unknown or bad option must not cost the wallets' syncs first.
-        options = similarity_validate_options(serializer.validated_data["options"])
-        return Response(similarity_analyze_now(wallets=wallets, options=options))
+        return Response(result)

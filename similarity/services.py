@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import uuid
@@ -9,9 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from analysis.services import analysis_wallet_summaries
-from core.errors import ApplicationError, FatalError, InvalidInputError
+from core.concurrency import SlotPool, SlotsUnavailableError, slots_held
+from core.errors import (
+    ApplicationError,
+    FatalError,
+    InvalidInputError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+)
 from enrichment.services import enrichment_enrich_balances
 from similarity.engine import (
     CHANNELS,
@@ -25,6 +34,7 @@ from similarity.engine import (
     compute_similarity,
     normalised_holdings,
 )
+from wallets.addresses import TooManyAddressesError, validate_addresses
 from wallets.selectors import (
     FundingTransferRecord,
     WalletFundingRecord,
@@ -293,8 +303,66 @@ def similarity_analyze(
     return output
 
 
-def similarity_analyze_now(*, wallets: Sequence[str], options: Mapping[str, Any]) -> dict[str, Any]:
-    """The synchronous path: sync, fetch balances, compute and enrich, in sequence, in this process."""
+# A synchronous call's leases are renewed every few seconds while it runs: one ends on its own only when the
+# process holding it died, and then frees its slot this long after.
+SYNC_ANALYSIS_LEASE_S = 15.0
+# What a refused caller is told to wait: about what one call of SYNC_ANALYSIS_MAX_WALLETS wallets takes.
+SYNC_ANALYSIS_RETRY_AFTER_S = 5
+
+
+def _sync_analysis_wallets(wallets: object) -> list[str]:
+    try:
+        return validate_addresses(
+            wallets, min_count=SIMILARITY_MIN_WALLETS, max_count=settings.SYNC_ANALYSIS_MAX_WALLETS
+        )
+    except TooManyAddressesError as exc:
+        raise TooManyAddressesError(
+            f"{exc.message} The synchronous path holds a web worker for the whole analysis; submit larger "
+            f"sets (up to {settings.MAX_WALLETS_PER_JOB}) as a job: POST /jobs/similarity/analyze.",
+            exc.fields,
+        ) from None
+
+
+def _sync_analysis_refused(exc: SlotsUnavailableError, *, user_pool: SlotPool) -> TooManyRequestsError:
+    if exc.pool == user_pool:
+        return TooManyRequestsError(
+            f"You already have {user_pool.limit} synchronous analysis call(s) running; wait for its answer, "
+            "or submit a job: POST /jobs/similarity/analyze.",
+            code="too_many_concurrent_calls",
+            retry_after_s=SYNC_ANALYSIS_RETRY_AFTER_S,
+        )
+    return TooManyRequestsError(
+        f"The server runs at most {exc.pool.limit} synchronous analysis call(s) at once and all are taken; "
+        "retry later, or submit a job: POST /jobs/similarity/analyze.",
+        code="server_busy",
+        retry_after_s=SYNC_ANALYSIS_RETRY_AFTER_S,
+    )
+
+
+def similarity_analyze_now(*, user_id: Any, wallets: object, options: object) -> dict[str, Any]:
+    """The synchronous path: sync, fetch balances, compute and enrich, in sequence, in this process.
+
+    It holds the caller's web thread throughout, so everything is settled before any work: the addresses
+    (2 to SYNC_ANALYSIS_MAX_WALLETS), the options (unknown keys refused), then a slot among the caller's
+    SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER and one among the SYNC_ANALYSIS_MAX_CONCURRENT shared by every
+    web process (TooManyRequestsError when either is taken; ServiceUnavailableError without Redis).
+    """
+    addresses = _sync_analysis_wallets(wallets)
+    clean_options = similarity_validate_options(options)
+    user_pool = SlotPool(f"sync-analysis:user:{user_id}", settings.SYNC_ANALYSIS_MAX_CONCURRENT_PER_USER)
+    pools = [user_pool, SlotPool("sync-analysis:all", settings.SYNC_ANALYSIS_MAX_CONCURRENT)]
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(slots_held(pools, lease_s=SYNC_ANALYSIS_LEASE_S))
+        except SlotsUnavailableError as exc:
+            raise _sync_analysis_refused(exc, user_pool=user_pool) from None
+        except RedisError as exc:
+            # Without Redis the bound cannot be kept, and the wallet sync locks could not be taken either.
+            raise ServiceUnavailableError("Synchronous analyses need Redis, which does not answer.") from exc
+        return _analyze_in_sequence(wallets=addresses, options=clean_options)
+
+
+def _analyze_in_sequence(*, wallets: Sequence[str], options: Mapping[str, Any]) -> dict[str, Any]:
     failed: dict[str, str] = {}
     for wallet in wallets:
         try:

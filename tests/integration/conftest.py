@@ -20,6 +20,10 @@ from rest_framework.authtoken.models import Token
 
 from tests.support.stack import Stack
 
+# What the tests send to read the stack's health, statistics and metrics (`Authorization: Bearer …`).
+MONITORING_TOKEN = "integration-tests-monitoring-token"
+MONITORING_HEADERS = {"Authorization": f"Bearer {MONITORING_TOKEN}"}
+
 
 def _require_services() -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -54,6 +58,7 @@ def live_stack(django_db_setup: None, django_db_blocker: object, artifacts_dir: 
         "STALLED_SWEEP_INTERVAL_S": "2",
         # and a killed sync's wallet lock frees itself before the re-drive's sync needs it.
         "WALLET_SYNC_LOCK_TTL_S": "15",
+        "MONITORING_TOKEN": MONITORING_TOKEN,
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(env=env, log_dir=artifacts_dir / "logs")

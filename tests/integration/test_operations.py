@@ -1,13 +1,16 @@
-"""Operator endpoints against the live stack: health and queue statistics (issue 9)."""
+"""Operator endpoints against the live stack: health and queue statistics (issue 9), behind the monitoring
+token and computed once however many callers ask (issue 15, item 3)."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-from core.queues import ENRICHMENT_QUEUE, QUEUES
+from core.metrics import metric_counters
+from core.queues import ENRICHMENT_QUEUE, QUEUES, WALLET_QUEUE
 from jobs.models import Job
-from tests.integration.conftest import ApiUser
+from tests.integration.conftest import MONITORING_HEADERS, ApiUser
+from tests.support.parallel import run_in_parallel
 from tests.support.stack import Stack, wait_for
 from wallets.simulated_market import SimulatedMarket
 
@@ -15,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _health(stack: Stack) -> dict:
-    response = requests.get(f"{stack.base_url}/health/queues", timeout=10)
+    response = requests.get(f"{stack.base_url}/health/queues", headers=MONITORING_HEADERS, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -68,15 +71,53 @@ def test_queue_stats_count_what_ran(live_stack: Stack, api_user: ApiUser) -> Non
     wallets = SimulatedMarket(seed=0).sample_wallets(33)[31:]
     _completed_similarity_job(live_stack, api_user, wallets)
 
-    stats = requests.get(f"{live_stack.base_url}/jobs/queue/wallet-operations/stats", timeout=10).json()
-    assert stats["queue"] == "wallet-operations"
-    assert stats["last_hour"]["completed"] >= 4  # two syncs and two balances fetches
-    assert stats["last_hour"]["success_rate"] == 1.0
-    assert stats["last_hour"]["p95_ms"] is not None and stats["consuming_workers"] == 1
-    every = requests.get(f"{live_stack.base_url}/jobs/queues", timeout=10).json()["queues"]
-    assert [queue["queue"] for queue in every] == list(QUEUES)
-    missing = requests.get(f"{live_stack.base_url}/jobs/queue/nope/stats", timeout=10)
+    def stats() -> dict:
+        url = f"{live_stack.base_url}/jobs/queue/wallet-operations/stats"
+        return dict(requests.get(url, headers=MONITORING_HEADERS, timeout=10).json())
+
+    # The figures are at most HEALTH_CACHE_S old, and a task's run is recorded just after the task returns.
+    wallet = wait_for(
+        lambda: (s := stats())["last_hour"]["completed"] >= 4 and s,  # two syncs, two balances fetches
+        timeout_s=30,
+        what="the wallet tasks in the statistics",
+    )
+    assert wallet["queue"] == "wallet-operations"
+    assert wallet["last_hour"]["success_rate"] == 1.0
+    assert wallet["last_hour"]["p95_ms"] is not None and wallet["consuming_workers"] == 1
+    every = requests.get(f"{live_stack.base_url}/jobs/queues", headers=MONITORING_HEADERS, timeout=10)
+    assert [queue["queue"] for queue in every.json()["queues"]] == list(QUEUES)
+    missing = requests.get(
+        f"{live_stack.base_url}/jobs/queue/nope/stats", headers=MONITORING_HEADERS, timeout=10
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    anonymous = requests.get(f"{live_stack.base_url}/jobs/queue/{WALLET_QUEUE}/stats", timeout=10)
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "not_authenticated"
+
+
+def _computations(report: str) -> int:
+    return sum(
+        value
+        for name, labels, value in metric_counters()
+        if name == "monitoring_computations_total" and labels.get("report") == report
+    )
+
+
+def test_concurrent_callers_on_both_web_processes_share_one_computation(live_stack: Stack) -> None:
+    """Gunicorn's two worker processes answer these calls; the report is computed once for all of them."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.REDIS_URL).delete("report:queues")
+    before = _computations("queues")
+
+    responses = run_in_parallel(
+        24,
+        lambda _: requests.get(f"{live_stack.base_url}/jobs/queues", headers=MONITORING_HEADERS, timeout=30),
+    )
+
+    assert [r.status_code for r in responses] == [200] * 24
+    assert len({r.content for r in responses}) == 1
+    assert _computations("queues") - before == 1
 
 
 def test_metrics_in_prometheus_text_format(live_stack: Stack, api_user: ApiUser) -> None:
@@ -95,7 +136,20 @@ def test_metrics_in_prometheus_text_format(live_stack: Stack, api_user: ApiUser)
         job_id = response.json()["job_id"]
         socket.subscribe(job_id)
         socket.wait_for(lambda e: e["type"] == "job-completed", timeout_s=90)
-        text = requests.get(f"{live_stack.base_url}/metrics", timeout=10).text
+        # Metrics are at most HEALTH_CACHE_S old: wait for a scrape that saw the job completed.
+        text = wait_for(
+            lambda: (
+                (
+                    t := requests.get(
+                        f"{live_stack.base_url}/metrics", headers=MONITORING_HEADERS, timeout=10
+                    ).text
+                )
+                and 'kind="similarity",status="completed"' in t
+                and t
+            ),
+            timeout_s=30,
+            what="the completed job in the metrics",
+        )
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)

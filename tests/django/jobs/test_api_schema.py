@@ -63,7 +63,9 @@ def test_schema_documents_errors_and_throttling() -> None:
     assert {"200", "202", "400", "401", "415", "429"} <= set(submit)
     assert "Retry-After" in submit["429"]["headers"]
     assert {"401", "403"} <= set(schema["paths"]["/jobs/failed/recent"]["get"]["responses"])
-    assert "401" not in schema["paths"]["/health/queues"]["get"]["responses"]
+    for path in ("/health/queues", "/jobs/queues", "/metrics"):
+        assert {"401", "403"} <= set(schema["paths"][path]["get"]["responses"])
+    assert schema["components"]["securitySchemes"]["monitoringToken"]["scheme"] == "bearer"
 
 
 def test_docs_page_renders() -> None:
@@ -101,11 +103,13 @@ def test_request_bodies_are_closed_and_flags_are_booleans() -> None:
 
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "trace", "query"])
 def test_metrics_answers_only_reads(method: str) -> None:
-    response = APIClient().generic(method.upper(), "/metrics")
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user(username="scraper", is_staff=True))
+    response = client.generic(method.upper(), "/metrics")
     assert response.status_code == 405, response.content
     assert response["Allow"] == "GET, HEAD"
     assert response.json()["error"]["code"] == "method_not_allowed"
-    assert APIClient().head("/metrics").status_code == 200
+    assert client.head("/metrics").status_code == 200
 
 
 @pytest.mark.parametrize(

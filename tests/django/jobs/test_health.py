@@ -19,11 +19,14 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_health_is_unhealthy_and_fast_with_redis_down(settings) -> None:
+@pytest.mark.parametrize("cache_s", [0, 5])
+def test_health_is_unhealthy_and_fast_with_redis_down(settings, cache_s: float) -> None:
     settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
-    settings.HEALTH_CACHE_S = 0
+    settings.HEALTH_CACHE_S = cache_s  # 5: the shared cache is down too, and each process keeps its own
+    settings.MONITORING_ALLOWED_IPS = ["127.0.0.1"]
+    monitoring.monitoring_cache_clear()
     started = time.monotonic()
-    response = APIClient().get("/health/queues")
+    response = APIClient(REMOTE_ADDR="127.0.0.1").get("/health/queues")
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     body = response.json()
