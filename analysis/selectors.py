@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
-from wallets.selectors import wallet_latest_balances
+from wallets.selectors import balances_fetched_at, wallet_latest_balances
 
 # The figures a multi-wallet result (similarity) carries per wallet: enough to rank and label wallets
 # without the per-token rows.
@@ -181,13 +181,3 @@ def analysis_balances_stale(*, address: str) -> bool:
     if fetched_at is None:
         return True
     return fetched_at < timezone.now() - timedelta(seconds=settings.ANALYSIS_BALANCES_MAX_AGE_S)
-
-
-def balances_fetched_at(balances: dict[str, Any] | None) -> datetime | None:
-    raw = (balances or {}).get("fetched_at")
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None

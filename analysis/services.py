@@ -45,6 +45,7 @@ from core.errors import FatalError, TransientError
 from enrichment.services import Marks, SolUsdHistory, enrichment_marks, sol_usd_history
 from wallets.addresses import validate_address
 from wallets.selectors import (
+    balances_fetched_at,
     wallet_chain_records,
     wallet_latest_balances,
     wallet_swap_legs,
@@ -135,7 +136,7 @@ def _holdings(
     legs: Sequence[SwapLeg], fingerprint: SwapFingerprint, balances: Mapping[str, Any] | None
 ) -> tuple[dict[str, int] | None, datetime | None]:
     """Current raw holdings of every traded mint from a snapshot taken after the newest swap, else None."""
-    fetched_at = selectors.balances_fetched_at(dict(balances) if balances else None)
+    fetched_at = balances_fetched_at(dict(balances) if balances else None)
     if fetched_at is None or (
         fingerprint.newest_swap_ts is not None and fetched_at.timestamp() < fingerprint.newest_swap_ts
     ):

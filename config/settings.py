@@ -235,9 +235,15 @@ CELERY_TASK_TRACK_STARTED = True
 # (docs/BENCHMARKS.md §1), and only Flower reads it (to list a task before a worker receives it). Waiting work
 # shows in the ledger (queued jobs) and in /health/queues (waiting messages, oldest waiting age).
 CELERY_TASK_SEND_SENT_EVENT = False
-CELERY_WORKER_SEND_TASK_EVENTS = True
+# Task events (received, started, succeeded: a fanout publish each) are for Flower, which switches them on in
+# every worker when it starts and keeps them on while it runs (its `enable_events`, on by default). Without
+# a watcher they cost each worker ~8 % of its CPU per task (docs/BENCHMARKS.md, task overhead), so workers
+# start with them off unless WORKER_SEND_TASK_EVENTS says otherwise.
+CELERY_WORKER_SEND_TASK_EVENTS = env.get_bool("WORKER_SEND_TASK_EVENTS", False)
 CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_RESULT_EXTENDED = True
+# Only chord header results are stored (for the chord's body); their task's name and arguments are in the
+# ledger and the TaskRun rows, so the backend keeps the result alone.
+CELERY_RESULT_EXTENDED = False
 CELERY_TASK_DEFAULT_QUEUE = ENRICHMENT_QUEUE
 CELERY_TASK_DEFAULT_PRIORITY = transport_priority(Priority.NORMAL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -347,6 +353,9 @@ CO_TRADE_MIN_EVENTS = env.get_int("CO_TRADE_MIN_EVENTS", 3, minimum=1, maximum=1
 # A funder seen sending SOL to more distinct wallets than this is a service, not an owner: it links none.
 FUNDER_MAX_FANOUT = env.get_int("FUNDER_MAX_FANOUT", 100, minimum=1)
 BALANCE_CACHE_TTL_S = 30
+# A similarity job reuses balances fetched this recently instead of fetching them again (at most the cache's
+# 30 s; 0: every job fetches every wallet's balances).
+BALANCE_REUSE_S = env.get_int("BALANCE_REUSE_S", BALANCE_CACHE_TTL_S, minimum=0, maximum=BALANCE_CACHE_TTL_S)
 ENRICHMENT_CACHE_TTL_S = 300
 # Token metadata younger than this answers instead of DexScreener (unknown tokens too, until it passes).
 TOKEN_METADATA_FRESHNESS_S = env.get_int("TOKEN_METADATA_FRESHNESS", 300, minimum=0)

@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -38,6 +38,8 @@ from wallets.addresses import validate_address, validate_addresses
 logger = logging.getLogger(__name__)
 
 _SUBMIT_ATTEMPTS = 5
+# Progress a claimed job starts at (docs/ARCHITECTURE.md, "Progress").
+STARTED_PROGRESS = 5
 _DAY_S = 24 * 3600
 
 
@@ -237,7 +239,10 @@ def bulk_analysis_create_children(*, parent_id: str) -> int:
 
         transaction.on_commit(enqueue)
     job_report_progress(
-        job_id=str(parent_id), progress=5, stage="waiting_children", detail={"children": total, "ended": 0}
+        job_id=str(parent_id),
+        progress=STARTED_PROGRESS,
+        stage="waiting_children",
+        detail={"children": total, "ended": 0},
     )
     logger.info("bulk job %s: %s child job(s) created, %s existed", parent_id, len(new), len(existing))
     return len(new)
@@ -276,8 +281,13 @@ def job_parent_settle(*, parent_id: str) -> bool:
         )
 
 
-def _settle_parent_after_commit(*, job_id: str, parent_id: Any = None) -> None:
-    if parent_id is None:
+_PARENT_UNKNOWN = object()
+
+
+def _settle_parent_after_commit(*, job_id: str, parent_id: Any = _PARENT_UNKNOWN) -> None:
+    """After the commit, let the job's parent (if it has one) settle; the caller passes the parent when it
+    has the row at hand, which spares the lookup for the many jobs that have none."""
+    if parent_id is _PARENT_UNKNOWN:
         parent_id = Job.objects.filter(id=job_id).values_list("parent_id", flat=True).first()
     if parent_id is not None:
         transaction.on_commit(partial(job_parent_settle, parent_id=str(parent_id)))
@@ -290,16 +300,20 @@ def job_start(*, job_id: str) -> Job | None:
     not lost after all) a no-op instead of a second run of the flow.
     """
     now = timezone.now()
+    # The claim writes the "started" milestone itself (never lowering a re-driven job's progress): the flow's
+    # first report follows at once, so a separate report here would cost a Redis script, an event and a
+    # ledger write per job for nothing a subscriber needs (its snapshot says the job runs).
     claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING,
         started_at=Coalesce(F("started_at"), now),
         heartbeat_at=now,
         attempts=F("attempts") + 1,
+        progress=Greatest(F("progress"), Value(STARTED_PROGRESS)),
+        stage="started",
     )
     if not claimed:
         logger.info("job %s not started: it is no longer queued", job_id)
         return None
-    job_report_progress(job_id=job_id, progress=5, stage="started")
     job = Job.objects.get(id=job_id)
     logger.info("job %s started (%s, attempt %s)", job_id, job.kind, job.attempts)
     return job
@@ -346,8 +360,16 @@ def job_cancel(*, job: Job) -> bool:
     return True
 
 
+def job_record_run_tasks(*, job: Job, task_ids: list[str]) -> None:
+    """Remember the tasks a run's start step sends, so cancelling can revoke them.
+
+    One UPDATE without a lock: the start step has just claimed the row (`job` is what the claim read), and
+    nothing else writes the task ids of a run before its tasks are sent."""
+    Job.objects.filter(id=job.id).update(celery_task_ids=[*job.celery_task_ids, *task_ids][-1000:])
+
+
 def job_record_task_ids(*, job_id: str, task_ids: list[str]) -> None:
-    """Remember the tasks of the current run so cancelling can revoke them."""
+    """Remember more tasks of the current run (sent after its start) so cancelling can revoke them."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(id=job_id)
         job.celery_task_ids = [*job.celery_task_ids, *task_ids][-1000:]

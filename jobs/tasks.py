@@ -102,9 +102,11 @@ def similarity_sync_wallet_task(
 
 @queue_task(dispatch.SIMILARITY_FETCH_BALANCES, keep_result=True, on_give_up=report_balances_failed)
 def similarity_fetch_balances_task(
-    *, job_id: str, attempt: int, wallet: str, total_units: int
+    *, job_id: str, attempt: int, wallet: str, total_units: int, wallet_count: int
 ) -> similarity.WalletStepResult:
-    return similarity.fetch_balances(job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units)
+    return similarity.fetch_balances(
+        job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units, wallet_count=wallet_count
+    )
 
 
 @queue_task(dispatch.SIMILARITY_FINISH, on_give_up=fail_job)

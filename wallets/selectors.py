@@ -84,27 +84,69 @@ def wallets_needing_sync(*, addresses: Sequence[str]) -> list[str]:
     return [address for address in addresses if address not in fresh]
 
 
+_LEG_COLUMNS = (
+    "signature",
+    "slot",
+    "timestamp",
+    "mint",
+    "direction",
+    "token_amount_raw",
+    "token_decimals",
+    "quote_mint",
+    "quote_amount_raw",
+    "quote_decimals",
+    "sol_value_lamports",
+    "usd_value",
+    "fee_lamports",
+    "source",
+    "block_position",
+)
+
+
 def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
-    rows = Swap.objects.filter(wallet_id=address).order_by("timestamp", "slot", "signature", "direction")
+    # Rows as tuples, not model instances: every analysis and similarity job reads every leg of its
+    # wallets, and building a model instance per row cost more than the query (docs/BENCHMARKS.md, task
+    # overhead).
+    rows = (
+        Swap.objects.filter(wallet_id=address)
+        .order_by("timestamp", "slot", "signature", "direction")
+        .values_list(*_LEG_COLUMNS)
+    )
     return [
         SwapLeg(
-            signature=row.signature,
-            slot=row.slot,
-            timestamp=row.timestamp,
-            mint=row.mint,
-            direction="buy" if row.direction == Swap.Direction.BUY else "sell",
-            token_amount_raw=int(row.token_amount_raw),
-            token_decimals=row.token_decimals,
-            quote_mint=row.quote_mint or None,
-            quote_amount_raw=int(row.quote_amount_raw),
-            quote_decimals=row.quote_decimals,
-            sol_value_lamports=row.sol_value_lamports,
-            usd_value=row.usd_value,
-            fee_lamports=row.fee_lamports,
-            source=row.source,
-            block_position=row.block_position,
+            signature=signature,
+            slot=slot,
+            timestamp=timestamp,
+            mint=mint,
+            direction="buy" if direction == Swap.Direction.BUY else "sell",
+            token_amount_raw=int(token_amount_raw),
+            token_decimals=token_decimals,
+            quote_mint=quote_mint or None,
+            quote_amount_raw=int(quote_amount_raw),
+            quote_decimals=quote_decimals,
+            sol_value_lamports=sol_value_lamports,
+            usd_value=usd_value,
+            fee_lamports=fee_lamports,
+            source=source,
+            block_position=block_position,
         )
-        for row in rows.iterator(chunk_size=2000)
+        for (
+            signature,
+            slot,
+            timestamp,
+            mint,
+            direction,
+            token_amount_raw,
+            token_decimals,
+            quote_mint,
+            quote_amount_raw,
+            quote_decimals,
+            sol_value_lamports,
+            usd_value,
+            fee_lamports,
+            source,
+            block_position,
+        ) in rows.iterator(chunk_size=2000)
     ]
 
 
@@ -139,6 +181,34 @@ def wallet_chain_records(*, address: str) -> list[ChainRecord] | None:
     if not records and Swap.objects.filter(wallet_id=address).exists():
         return None
     return records
+
+
+def balances_fetched_at(balances: dict[str, Any] | None) -> datetime | None:
+    raw = (balances or {}).get("fetched_at")
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+
+
+def wallets_needing_balances(*, addresses: Sequence[str]) -> list[str]:
+    """Addresses whose balances were not fetched within BALANCE_REUSE_S (their Redis copy is gone or older),
+    in the order given; all of them when Redis does not answer or reuse is off."""
+    reuse_s = settings.BALANCE_REUSE_S
+    if not addresses or reuse_s <= 0:
+        return list(addresses)
+    try:
+        cached = get_redis().mget([balance_key(address) for address in addresses])
+    except RedisError:
+        return list(addresses)
+    fetched_since = timezone.now() - timedelta(seconds=reuse_s)
+    return [
+        address
+        for address, value in zip(addresses, cached, strict=True)
+        if value is None or (balances_fetched_at(json.loads(value)) or fetched_since) < fetched_since
+    ]
 
 
 def wallet_latest_balances(*, address: str) -> dict[str, Any] | None:

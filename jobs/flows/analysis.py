@@ -46,7 +46,7 @@ def start(*, job_id: str) -> None:
         dispatch.ANALYSIS_COMPUTE, priority=job.priority, immutable=True, job_id=job_id, attempt=job.attempts
     )
     if not (sync or balances):
-        services.job_record_task_ids(job_id=job_id, task_ids=[str(compute.id)])
+        services.job_record_run_tasks(job=job, task_ids=[str(compute.id)])
         compute.apply_async()
         return
     prepare = dispatch.signature(
@@ -57,7 +57,7 @@ def start(*, job_id: str) -> None:
         sync=sync,
         balances=balances,
     )
-    services.job_record_task_ids(job_id=job_id, task_ids=[str(prepare.id), str(compute.id)])
+    services.job_record_run_tasks(job=job, task_ids=[str(prepare.id), str(compute.id)])
     chain(prepare, compute).apply_async()
 
 

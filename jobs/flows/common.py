@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from jobs import services
+from jobs.services import STARTED_PROGRESS
 
-# Progress milestones (docs/ARCHITECTURE.md, "Progress"): 5 claimed, 5-60 the parallel phase (syncs and
-# balances), 60 inputs ready, 90 computed, 100 completed.
-STARTED_PROGRESS = 5
+__all__ = ["STARTED_PROGRESS", "job_complete_without_enrichment"]
+
+# Progress milestones (docs/ARCHITECTURE.md, "Progress"): 5 claimed (STARTED_PROGRESS), 5-60 the parallel
+# phase (syncs and balances), 60 inputs ready, 90 computed, 100 completed.
 PARALLEL_PHASE_END = 60
 COMPUTED_PROGRESS = 90
 # One-wallet flows: syncing starts at 10 and ends at 50.

@@ -1,10 +1,12 @@
 """The similarity flow (docs/ARCHITECTURE.md, "The similarity flow").
 
     start (similarity-operations)
-      └─ chord(header = [sync W for each W needing sync] + [balances of every W]   (wallet-operations),
+      └─ chord(header = [sync W for each W needing sync]
+                        + [balances of W for each W not fetched within 30 s]      (wallet-operations),
                body   = finish: similarity over the wallets that synced           (similarity-operations))
-    the last balances task to end starts the enrichment of the job's balances (enrichment-operations), which
-    the job does not wait for.
+    the last balances task to end (or the start, when every wallet's balances are cached) starts the
+    enrichment of the job's balances (enrichment-operations), which the job does not wait for. When nothing
+    needs fetching at all, the start runs the body itself: no chord.
 
 Header tasks never raise into the chord (Celery would skip the body): each returns a `WalletStepResult`, so
 the body always runs and decides with the wallets that succeeded.
@@ -22,7 +24,7 @@ from jobs import dispatch, progress, services
 from jobs.flows.common import COMPUTED_PROGRESS, PARALLEL_PHASE_END, STARTED_PROGRESS
 from jobs.models import Job
 from similarity.services import NotEnoughWalletsError, similarity_analyze, similarity_wallets_comparable
-from wallets.selectors import wallets_needing_sync
+from wallets.selectors import wallets_needing_balances, wallets_needing_sync
 from wallets.services import wallet_fetch_balances, wallet_sync
 
 logger = logging.getLogger(__name__)
@@ -59,13 +61,26 @@ def start(*, job_id: str) -> None:
         return
     wallets: list[str] = job.params["wallets"]
     needing = wallets_needing_sync(addresses=wallets)
-    # Every sync and every wallet's balances fetch is one unit of the parallel phase's progress range.
-    total_units = len(needing) + len(wallets)
+    # Balances fetched within BALANCE_CACHE_TTL_S are what a fetch now would store: they are read from the
+    # cache, like swaps synced within WALLET_SYNC_FRESHNESS, instead of asked again.
+    stale_balances = wallets_needing_balances(addresses=wallets)
+    if not (needing or stale_balances):
+        # Nothing to fetch: no parallel phase (its progress range is skipped), the body runs here and
+        # enrichment starts from the cache.
+        finish(job_id=job_id, attempt=job.attempts, header_results=[])
+        _start_enrichment(job_id=job_id)
+        return
+    # Every sync and every balances fetch is one unit of the parallel phase's progress range.
+    total_units = len(needing) + len(stale_balances)
     progress.job_report_progress(
         job_id=job_id,
         progress=STARTED_PROGRESS,
         stage="syncing",
-        detail={"wallets": len(wallets), "needing_sync": len(needing)},
+        detail={
+            "wallets": len(wallets),
+            "needing_sync": len(needing),
+            "balances_cached": len(wallets) - len(stale_balances),
+        },
     )
     common: dict[str, Any] = {"job_id": job_id, "attempt": job.attempts, "total_units": total_units}
     header = [
@@ -75,14 +90,30 @@ def start(*, job_id: str) -> None:
     # One balances task per wallet, so the balances branch takes as long as its slowest wallet, not the sum
     # of all of them (measured: 10 wallets at 250 ms per call took 5.1 s in one task, longer than any sync).
     header += [
-        dispatch.signature(dispatch.SIMILARITY_FETCH_BALANCES, priority=job.priority, wallet=wallet, **common)
-        for wallet in wallets
+        dispatch.signature(
+            dispatch.SIMILARITY_FETCH_BALANCES,
+            priority=job.priority,
+            wallet=wallet,
+            wallet_count=len(stale_balances),
+            **common,
+        )
+        for wallet in stale_balances
     ]
     body = dispatch.signature(
         dispatch.SIMILARITY_FINISH, priority=job.priority, job_id=job_id, attempt=job.attempts
     )
-    services.job_record_task_ids(job_id=job_id, task_ids=[str(sig.id) for sig in [*header, body]])
+    services.job_record_run_tasks(job=job, task_ids=[str(sig.id) for sig in [*header, body]])
     chord(header)(body)
+    if not stale_balances:
+        # Every wallet's balances are cached: no balances task will be the last one to start enrichment.
+        _start_enrichment(job_id=job_id)
+
+
+def _start_enrichment(*, job_id: str) -> None:
+    """Enrich the job's balances, not awaited: the job completes without it (docs/ARCHITECTURE.md)."""
+    dispatch.signature(
+        dispatch.ENRICH_JOB_BALANCES, priority=dispatch.ENRICHMENT_PRIORITY, job_id=job_id
+    ).apply_async()
 
 
 def _unit_done(*, job_id: str, attempt: int, stage: str, total_units: int, detail: dict[str, Any]) -> None:
@@ -122,16 +153,30 @@ def sync_wallet_failed(*, job_id: str, attempt: int, wallet: str, total_units: i
     )
 
 
-def fetch_balances(*, job_id: str, attempt: int, wallet: str, total_units: int) -> WalletStepResult:
+def fetch_balances(
+    *, job_id: str, attempt: int, wallet: str, total_units: int, wallet_count: int
+) -> WalletStepResult:
     """Fetch one wallet's balances (cached 30 s in Redis for the body, kept in the database)."""
     services.job_checkpoint(job_id=job_id, attempt=attempt)
     wallet_fetch_balances(address=wallet)
-    balances_ended(job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units, error=None)
+    balances_ended(
+        job_id=job_id,
+        attempt=attempt,
+        wallet=wallet,
+        total_units=total_units,
+        wallet_count=wallet_count,
+        error=None,
+    )
     return balances_result(wallet=wallet)
 
 
-def balances_ended(*, job_id: str, attempt: int, wallet: str, total_units: int, error: str | None) -> None:
-    """Count a wallet's balances branch as ended; the last one to end starts enrichment, not awaited."""
+def balances_ended(
+    *, job_id: str, attempt: int, wallet: str, total_units: int, wallet_count: int, error: str | None
+) -> None:
+    """Count a wallet's balances branch as ended; the last one to end starts enrichment, not awaited.
+
+    The enrichment task is not recorded for revocation: it checks the job itself and does nothing for a
+    cancelled or failed one."""
     _unit_done(
         job_id=job_id,
         attempt=attempt,
@@ -139,13 +184,8 @@ def balances_ended(*, job_id: str, attempt: int, wallet: str, total_units: int, 
         total_units=total_units,
         detail={"wallet": wallet, **({"error": error} if error else {})},
     )
-    wallet_count = len(Job.objects.values_list("params", flat=True).get(id=job_id)["wallets"])
     if progress.job_balances_all_ended(job_id=job_id, attempt=attempt, wallet_count=wallet_count):
-        enrich = dispatch.signature(
-            dispatch.ENRICH_JOB_BALANCES, priority=dispatch.ENRICHMENT_PRIORITY, job_id=job_id
-        )
-        services.job_record_task_ids(job_id=job_id, task_ids=[str(enrich.id)])
-        enrich.apply_async()
+        _start_enrichment(job_id=job_id)
 
 
 def finish(*, job_id: str, attempt: int, header_results: Sequence[WalletStepResult]) -> None:
@@ -172,7 +212,6 @@ def finish(*, job_id: str, attempt: int, header_results: Sequence[WalletStepResu
             },
         )
         return
-    progress.job_report_progress(job_id=job_id, progress=PARALLEL_PHASE_END, stage="computing", detail={})
     result = similarity_analyze(
         wallets=synced,
         failed_wallets=[{"wallet": wallet, "error": error} for wallet, error in failed.items()],

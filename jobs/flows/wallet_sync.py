@@ -26,7 +26,7 @@ def start(*, job_id: str) -> None:
     run_task = dispatch.signature(
         dispatch.WALLET_SYNC_RUN, priority=job.priority, job_id=job_id, attempt=job.attempts
     )
-    services.job_record_task_ids(job_id=job_id, task_ids=[str(run_task.id)])
+    services.job_record_run_tasks(job=job, task_ids=[str(run_task.id)])
     run_task.apply_async()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from core.redis import balance_key, get_redis
 from jobs.models import Job, TaskRun
 from tests.integration.conftest import ApiUser
 from tests.support.stack import Stack, wait_for
@@ -79,6 +80,7 @@ def test_sync_tasks_run_on_wallet_worker_and_body_on_similarity_worker(
     live_stack: Stack, api_user: ApiUser
 ) -> None:
     wallets = SimulatedMarket(seed=0).sample_wallets(3)
+    get_redis().delete(*(balance_key(wallet) for wallet in wallets))  # an earlier test may have fetched them
     job_id = _submit(live_stack, api_user, wallets).json()["job_id"]
     wait_for(
         lambda: Job.objects.get(id=job_id).status == Job.Status.COMPLETED,
@@ -172,3 +174,32 @@ def test_other_users_cannot_see_or_subscribe_to_a_job(live_stack: Stack, api_use
     with JobSocket(live_stack.ws_url, token=stranger.token) as socket:
         answer = socket.subscribe(job_id)
     assert answer["type"] == "error" and answer["error"]["code"] == "not_found"
+
+
+def test_fresh_wallets_with_cached_balances_need_no_wallet_task(live_stack: Stack, api_user: ApiUser) -> None:
+    """Wallets synced within WALLET_SYNC_FRESHNESS and balances fetched within 30 s are not fetched again:
+    the start task runs the body itself, and the enrichment still arrives (from the cached balances)."""
+    wallets = SimulatedMarket(seed=0).sample_wallets(5)[3:]
+    first = _submit(live_stack, api_user, wallets).json()["job_id"]
+    wait_for(lambda: Job.objects.get(id=first).status == Job.Status.COMPLETED, timeout_s=FLOW_TIMEOUT_S)
+    assert all(get_redis().exists(balance_key(wallet)) for wallet in wallets)
+
+    again = _submit(live_stack, api_user, wallets, force=True).json()["job_id"]
+    job = wait_for(
+        lambda: (j := Job.objects.get(id=again)).status == Job.Status.COMPLETED and j,
+        timeout_s=FLOW_TIMEOUT_S,
+    )
+    names = set(TaskRun.objects.filter(job_id=again).values_list("task_name", flat=True))
+    assert "jobs.similarity_flow" in names
+    assert not names & {
+        "jobs.similarity_sync_wallet",
+        "jobs.similarity_fetch_balances",
+        "jobs.similarity_finish",
+    }
+    assert sorted(job.result["wallets"]) == sorted(wallets)
+    enriched = wait_for(
+        lambda: ((j := Job.objects.get(id=again)).result or {})["enrichment"]["status"] == "completed" and j,
+        timeout_s=FLOW_TIMEOUT_S,
+        what="enrichment from the cached balances",
+    )
+    assert {balance["wallet"] for balance in enriched.result["enrichment"]["balances"]} == set(wallets)
