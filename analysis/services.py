@@ -171,8 +171,10 @@ def _lookup_prices(mints: set[str]) -> _Prices:
         return _Prices(Marks({}, dict.fromkeys(mints, f"price lookup failed: {error}"), None), error)
 
 
-def _lookup_sol_usd(minutes: set[int]) -> SolUsdHistory:
+def _lookup_sol_usd(minutes: set[int], *, fetch: bool = True) -> SolUsdHistory:
     try:
+        if not fetch:
+            return sol_usd_history(minutes=minutes, max_calls=0)
         return sol_usd_history(minutes=minutes)
     except PRICE_ERRORS as exc:
         logger.warning("PnL without SOL/USD history: %s: %s", type(exc).__name__, exc)
@@ -324,9 +326,10 @@ def _pnl_runs(
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None],
     force: bool,
+    fetch_sol_usd: bool = True,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup
-    and one SOL/USD history lookup between them."""
+    and one SOL/USD history lookup between them (from the stored candles alone without `fetch_sol_usd`)."""
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
@@ -349,7 +352,7 @@ def _pnl_runs(
     minutes: set[int] = set()
     for address, item in pending.items():
         minutes |= usd_minutes(legs_by_wallet[address], item.records or ())
-    history = _lookup_sol_usd(minutes)
+    history = _lookup_sol_usd(minutes, fetch=fetch_sol_usd)
     as_of = int(now.timestamp())
     for address, item in pending.items():
         started = time.perf_counter()
@@ -492,11 +495,15 @@ def analysis_wallet_summaries(
     addresses: Sequence[str],
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]] | None = None,
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None] | None = None,
+    fetch_sol_usd: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """PnL and behaviour headline figures per wallet, for results about many wallets (similarity).
 
     Callers that loaded the swaps or balances already pass them, so nothing is read twice. Freshness holds
-    as for single wallets; the wallets that need a computation share one price lookup.
+    as for single wallets; the wallets that need a computation share one price lookup. Without
+    `fetch_sol_usd` the USD figures come from the stored SOL/USD candles alone (a caller on a prefork queue
+    that must not wait on the network; the candles were fetched by `analysis_prefetch_sol_usd` on the wallet
+    queue), and a minute not stored yet leaves them null with the reason.
     """
     given_legs = legs_by_wallet or {}
     given_balances = balances_by_wallet or {}
@@ -510,7 +517,13 @@ def analysis_wallet_summaries(
         else wallet_latest_balances(address=address)
         for address in addresses
     }
-    pnl_runs = _pnl_runs(addresses=addresses, legs_by_wallet=legs, balances_by_wallet=balances, force=False)
+    pnl_runs = _pnl_runs(
+        addresses=addresses,
+        legs_by_wallet=legs,
+        balances_by_wallet=balances,
+        force=False,
+        fetch_sol_usd=fetch_sol_usd,
+    )
     behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
     runs = [run for run, _ in [*pnl_runs.values(), *behavior_runs.values()]]
     headlines = selectors.analysis_headlines(runs=runs)
@@ -521,3 +534,12 @@ def analysis_wallet_summaries(
         }
         for address in addresses
     }
+
+
+def analysis_prefetch_sol_usd(*, address: str) -> int:
+    """Fetch and store the SOL/USD minutes the wallet's legs need, on an I/O queue (after its sync), so the
+    computations that follow on prefork queues read them from the database; returns the provider calls made.
+    Never raises for the provider's sake (a failure is the computation's to report)."""
+    legs = wallet_swap_legs(address=validate_address(address))
+    records = wallet_chain_records(address=address)
+    return _lookup_sol_usd(usd_minutes(legs, records or ())).calls

@@ -179,17 +179,19 @@ def run(
     wallets: int,
     price_latency_ms: int | None,
     wallet_concurrency: int | None,
-    wallet_processes: int = 1,
+    wallet_processes: int | None = None,
     even_calls: int | None = None,
 ) -> str:
     from core.redis import SIMULATED_DEXSCREENER_LATENCY_KEY, SIMULATED_LATENCY_KEY
 
     # The synchronous path takes at most SYNC_ANALYSIS_MAX_WALLETS wallets (20 by default).
     env = {"SIMULATED_LATENCY_MS": "0", "SYNC_ANALYSIS_MAX_WALLETS": str(max(20, wallets))}
-    if wallet_concurrency is not None:
-        env["WALLET_CONCURRENCY"] = str(wallet_concurrency)
     with Harness("flow", env=env) as bench:
-        bench.start(**wallet_worker_split(wallet_processes, threads=wallet_concurrency))
+        # The deployment's wallet processes (core/queues.py) unless the command asks for another split.
+        split = wallet_processes is not None or wallet_concurrency is not None
+        bench.start(
+            **(wallet_worker_split(wallet_processes or 2, threads=wallet_concurrency) if split else {})
+        )
         pool = WalletPool()
         count = 2 * runs + sync_runs + 1
         sets = (
@@ -267,7 +269,7 @@ def run(
         f"{wallets} wallets per job, `sim:latency-ms` = {latency_ms}"
         + ("" if price_latency_ms is None else f", `sim:latency-ms:dexscreener` = {price_latency_ms}")
         + (f", `WALLET_CONCURRENCY` = {wallet_concurrency}" if wallet_concurrency is not None else "")
-        + (f", {wallet_processes} wallet-worker processes" if wallet_processes > 1 else "")
+        + (f", {wallet_processes} wallet-worker processes" if wallet_processes else ", deployment default")
         + (f", every wallet's first sync {even_calls} upstream calls" if even_calls is not None else "")
         + "; balances add 2 calls per wallet and the synchronous path also enriches."
         + f"\n\n{details}\n\n{summary}\n\n```bash\n{command_line()}\n```"
@@ -287,13 +289,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--wallet-concurrency",
         type=int,
         default=None,
-        help="threads of the wallet worker (default: the queue's, 8)",
+        help="threads of the wallet queue in all (default: the deployment's, 2 processes x 4)",
     )
     parser.add_argument(
         "--wallet-processes",
         type=int,
-        default=1,
-        help="wallet-worker processes sharing the queue's threads (8 in all unless --wallet-concurrency)",
+        default=None,
+        help="wallet-worker processes sharing the queue's threads (default: the deployment's, 2; 8 threads "
+        "in all unless --wallet-concurrency)",
     )
     parser.add_argument(
         "--even-calls",

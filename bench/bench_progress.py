@@ -86,12 +86,12 @@ def _measure(
     return latencies, expected
 
 
-def run(*, jobs: int, steps: int, interval_ms: int, queue: str, wallet_processes: int = 1) -> str:
+def run(*, jobs: int, steps: int, interval_ms: int, queue: str, wallet_processes: int | None = None) -> str:
     from core.redis import SIMULATED_LATENCY_KEY
 
     rows = []
     with Harness("progress", env={"SIMULATED_LATENCY_MS": "0"}) as bench:
-        bench.start(**wallet_worker_split(wallet_processes))
+        bench.start(**(wallet_worker_split(wallet_processes) if wallet_processes else {}))
         _measure(bench, jobs=1, steps=20, interval_ms=interval_ms, queue=queue)  # warm-up
         for scenario in ("idle stack", "two 10-wallet flows running"):
             load = load_average()
@@ -163,8 +163,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--wallet-processes",
         type=int,
-        default=1,
-        help="wallet-worker processes sharing the queue's 8 threads",
+        default=None,
+        help="wallet-worker processes sharing the queue's 8 threads (default: the deployment's, 2)",
     )
     args = parser.parse_args(argv)
     print(

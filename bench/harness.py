@@ -276,15 +276,21 @@ class Harness:
         worker_processes: Mapping[str, int] | None = None,
         timeout_s: float = 90.0,
     ) -> None:
-        """`worker_processes` runs more than one worker process for a queue, each under its own node name."""
+        """Every queue's worker processes as the deployment runs them (core/queues.py: the wallet queue as two
+        processes of four threads); `worker_processes` overrides how many a queue gets, each under its own
+        node name, and `worker_env` their environment (e.g. its concurrency per process)."""
         from core.queues import QUEUES
 
         wanted = list(QUEUES if queues is None else queues)
         for queue in wanted:
+            spec = QUEUES[queue]
             prefix = (worker_prefix or {}).get(queue, ())
-            extra_env = (worker_env or {}).get(queue, {})
+            extra_env = {
+                f"{spec.env_prefix}_CONCURRENCY": str(spec.default_concurrency),
+                **(worker_env or {}).get(queue, {}),
+            }
             self.stack.start_worker(queue, prefix=prefix, extra_env=extra_env)
-            for number in range(2, (worker_processes or {}).get(queue, 1) + 1):
+            for number in range(2, (worker_processes or {}).get(queue, spec.default_processes) + 1):
                 name = f"{QUEUES[queue].env_prefix.lower()}{number}"
                 self.stack._spawn(
                     f"{queue}-{number}",
@@ -371,13 +377,13 @@ class WalletPool:
 
 def wallet_worker_split(processes: int, *, threads: int | None = None) -> dict[str, Any]:
     """`Harness.start` options that run the wallet queue as `processes` worker processes sharing `threads`
-    (the queue's 8 by default), so sync CPU is spread over more than one GIL."""
-    if processes <= 1:
-        return {}
+    (the deployment's 2 x 4 = 8 by default); `processes=1` is one process of all of them, as before the
+    deployment split it."""
     from core.queues import QUEUES, WALLET_QUEUE
 
-    total = threads if threads is not None else QUEUES[WALLET_QUEUE].default_concurrency
-    per_process = str(max(1, total // processes))
+    spec = QUEUES[WALLET_QUEUE]
+    total = threads if threads is not None else spec.default_concurrency * spec.default_processes
+    per_process = str(max(1, total // max(1, processes)))
     return {
         "worker_processes": {WALLET_QUEUE: processes},
         "worker_env": {WALLET_QUEUE: {"WALLET_CONCURRENCY": per_process}},

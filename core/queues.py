@@ -47,6 +47,9 @@ class QueueSpec:
     soft_time_limit_s: int
     hard_time_limit_s: int
     jitter: bool
+    # Worker processes a deployment runs for the queue (the Procfile's and compose's), each with
+    # `default_concurrency` threads or children.
+    default_processes: int = 1
 
     @property
     def max_retries(self) -> int:
@@ -67,7 +70,10 @@ class QueueSpec:
 QUEUES: dict[str, QueueSpec] = {
     spec.name: spec
     for spec in (
-        QueueSpec(WALLET_QUEUE, "threads", 8, 3, "exponential", 2.0, 300, 360, True),
+        # Eight threads as two processes of four: the sync threads parse and store transactions under one GIL
+        # per process, and one process of eight made a 10-wallet flow 1.17-1.42x its critical-path floor
+        # where two of four made it 1.06x (docs/BENCHMARKS.md, the flow).
+        QueueSpec(WALLET_QUEUE, "threads", 4, 3, "exponential", 2.0, 300, 360, True, default_processes=2),
         QueueSpec(ANALYSIS_QUEUE, "prefork", 2, 2, "fixed", 1.0, 120, 150, False),
         QueueSpec(SIMILARITY_QUEUE, "prefork", 1, 2, "exponential", 5.0, 300, 360, False),
         QueueSpec(ENRICHMENT_QUEUE, "threads", 4, 3, "fixed", 3.0, 120, 150, False),

@@ -20,6 +20,7 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `slots:sync-analysis:user:{id}`, `…:all` | leases of synchronous analyses (core/concurrency.py) | 15 s |
 | `report:{name}` | health, queues, workers or metrics report (core/single_flight.py) | HEALTH_CACHE_S |
 | `report:{name}:computing` | token of the caller computing that report | 15 s |
+| `lock:sol-usd:{day}` | a caller fetching that day's SOL/USD candles (enrichment/services.py) | ≤ 30 s |
 | `ratelimit:*` | global upstream rate-limit windows (core/ratelimit.py) | the window |
 | `lock:beat`, `lock:beat:holder` | the one running beat (core/beat_lock.py) | `BEAT_LOCK_TTL_S`, renewed |
 | `metrics:counters` | counters shared by every process for /metrics (core/metrics.py) | kept |
@@ -63,6 +64,10 @@ def job_balances_key(job_id: str, attempt: int) -> str:
 
 def enrichment_resent_key(job_id: str) -> str:
     return f"job:enrichment-resent:{job_id}"
+
+
+def sol_usd_fetch_lock_key(day_start: int) -> str:
+    return f"lock:sol-usd:{day_start}"
 
 
 def job_cancelled_key(job_id: str) -> str:

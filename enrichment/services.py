@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.errors import FatalError, TransientError
-from core.redis import enrichment_key, get_redis
+from core.redis import enrichment_key, get_redis, sol_usd_fetch_lock_key
 from enrichment.candles import (
     GAP_TOLERANCE_S,
     MINUTE_S,
@@ -237,6 +238,43 @@ def _store_candles(answer: HistoryAnswer, *, start: int, end: int, now: datetime
     return {candle.minute: candle.close for candle in answer.candles}
 
 
+# How long a fetch of one day's candles may hold that day for itself; another caller waits that long at most.
+_DAY_FETCH_LOCK_S = 30
+
+
+def _another_fetch_stored(*, start: int, end: int) -> bool:
+    """Take the range for this caller (False: fetch it), or wait while another caller fetches it (True once
+    its answer is stored, or once it gave up: the missing minutes are then reported, not fetched twice)."""
+    key = sol_usd_fetch_lock_key(start)
+    try:
+        client = get_redis()
+        if client.set(key, end, nx=True, ex=_DAY_FETCH_LOCK_S):
+            return False
+        deadline = time.monotonic() + _DAY_FETCH_LOCK_S
+        while time.monotonic() < deadline and client.exists(key):
+            time.sleep(0.1)
+    except RedisError:
+        return False
+    return True
+
+
+def _fetch_range(
+    provider: SolUsdHistoryProvider | None, *, start: int, end: int, now: datetime, closes: dict[int, float]
+) -> str | None:
+    """Fetch one range and store its final candles into the database and `closes`; the reason when not."""
+    try:
+        body = (provider or get_sol_usd_history_provider()).get_history(start=start, end=end)
+        answer = parse_history(body, start=start, end=end)
+    except HistoryAnswerError as exc:
+        return f"SOL/USD history unusable: {exc}"
+    except (TransientError, FatalError, RedisError) as exc:
+        return f"SOL/USD history unavailable: {type(exc).__name__}: {exc}"[:300]
+    if answer.no_data:
+        return f"SOL/USD history has no data from {start} to {end}"
+    closes.update(_store_candles(answer, start=start, end=end, now=now))
+    return None
+
+
 def sol_usd_history(
     *,
     minutes: Collection[int],
@@ -269,20 +307,20 @@ def sol_usd_history(
         )
     for first, last in ranges[:max_calls]:
         start, end = first, min(last + MINUTE_S - 1, now_ts)
-        try:
-            calls += 1
-            body = (provider or get_sol_usd_history_provider()).get_history(start=start, end=end)
-            answer = parse_history(body, start=start, end=end)
-        except HistoryAnswerError as exc:
-            errors.append(f"SOL/USD history unusable: {exc}")
-            break
-        except (TransientError, FatalError, RedisError) as exc:
-            errors.append(f"SOL/USD history unavailable: {type(exc).__name__}: {exc}"[:300])
-            break
-        if answer.no_data:
-            errors.append(f"SOL/USD history has no data from {start} to {end}")
+        if _another_fetch_stored(start=start, end=end):
+            # Parallel syncs of wallets that traded the same day: one fetches it, the others read it.
+            closes.update(sol_usd_closes(minutes={m for m in missing if start <= m <= end}))
             continue
-        closes.update(_store_candles(answer, start=start, end=end, now=now))
+        calls += 1
+        try:
+            error = _fetch_range(provider, start=start, end=end, now=now, closes=closes)
+        finally:
+            with contextlib.suppress(RedisError):
+                get_redis().delete(sol_usd_fetch_lock_key(start))
+        if error is not None:
+            errors.append(error)
+            if not error.startswith("SOL/USD history has no data"):
+                break
     gaps = wanted - closes.keys()
     if gaps:
         earlier = {gap - step for gap in gaps for step in range(MINUTE_S, GAP_TOLERANCE_S + 1, MINUTE_S)}

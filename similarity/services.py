@@ -265,8 +265,16 @@ def similarity_ignored_funders(
 
 
 def similarity_analyze(
-    *, wallets: Sequence[str], failed_wallets: Sequence[Mapping[str, str]], options: Mapping[str, Any]
+    *,
+    wallets: Sequence[str],
+    failed_wallets: Sequence[Mapping[str, str]],
+    options: Mapping[str, Any],
+    fetch_sol_usd: bool = True,
 ) -> dict[str, Any]:
+    """Similarity of the wallets from their stored swaps, funding and latest balances, with each wallet's PnL
+    and behaviour headline. The queued flow passes `fetch_sol_usd=False`: its body runs on the one-process
+    similarity queue, which must not wait on the network, and its sync steps prefetched the SOL/USD history
+    (`analysis_wallet_summaries`)."""
     # Keys the engine does not read are left alone: the API refuses them at submit time
     # (similarity_validate_options) and internal callers may tag a job's params with their own. A bad value
     # of a known option raises InvalidInputError before any work, which fails the job for good.
@@ -294,7 +302,9 @@ def similarity_analyze(
             for wallet in batch
         )
         summaries.update(
-            analysis_wallet_summaries(addresses=batch, legs_by_wallet=legs, balances_by_wallet=balances)
+            analysis_wallet_summaries(
+                addresses=batch, legs_by_wallet=legs, balances_by_wallet=balances, fetch_sol_usd=fetch_sol_usd
+            )
         )
     result = compute_similarity(activities, options=engine_options, failed_wallets=failed_wallets)
     output: dict[str, Any] = result.to_dict()

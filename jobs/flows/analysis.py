@@ -17,7 +17,11 @@ from typing import Any
 from celery import chain
 
 from analysis.selectors import analysis_balances_stale, analysis_result_summary
-from analysis.services import analysis_compute_behavior, analysis_compute_pnl
+from analysis.services import (
+    analysis_compute_behavior,
+    analysis_compute_pnl,
+    analysis_prefetch_sol_usd,
+)
 from jobs import dispatch, progress, services
 from jobs.flows.common import (
     COMPUTED_PROGRESS,
@@ -64,7 +68,8 @@ def start(*, job_id: str) -> None:
 def prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> None:
     """Sync the wallet and/or fetch its balances. A balance fetch that fails only costs unrealized PnL."""
     services.job_checkpoint(job_id=job_id, attempt=attempt)
-    wallet: str = Job.objects.values_list("params", flat=True).get(id=job_id)["wallet"]
+    kind, params = Job.objects.values_list("kind", "params").get(id=job_id)
+    wallet: str = params["wallet"]
     if sync:
         progress.job_report_progress(
             job_id=job_id, progress=WALLET_SYNC_PROGRESS, stage="syncing", detail={"wallet": wallet}
@@ -72,6 +77,9 @@ def prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> 
         outcome = wallet_sync(
             address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
         )
+        if kind == Job.Kind.PNL:
+            # The SOL/USD history the PnL needs, fetched here on the I/O queue, not by the compute step.
+            analysis_prefetch_sol_usd(address=wallet)
         progress.job_report_progress(
             job_id=job_id,
             progress=WALLET_SYNCED_PROGRESS,

@@ -20,6 +20,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from celery import chord
 
+from analysis.services import analysis_prefetch_sol_usd
 from jobs import dispatch, progress, services
 from jobs.flows.common import COMPUTED_PROGRESS, PARALLEL_PHASE_END, STARTED_PROGRESS
 from jobs.models import Job
@@ -133,6 +134,8 @@ def sync_wallet(*, job_id: str, attempt: int, wallet: str, total_units: int) -> 
     outcome = wallet_sync(
         address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
     )
+    # Here on the I/O queue, not in the body on the one-process similarity queue.
+    analysis_prefetch_sol_usd(address=wallet)
     _unit_done(
         job_id=job_id,
         attempt=attempt,
@@ -216,6 +219,7 @@ def finish(*, job_id: str, attempt: int, header_results: Sequence[WalletStepResu
         wallets=synced,
         failed_wallets=[{"wallet": wallet, "error": error} for wallet, error in failed.items()],
         options=job.params.get("options") or {},
+        fetch_sol_usd=False,
     )
     result["balances_failed"] = failed_wallets(header_results, "balances")
     progress.job_report_progress(

@@ -99,7 +99,22 @@ class Stack:
     def start_worker(
         self, queue: str, *, extra_env: Mapping[str, str] | None = None, prefix: Sequence[str] = ()
     ) -> None:
-        self._spawn(queue, [sys.executable, "-m", "config.worker", queue], extra_env=extra_env, prefix=prefix)
+        """One worker process for the queue, with all the threads or children the deployment spreads over
+        its processes (core/queues.py: the wallet queue's 2 x 4 threads run here as one process of 8), so a
+        test can stop, kill or restart "the queue's worker" as one; the benchmarks run the deployment's
+        processes (bench/harness.py)."""
+        from core.queues import QUEUES
+
+        spec = QUEUES[queue]
+        concurrency = {
+            f"{spec.env_prefix}_CONCURRENCY": str(spec.default_concurrency * spec.default_processes)
+        }
+        self._spawn(
+            queue,
+            [sys.executable, "-m", "config.worker", queue],
+            extra_env={**concurrency, **(extra_env or {})},
+            prefix=prefix,
+        )
 
     def start_web(self) -> None:
         self.start_gunicorn()

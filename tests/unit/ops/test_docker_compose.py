@@ -29,6 +29,7 @@ SERVICE_OF_PROCESS = {
     "web": "web",
     "ws": "ws",
     "wallet": "worker-wallet",
+    "wallet2": "worker-wallet",
     "analysis": "worker-analysis",
     "similarity": "worker-similarity",
     "enrichment": "worker-enrichment",
@@ -205,12 +206,31 @@ def _signature(argv: list[str]) -> tuple[str, tuple[str, ...], frozenset[str], d
     return program, tuple(positional), frozenset(options), code
 
 
+def _procfile() -> dict[str, list[str]]:
+    """Each process's command, without the environment assignments that lead it (`WORKER_NAME=wallet2 …`)."""
+    commands = {}
+    for name, _, command in (line.partition(":") for line in PROCFILE.read_text().splitlines()):
+        if command.strip():
+            words = shlex.split(command)
+            while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                words.pop(0)
+            commands[name.strip()] = words
+    return commands
+
+
+def test_each_queue_runs_as_many_worker_processes_as_its_policy_says() -> None:
+    procfile, services = _procfile(), _compose()["services"]
+    for queue, spec in QUEUES.items():
+        processes = [name for name, argv in procfile.items() if argv[-2:] == ["config.worker", queue]]
+        assert len(processes) == spec.default_processes, (queue, processes)
+        [service] = {SERVICE_OF_PROCESS[name] for name in processes}
+        assert services[service].get("deploy", {}).get("replicas", 1) == spec.default_processes, queue
+        prefix = f"{spec.env_prefix}_CONCURRENCY"
+        assert int(services[service]["environment"].get(prefix, spec.default_concurrency)) >= 1
+
+
 def test_compose_services_run_the_commands_of_the_procfile() -> None:
-    procfile = {
-        name.strip(): shlex.split(command)
-        for name, _, command in (line.partition(":") for line in PROCFILE.read_text().splitlines())
-        if command.strip()
-    }
+    procfile = _procfile()
     services = _compose()["services"]
     assert set(procfile) == set(SERVICE_OF_PROCESS), "a Procfile process has no compose service here"
     for process, argv in procfile.items():
