@@ -314,8 +314,11 @@ WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 # Checkpoints can be far apart when many syncs share a slow upstream rate limit, hence a minute by default.
 WALLET_SYNC_LOCK_TTL_S = env.get_int("WALLET_SYNC_LOCK_TTL_S", 60, minimum=5, maximum=3600)
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
-# Job submissions a user may make per window ("N/second|minute|hour|day"; empty: no limit). 429 beyond it.
+# Job submissions a user may make per window ("N/second|minute|hour|day"; "off": no limit). 429 beyond it.
+# An empty value means the default, as for every other variable, so "no limit" has to be said explicitly.
 SUBMIT_THROTTLE_RATE = env.get_str("SUBMIT_THROTTLE_RATE", "120/minute").strip()
+if SUBMIT_THROTTLE_RATE.lower() == "off":
+    SUBMIT_THROTTLE_RATE = ""
 if SUBMIT_THROTTLE_RATE:
     try:
         parse_rate_limit(SUBMIT_THROTTLE_RATE)
