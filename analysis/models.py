@@ -1,4 +1,4 @@
-"""Stored PnL and behaviour of wallets (SPEC §6.2, §6.3).
+"""Stored PnL and behaviour of wallets (docs/METHODS.md §2, §3).
 
 One `AnalysisRun` per (wallet, kind) holds the latest computation and the inputs it saw; a recomputation
 replaces its rows in one transaction. Headline figures are numeric columns so operators can filter and sort

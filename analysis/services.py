@@ -1,4 +1,5 @@
-"""PnL and behaviour of wallets: load swaps, balances and prices, compute (pure modules), persist (SPEC §6).
+"""PnL and behaviour of wallets: load swaps, balances and prices, compute (pure modules), persist
+(docs/METHODS.md).
 
 Freshness: a stored run is served instead of a new computation while it is younger than
 ANALYSIS_FRESHNESS_S *and* the wallet's swaps are still the ones it analysed (same leg count, same newest
@@ -386,7 +387,8 @@ def _pnl_runs(
 
 
 def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]:
-    """PnL of one wallet from its stored swaps (SPEC §6.2), stored and returned with every token row."""
+    """PnL of one wallet from its stored swaps (docs/METHODS.md §2), stored and returned with every token
+    row."""
     address = validate_address(address)
     legs = wallet_swap_legs(address=address)
     balances = wallet_latest_balances(address=address)
@@ -476,7 +478,8 @@ def _behavior_runs(
 
 
 def analysis_compute_behavior(*, address: str, force: bool = False) -> dict[str, Any]:
-    """Trading-behaviour profile of one wallet from its stored swaps (SPEC §6.3), stored and returned."""
+    """Trading-behaviour profile of one wallet from its stored swaps (docs/METHODS.md §3), stored and
+    returned."""
     address = validate_address(address)
     legs = wallet_swap_legs(address=address)
     run, recomputed = _behavior_runs(addresses=[address], legs_by_wallet={address: legs}, force=force)[

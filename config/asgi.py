@@ -1,4 +1,5 @@
-"""ASGI entry point: WebSockets (daphne). REST is served by gunicorn over WSGI (SPEC §8 explains why)."""
+"""ASGI entry point: WebSockets (daphne). REST is served by gunicorn over WSGI (docs/ARCHITECTURE.md §14
+explains why)."""
 
 import os
 

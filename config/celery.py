@@ -97,7 +97,7 @@ def use_django_logging(**_: Any) -> None:
 
 @beat_init.connect
 def hold_the_beat_lock(**_: Any) -> None:
-    """Refuse to start a second beat: two would send every periodic task twice (SPEC §8).
+    """Refuse to start a second beat: two would send every periodic task twice (docs/ARCHITECTURE.md §14).
 
     The lock lives in Redis with a short expiry and a renewing thread, so a beat that dies frees it within
     `BEAT_LOCK_TTL_S` (a setting) and a replacement can take over.

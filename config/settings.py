@@ -168,7 +168,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    # Persistent connections: measured ~85 req/s without vs ~315 req/s with on the submit endpoint (SPEC §8).
+    # Persistent connections: measured ~85 req/s without vs ~315 req/s with on the submit endpoint
+    # (docs/ARCHITECTURE.md §14).
     _database["CONN_MAX_AGE"] = env.get_int("CONN_MAX_AGE", 300, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
     # Every external call has a timeout, the database's too: a server that stops answering must fail the
@@ -208,7 +209,7 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             # socket_timeout None: redis-py 8 defaults to 5 s, the same as the layer's blocking pop, which
-            # closes every WebSocket idle for ~5 s (channels_redis#422, SPEC §8).
+            # closes every WebSocket idle for ~5 s (channels_redis#422, docs/ARCHITECTURE.md §14).
             "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
             "prefix": "asgi",
             # The default capacity of 100 drops progress events in a burst of parallel wallet syncs.
@@ -250,7 +251,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message unacknowledged longer than this is delivered again: keep it above every hard limit plus
-    # the longest retry countdown, or long tasks run twice (SPEC §8).
+    # the longest retry countdown, or long tasks run twice (docs/ARCHITECTURE.md §14).
     "visibility_timeout": max(3600, LONGEST_HARD_LIMIT_S * 4),
     "priority_steps": PRIORITY_STEPS,
     "sep": ":",

@@ -1,4 +1,4 @@
-"""Start the worker of one queue with that queue's pool and concurrency (SPEC §2).
+"""Start the worker of one queue with that queue's pool and concurrency (docs/ARCHITECTURE.md §3).
 
     python -m config.worker wallet-operations
 

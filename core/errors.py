@@ -2,7 +2,7 @@
 
 `ApplicationError` carries what the API answers (code, message, fields, HTTP status); the exception handler
 in `core.api` is the one place that turns it into a response. `TransientError` and `FatalError` tell tasks
-whether another attempt can help (SPEC §3).
+whether another attempt can help (docs/ARCHITECTURE.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Log records carry the job and task they belong to, on every line a task writes (SPEC §9)."""
+"""Log records carry the job and task they belong to, on every line a task writes (docs/ARCHITECTURE.md
+§8)."""
 
 from __future__ import annotations
 

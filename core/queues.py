@@ -1,4 +1,4 @@
-"""Queues, priorities and per-queue task policy (SPEC §2), in one place.
+"""Queues, priorities and per-queue task policy (docs/ARCHITECTURE.md §3), in one place.
 
 Workers, routes, retry policy, time limits and the stalled-job sweep all read this table, so a queue's
 behaviour cannot drift between the code that enqueues, the code that runs and the code that recovers.

@@ -1,4 +1,5 @@
-"""Global rate limits on upstream APIs, shared by every worker process on every host (SPEC §2).
+"""Global rate limits on upstream APIs, shared by every worker process on every host (docs/ARCHITECTURE.md
+§3).
 
 Celery's `rate_limit` counts per worker instance, so N workers would send N times the allowed rate; the
 `limits` library keeps one moving window per API in Redis instead.

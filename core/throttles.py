@@ -1,4 +1,5 @@
-"""Per-user throttling of job submissions (SPEC §7), rate `SUBMIT_THROTTLE_RATE`, e.g. "120/minute".
+"""Per-user throttling of job submissions (README, Using the API), rate `SUBMIT_THROTTLE_RATE`, e.g.
+"120/minute".
 
 A moving window per user in Redis: a sorted set `throttle:submit:user:{id}` of units scored by when they
 were spent. One script drops the units older than the window and, when the new ones fit, records them, so

@@ -1,4 +1,5 @@
-"""HTTP interface of the jobs (SPEC §7): one view per operation, nested input/output serializers.
+"""HTTP interface of the jobs (README, Using the API): one view per operation, nested input/output
+serializers.
 
 Submissions validate in `jobs.services` (shared with the management commands) and are throttled per user
 (`core.throttles`). Every job is visible to its owner only: anyone else gets the same 404 as for a job
@@ -192,7 +193,8 @@ _WALLET_JOB_SCHEMA: dict[str, Any] = {"request": WalletJobInputSerializer, "resp
 
 
 class PnlSubmitApi(_WalletJobSubmitApi):
-    """Average-cost PnL per token and for the wallet (SPEC §6.2); the wallet is synced first when needed."""
+    """Average-cost PnL per token and for the wallet (docs/METHODS.md §2); the wallet is synced first when
+    needed."""
 
     kind = Job.Kind.PNL
 
@@ -202,7 +204,7 @@ class PnlSubmitApi(_WalletJobSubmitApi):
 
 
 class BehaviorSubmitApi(_WalletJobSubmitApi):
-    """Trading-behaviour profile (SPEC §6.3); the wallet is synced first when needed."""
+    """Trading-behaviour profile (docs/METHODS.md §3); the wallet is synced first when needed."""
 
     kind = Job.Kind.BEHAVIOR
 

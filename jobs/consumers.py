@@ -1,4 +1,5 @@
-"""The job-progress WebSocket (SPEC §7): subscribe to your jobs, get a snapshot, then live events.
+"""The job-progress WebSocket (README, Using the API): subscribe to your jobs, get a snapshot, then live
+events.
 
 Every message a client sends is bounded (WEBSOCKET_MAX_MESSAGE_BYTES; daphne closes the socket past 1 MiB)
 and decoded like a REST body (core/json_input.py). Anything wrong with a message is answered with

@@ -1,4 +1,5 @@
-"""Dead letters over HTTP (SPEC §3, §7). They carry other users' parameters, so they are for staff."""
+"""Dead letters over HTTP (docs/ARCHITECTURE.md §4; README, Using the API). They carry other users'
+parameters, so they are for staff."""
 
 from __future__ import annotations
 

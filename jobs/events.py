@@ -1,4 +1,5 @@
-"""Job events over the channel layer (SPEC §7). Workers publish from their own processes through Redis.
+"""Job events over the channel layer (README, Using the API). Workers publish from their own processes
+through Redis.
 
 Publishing is best effort: the ledger is the source of truth, and a subscriber's `job-snapshot` repairs
 anything a lost event would have told it.

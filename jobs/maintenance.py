@@ -1,4 +1,5 @@
-"""Periodic housekeeping (SPEC §7): old ledger rows go, the newest state of everything stays."""
+"""Periodic housekeeping (README, Guarantees and operations): old ledger rows go, the newest state of
+everything stays."""
 
 from __future__ import annotations
 

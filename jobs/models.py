@@ -9,7 +9,8 @@ from django.db.models import Q
 
 
 class Job(models.Model):
-    """The job ledger (SPEC §3): every job from submission to its end. PostgreSQL is the source of truth."""
+    """The job ledger (docs/ARCHITECTURE.md §4): every job from submission to its end. PostgreSQL is the
+    source of truth."""
 
     class Kind(models.TextChoices):
         SIMILARITY = "similarity", "Similarity"
@@ -148,7 +149,7 @@ class TaskRunRollup(models.Model):
 
 
 class DeadLetter(models.Model):
-    """A task that failed for good (SPEC §3): enough to inspect it and to replay it."""
+    """A task that failed for good (docs/ARCHITECTURE.md §4): enough to inspect it and to replay it."""
 
     task_name = models.CharField(max_length=120)
     task_id = models.CharField(max_length=64, blank=True, default="")

@@ -1,4 +1,5 @@
-"""Queue statistics and health (SPEC §7): what operators and monitoring systems read.
+"""Queue statistics and health (README, Guarantees and operations): what operators and monitoring systems
+read.
 
 Numbers come from three places: the broker (waiting messages and the age of the oldest), the workers
 (`inspect`: which queues each consumes, what is active) and the task-run rollups (completions, failures,

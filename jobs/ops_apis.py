@@ -1,4 +1,5 @@
-"""Operator endpoints: health, queue statistics, metrics, queue job listings (SPEC §7).
+"""Operator endpoints: health, queue statistics, metrics, queue job listings (README, Guarantees and
+operations).
 
 Health details, statistics and metrics answer monitoring callers only (`core.monitoring_access`: staff, the
 monitoring token, allow-listed addresses); `/health` (config/urls.py) stays open as the liveness answer.

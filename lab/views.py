@@ -1,4 +1,5 @@
-"""The Similarity Lab (SPEC §7): one page that submits to the job API and follows the job-progress socket."""
+"""The Similarity Lab (README, Similarity Lab): one page that submits to the job API and follows the
+job-progress socket."""
 
 from __future__ import annotations
 

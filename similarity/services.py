@@ -309,7 +309,8 @@ def similarity_analyze(
     result = compute_similarity(activities, options=engine_options, failed_wallets=failed_wallets)
     output: dict[str, Any] = result.to_dict()
     output["balances"] = {wallet: balance for wallet, balance in balances.items() if balance is not None}
-    output["wallet_summaries"] = summaries  # each wallet's PnL and behaviour headline (SPEC §6.2, §6.3)
+    # Each wallet's PnL and behaviour headline (docs/METHODS.md §2, §3).
+    output["wallet_summaries"] = summaries
     return output
 
 

@@ -1,4 +1,5 @@
-"""The Helius chain provider (SPEC §5): Solana JSON-RPC for signatures and balances, the Helius Enhanced API
+"""The Helius chain provider (docs/ARCHITECTURE.md §13): Solana JSON-RPC for signatures and balances, the
+Helius Enhanced API
 for parsed transactions, over `requests` with retries, timeouts and a global rate limit.
 
 Every call goes through `core.http.request_json` (urllib3 `Retry` on 429/5xx honouring `Retry-After`, a

@@ -1,4 +1,5 @@
-"""The wallet-level sync lock (SPEC §3): token-owned, released by compare-and-delete, renewed while working.
+"""The wallet-level sync lock (docs/ARCHITECTURE.md §4): token-owned, released by compare-and-delete, renewed
+while working.
 
 redis-py's `Lock` already stores a random token and releases or extends only when the token still matches
 (Lua), so another task can never release a lock it does not hold.

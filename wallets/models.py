@@ -37,7 +37,7 @@ class Wallet(models.Model):
 
 
 class Swap(models.Model):
-    """One leg of a swap seen from the wallet (SPEC §6.1): exact raw amounts with their decimals."""
+    """One leg of a swap seen from the wallet (docs/METHODS.md §1): exact raw amounts with their decimals."""
 
     class Direction(models.TextChoices):
         BUY = "buy", "Buy"

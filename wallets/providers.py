@@ -1,4 +1,4 @@
-"""Chain data providers (SPEC §5): one interface, chosen by CHAIN_PROVIDER.
+"""Chain data providers (docs/ARCHITECTURE.md §13): one interface, chosen by CHAIN_PROVIDER.
 
 Both implementations answer in the upstream wire formats (RPC `getSignaturesForAddress` entries, Helius
 enhanced transactions, `getTokenAccountsByOwner` jsonParsed entries, `getTokenSupply` and

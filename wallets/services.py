@@ -460,7 +460,8 @@ def wallet_fetch_balances(*, address: str) -> dict[str, Any]:
     in Redis. The upstream calls run before the database transaction opens, so none is held across them.
 
     The SOL balance is read beside the token accounts, so the fetch costs one upstream round trip, not the
-    sum of them: in a similarity flow every wallet's balances wait on this (SPEC §4's balances branch).
+    sum of them: in a similarity flow every wallet's balances wait on this (docs/ARCHITECTURE.md §5's
+    balances branch).
     """
     address = validate_address(address)
     provider = get_chain_provider()

@@ -1,4 +1,5 @@
-"""Enrichment through the real workers (SPEC §4, §7): enriched balances arrive over the WebSocket after the
+"""Enrichment through the real workers (docs/ARCHITECTURE.md §5; README, Using the API): enriched balances
+arrive over the WebSocket after the
 job completes and are merged into its result; a price source that is down leaves the job completed with
 `enrichment.status == "failed"` and a reason."""
 
@@ -23,7 +24,7 @@ from wallets.simulated_market import SOL_USD_PRICE, SimulatedMarket
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 FLOW_TIMEOUT_S = 90
-# Three attempts of the enrichment task, 3 s apart (SPEC §2), plus the job's own run.
+# Three attempts of the enrichment task, 3 s apart (docs/ARCHITECTURE.md §3), plus the job's own run.
 ENRICHMENT_FAILURE_TIMEOUT_S = 30
 MARKET = SimulatedMarket(seed=0)
 

@@ -1,4 +1,5 @@
-"""SPEC §3 guarantees, each proven through real workers on real Redis and PostgreSQL (issue 4)."""
+"""docs/ARCHITECTURE.md §4 guarantees, each proven through real workers on real Redis and PostgreSQL (issue
+4)."""
 
 from __future__ import annotations
 

@@ -135,7 +135,8 @@ def test_late_subscriber_gets_final_state_in_snapshot(live_stack: Stack, api_use
 
 
 def test_idle_websocket_still_receives_the_next_event(live_stack: Stack, api_user: ApiUser) -> None:
-    """channels-redis with redis-py 8 used to drop sockets idle for ~5 s (SPEC §8); 30 s idle must be fine."""
+    """channels-redis with redis-py 8 used to drop sockets idle for ~5 s (docs/ARCHITECTURE.md §14); 30 s
+    idle must be fine."""
     wallets = SimulatedMarket(seed=0).sample_wallets(2)
     with JobSocket(live_stack.ws_url, token=api_user.token) as socket:
         with pytest.raises(TimeoutError):

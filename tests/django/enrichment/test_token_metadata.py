@@ -1,4 +1,5 @@
-"""Token metadata in the database (SPEC §4, §7): the freshness window spares upstream calls, unknown tokens
+"""Token metadata in the database (docs/ARCHITECTURE.md §5; README, Using the API): the freshness window
+spares upstream calls, unknown tokens
 are recorded and not asked for again within it, batches stay at 30 mints, enriched balances carry values,
 the 6-hourly refresh, the simulated price source's fault knob and the shared rate limiter."""
 

@@ -37,7 +37,7 @@ from wallets.simulated_market import SimulatedMarket
 
 pytestmark = pytest.mark.django_db
 
-TASK_ATTEMPTS = 3  # the wallet-operations queue's attempts (SPEC §2)
+TASK_ATTEMPTS = 3  # the wallet-operations queue's attempts (docs/ARCHITECTURE.md §3)
 
 
 class Crash(Exception):

@@ -1,4 +1,5 @@
-"""DexScreenerClient over real HTTP against the local fake upstream (SPEC §5): at most 30 mints a call (seen
+"""DexScreenerClient over real HTTP against the local fake upstream (docs/ARCHITECTURE.md §13): at most 30
+mints a call (seen
 by the server), retries on 429/5xx, timeouts, the global limiter taken before every request, recorded
 payloads parsed as they are. No database, no Redis: the limiter is a recording stub."""
 

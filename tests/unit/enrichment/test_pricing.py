@@ -1,4 +1,5 @@
-"""Price selection from DexScreener pairs (SPEC §8): only base-side pairs price a token; SOL/USD comes from
+"""Price selection from DexScreener pairs (docs/ARCHITECTURE.md §14): only base-side pairs price a token;
+SOL/USD comes from
 its SOL/USDC reference pair. Pure: recorded fixtures and the simulated market, no network, no database."""
 
 from __future__ import annotations

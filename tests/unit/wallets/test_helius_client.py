@@ -1,4 +1,5 @@
-"""HeliusChainProvider over real HTTP against the local fake upstream (SPEC §5): paging, batching, both token
+"""HeliusChainProvider over real HTTP against the local fake upstream (docs/ARCHITECTURE.md §13): paging,
+batching, both token
 programs, retries on 429/5xx honouring Retry-After, timeouts, auth failures, JSON-RPC errors, key redaction.
 
 No database and no Redis: the provider gets a no-op (or recording) rate limiter.

@@ -1,4 +1,5 @@
-"""The simulated market (SPEC §5): deterministic, valid base58 everywhere, the real wire formats, balances
+"""The simulated market (docs/ARCHITECTURE.md §13): deterministic, valid base58 everywhere, the real wire
+formats, balances
 consistent with the history, families with real structure. Pure: no Django, no Redis."""
 
 from __future__ import annotations
