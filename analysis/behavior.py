@@ -1,6 +1,7 @@
-"""Trading-behaviour profile of one wallet from its swap legs (SPEC 6.3). Pure: no Django, no Redis, no I/O.
+"""Trading-behaviour profile of one wallet from its swap legs (docs/METHODS.md §3). Pure: no Django, no
+Redis, no I/O.
 
-Definitions where SPEC 6.3 leaves room (tested in tests/unit/analysis/test_behavior.py):
+The definitions (docs/METHODS.md §3) (tested in tests/unit/analysis/test_behavior.py):
 
 * A *trade* is one swap leg (a token-to-token swap is two trades: a sell and a buy); `transactions` counts
   distinct signatures. Legs are processed in `analysis.ordering.canonical_order`, so input order never

@@ -1,4 +1,5 @@
-"""Benchmark swap extraction (SPEC 6.1): transactions/s of `extract_wallet_swaps`; prints a Markdown table.
+"""Benchmark swap extraction (docs/METHODS.md §1): transactions/s of `extract_wallet_swaps`; prints a
+Markdown table.
 
     .venv/bin/python -m bench.bench_extraction [--wallets 12] [--fixture-copies 100] [--repeat 5]
 

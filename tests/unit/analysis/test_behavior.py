@@ -1,4 +1,4 @@
-"""Hand-computed behaviour metrics (SPEC 6.3)."""
+"""Hand-computed behaviour metrics (docs/METHODS.md §3)."""
 
 from __future__ import annotations
 

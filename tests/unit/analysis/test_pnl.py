@@ -1,4 +1,5 @@
-"""Hand-computed average-cost PnL cases (SPEC 6.2). Arithmetic is written next to each expectation."""
+"""Hand-computed average-cost PnL cases (docs/METHODS.md §2). Arithmetic is written next to each
+expectation."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_fees_are_reported_and_only_taken_off_net_pnl() -> None:
     wallet = compute_pnl(legs, sol_price_usd=100.0, sol_usd_by_minute={0: 100.0})
     token = wallet.tokens[0]
     assert token.fees_sol == pytest.approx(0.005)
-    assert token.total_pnl_sol == pytest.approx(0.5)  # SPEC formula: fees not in realized/total
+    assert token.total_pnl_sol == pytest.approx(0.5)  # fees are not in realized/total
     assert token.net_pnl_sol == pytest.approx(0.5 - 0.005)
     assert wallet.net_pnl_sol == pytest.approx(0.495)
     assert wallet.fees_usd == pytest.approx(0.5)

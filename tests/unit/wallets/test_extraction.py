@@ -1,4 +1,5 @@
-"""Swap extraction (SPEC 6.1) on every Helius fixture transaction, plus hand-built cases for what they lack.
+"""Swap extraction (docs/METHODS.md §1) on every Helius fixture transaction, plus hand-built cases for what
+they lack.
 
 Every expected amount is worked out from the fixture's `accountData` next to the assertion. No Django needed.
 """
