@@ -35,9 +35,8 @@ readers; the conventions where the method leaves room (all tested in tests/unit/
 * Fees. Per token, `fees_sol` is the network fee of its legs (the extractor puts it on the first leg of a
   transaction). Wallet `fees_sol` is every fee the wallet paid as fee payer in the window, from the chain
   records: swaps, failed transactions (`failed_tx_count`, `failed_tx_fees_sol`) and everything else
-  (`other_fees_sol`); without records, the legs' fees. Realized and total PnL exclude fees (docs/METHODS.md
-  §2);
-  `net_pnl_sol` = total - fees.
+  (`other_fees_sol`); without records, the legs' fees. Realized and total PnL exclude fees
+  (docs/METHODS.md §2); `net_pnl_sol` = total - fees.
 * Status. `closed` when nothing is held (known + unknown basis); `dust` when something is held, the token
   is priced and its value is below `dust_threshold_sol`; otherwise `open`.
 * Hold time. FIFO-matched buy→sell lots (any buy, valued or not; transfers in have no time so never
