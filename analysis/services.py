@@ -93,7 +93,14 @@ def _utc_or_none(ts: int | None) -> datetime | None:
     return None if ts is None else _utc(ts)
 
 
-def _reusable(run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: datetime) -> bool:
+def _reusable(
+    run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: datetime, retry_sol_usd: bool = True
+) -> bool:
+    """A stored run stands for a new computation when it is fresh, of the same swaps, and had its lookups.
+
+    A run without its SOL/USD history is computed again only by a caller that may fetch it: one that may
+    not (`retry_sol_usd=False`, the similarity body) would compute the same nulls again.
+    """
     if run is None:
         return False
     fresh_since = now - timedelta(seconds=settings.ANALYSIS_FRESHNESS_S)
@@ -101,7 +108,7 @@ def _reusable(run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: dat
         run.computed_at >= fresh_since
         and fingerprint.matches(run)
         and not run.prices_error
-        and not run.sol_usd_error
+        and not (run.sol_usd_error and retry_sol_usd)
     )
 
 
@@ -339,7 +346,8 @@ def _pnl_runs(
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
         run = stored.get(address)
-        if not force and run is not None and _reusable(run, fingerprint, now=now):
+        reusable = _reusable(run, fingerprint, now=now, retry_sol_usd=fetch_sol_usd)
+        if not force and run is not None and reusable:
             outcome[address] = (run, False)
             continue
         holdings, fetched_at = _holdings(legs, fingerprint, balances_by_wallet.get(address))

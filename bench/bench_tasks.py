@@ -93,6 +93,7 @@ def run(*, jobs: int, rounds: int, db_reuse_max: int, refetch_balances: bool = F
         bench.start(web=False)
         from django.contrib.auth import get_user_model
 
+        from analysis.services import analysis_prefetch_sol_usd
         from bench.celery_tasks import PRIORITY, noop_done_key
         from config.celery import app as celery_app
         from core.queues import SIMILARITY_QUEUE
@@ -104,7 +105,9 @@ def run(*, jobs: int, rounds: int, db_reuse_max: int, refetch_balances: bool = F
         pool = WalletPool()
         wallets = sorted(pool.take(40), key=pool.market.history_length)[:2]
         for wallet in wallets:
+            # As a sync step of any flow leaves them: synced, with the SOL/USD history of their trades.
             wallet_sync(address=wallet)
+            analysis_prefetch_sol_usd(address=wallet)
         redis = bench.redis_client()
 
         distinct = itertools.count(1)

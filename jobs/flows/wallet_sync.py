@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from analysis.services import analysis_prefetch_sol_usd
 from jobs import dispatch, progress, services
 from jobs.flows.common import PARALLEL_PHASE_END, WALLET_SYNC_PROGRESS, job_complete_without_enrichment
 from jobs.models import Job
@@ -45,6 +46,9 @@ def run(*, job_id: str, attempt: int) -> None:
         force=bool(params.get("force")),
         checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt),
     )
+    # The SOL/USD history of the wallet's trades, fetched here on the I/O queue so that the PnL and
+    # similarity computations that follow (prefork queues) find it stored.
+    analysis_prefetch_sol_usd(address=wallet)
     progress.job_report_progress(
         job_id=job_id,
         progress=PARALLEL_PHASE_END,

@@ -226,3 +226,23 @@ def test_similarity_result_carries_each_wallets_summaries(add_leg) -> None:
         assert summary["behavior"]["hold_median_s"] == 120.0
     assert AnalysisRun.objects.get(wallet=WALLET, kind="pnl").compute_count == 1
     assert AnalysisRun.objects.filter(wallet=other).count() == 2
+
+
+def test_summaries_that_may_not_fetch_sol_usd_reuse_a_run_without_it_and_a_pnl_job_fetches_it(
+    add_leg,
+) -> None:
+    _partial_exit(add_leg)
+
+    first = services.analysis_wallet_summaries(addresses=[WALLET], fetch_sol_usd=False)
+    run = AnalysisRun.objects.get(wallet=WALLET, kind="pnl")
+    assert run.compute_count == 1 and run.sol_usd_error
+    assert not SolUsdCandle.objects.exists()  # nothing fetched by a caller that may not fetch
+    # The same swaps and still no SOL/USD stored: computing again would give the same nulls.
+    again = services.analysis_wallet_summaries(addresses=[WALLET], fetch_sol_usd=False)
+    assert AnalysisRun.objects.get(wallet=WALLET, kind="pnl").compute_count == 1
+    assert again[WALLET]["pnl"] == first[WALLET]["pnl"]
+
+    # A PnL computation may fetch: it does, and its run has the USD figures.
+    pnl = services.analysis_compute_pnl(address=WALLET)["pnl"]
+    assert AnalysisRun.objects.get(wallet=WALLET, kind="pnl").compute_count == 2
+    assert pnl["usd_unavailable_reason"] is None and pnl["realized_pnl_usd"] is not None
