@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -84,28 +84,29 @@ def wallets_needing_sync(*, addresses: Sequence[str]) -> list[str]:
     return [address for address in addresses if address not in fresh]
 
 
+def _leg(row: Swap) -> SwapLeg:
+    return SwapLeg(
+        signature=row.signature,
+        slot=row.slot,
+        timestamp=row.timestamp,
+        mint=row.mint,
+        direction="buy" if row.direction == Swap.Direction.BUY else "sell",
+        token_amount_raw=int(row.token_amount_raw),
+        token_decimals=row.token_decimals,
+        quote_mint=row.quote_mint or None,
+        quote_amount_raw=int(row.quote_amount_raw),
+        quote_decimals=row.quote_decimals,
+        sol_value_lamports=row.sol_value_lamports,
+        usd_value=row.usd_value,
+        fee_lamports=row.fee_lamports,
+        source=row.source,
+        block_position=row.block_position,
+    )
+
+
 def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
     rows = Swap.objects.filter(wallet_id=address).order_by("timestamp", "slot", "signature", "direction")
-    return [
-        SwapLeg(
-            signature=row.signature,
-            slot=row.slot,
-            timestamp=row.timestamp,
-            mint=row.mint,
-            direction="buy" if row.direction == Swap.Direction.BUY else "sell",
-            token_amount_raw=int(row.token_amount_raw),
-            token_decimals=row.token_decimals,
-            quote_mint=row.quote_mint or None,
-            quote_amount_raw=int(row.quote_amount_raw),
-            quote_decimals=row.quote_decimals,
-            sol_value_lamports=row.sol_value_lamports,
-            usd_value=row.usd_value,
-            fee_lamports=row.fee_lamports,
-            source=row.source,
-            block_position=row.block_position,
-        )
-        for row in rows.iterator(chunk_size=2000)
-    ]
+    return [_leg(row) for row in rows.iterator(chunk_size=2000)]
 
 
 def wallet_chain_records(*, address: str) -> list[ChainRecord] | None:
@@ -224,3 +225,47 @@ def custodial_wallets(*, addresses: Iterable[str]) -> dict[str, Custodian]:
     """The exchange and custodial hot wallets among `addresses` (the shipped list, with each label's
     source)."""
     return {address: entry for address in addresses if (entry := custodian(address)) is not None}
+
+
+def wallets_first_activity(*, addresses: Sequence[str]) -> dict[str, int]:
+    """The time (unix s) of each wallet's earliest stored transaction, failed ones included; wallets with no
+    stored transaction are absent. It is the wallet's first transaction when its history is complete."""
+    rows = (
+        TransactionEffect.objects.filter(wallet_id__in=list(addresses))
+        .values("wallet_id")
+        .annotate(first=Min("timestamp"))
+        .values_list("wallet_id", "first")
+    )
+    return {wallet: int(first) for wallet, first in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class FirstBuyRecord:
+    signature: str
+    slot: int
+    timestamp: int
+
+
+def wallets_first_buys(*, addresses: Sequence[str], mint: str) -> dict[str, FirstBuyRecord]:
+    """Each wallet's first buy of `mint` among its stored swaps (by slot, then place in the block); wallets
+    that never bought it are absent."""
+    rows = (
+        Swap.objects.filter(wallet_id__in=list(addresses), mint=mint, direction=Swap.Direction.BUY)
+        .order_by("wallet_id", "slot", "block_position", "signature")
+        .values_list("wallet_id", "signature", "slot", "timestamp")
+    )
+    first: dict[str, FirstBuyRecord] = {}
+    for wallet, signature, slot, timestamp in rows:
+        first.setdefault(wallet, FirstBuyRecord(signature, int(slot), int(timestamp)))
+    return first
+
+
+def wallets_mint_legs(*, addresses: Sequence[str], mint: str) -> dict[str, list[SwapLeg]]:
+    """The stored swap legs of `mint` of each wallet (every wallet present, maybe with none), in one query."""
+    legs: dict[str, list[SwapLeg]] = {address: [] for address in addresses}
+    rows = Swap.objects.filter(wallet_id__in=list(addresses), mint=mint).order_by(
+        "timestamp", "slot", "signature", "direction"
+    )
+    for row in rows.iterator(chunk_size=2000):
+        legs[row.wallet_id].append(_leg(row))
+    return legs
