@@ -247,23 +247,28 @@ def holder_clusters(
 
 @dataclass(frozen=True, slots=True)
 class Risk:
-    shares: dict[str, float]  # each figure of HIGH_THRESHOLDS_PCT, in percent of the supply
+    shares: dict[
+        str, float | None
+    ]  # each figure of HIGH_THRESHOLDS_PCT in percent of the supply; None: unknown
     level: str  # low, medium, high
     reasons: tuple[str, ...]  # the figures at or above the level's thresholds, worded
+    unknown: tuple[str, ...]  # figures that could not be computed (the level rests on the others)
 
 
-def risk_level(shares: Mapping[str, float]) -> Risk:
-    """The level of SPEC §6.5 from the supply shares (see HIGH_THRESHOLDS_PCT and MEDIUM_THRESHOLDS_PCT)."""
+def risk_level(shares: Mapping[str, float | None]) -> Risk:
+    """The level of SPEC §6.5 from the supply shares (see HIGH_THRESHOLDS_PCT and MEDIUM_THRESHOLDS_PCT); a
+    share that is None (unknown: the mint's creation was not reached) weighs nothing and is named."""
+    unknown = tuple(name for name in HIGH_THRESHOLDS_PCT if shares.get(name) is None)
     for level, thresholds in (("high", HIGH_THRESHOLDS_PCT), ("medium", MEDIUM_THRESHOLDS_PCT)):
         reasons = tuple(
-            f"{name.removesuffix('_supply_pct').replace('_', ' ')} holds {shares[name]:.2f} % of the supply "
+            f"{name.removesuffix('_supply_pct').replace('_', ' ')} holds {share:.2f} % of the supply "
             f"(>= {threshold:g} %)"
             for name, threshold in thresholds.items()
-            if shares.get(name, 0.0) >= threshold
+            if (share := shares.get(name)) is not None and share >= threshold
         )
         if reasons:
-            return Risk(dict(shares), level, reasons)
-    return Risk(dict(shares), "low", ())
+            return Risk(dict(shares), level, reasons, unknown)
+    return Risk(dict(shares), "low", (), unknown)
 
 
 def top_holders_pct(amounts: Iterable[int], supply_raw: int, count: int = TOP_HOLDERS_CONCENTRATION) -> float:

@@ -137,6 +137,22 @@ def _funding(
     return funding, ignored, first, senders
 
 
+BEHAVIOR_ROW_FIELDS = (
+    "tags",
+    "speed_class",
+    "trades",
+    "tokens_traded",
+    "trades_per_active_day",
+    "median_hold_s",
+    "confidence",
+)
+
+
+def _behavior_row(behavior: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The behaviour figures a holder's row carries (the wallet's own behaviour job has them all)."""
+    return None if behavior is None else {name: behavior.get(name) for name in BEHAVIOR_ROW_FIELDS}
+
+
 def _funding_report(record: WalletFundingRecord | None, ignored: Mapping[str, str]) -> dict[str, Any]:
     if record is None:
         return {
@@ -251,12 +267,14 @@ def holders_result(
         amounts=amounts, classes={w: c.classes for w, c in classes.items()}, supply_raw=supply
     )
     pools = {owner for owner, _, _ in discovery["pools"]}
+    # Without the creation nobody is known to be creator, bundler, sniper or insider: unknown, not 0.
+    known: dict[str, float | None] = {name: shares[name] if creator else None for name in CLASSES}
     risk = risk_level(
         {
-            "bundled_supply_pct": shares[BUNDLER],
-            "insider_supply_pct": shares[INSIDER],
-            "sniper_supply_pct": shares[SNIPER],
-            "creator_supply_pct": shares[CREATOR],
+            "bundled_supply_pct": known[BUNDLER],
+            "insider_supply_pct": known[INSIDER],
+            "sniper_supply_pct": known[SNIPER],
+            "creator_supply_pct": known[CREATOR],
             "largest_cluster_supply_pct": max(cluster_shares, default=0.0),
             "top10_supply_pct": top_holders_pct(
                 (amount for owner, amount in amounts.items() if owner not in pools), supply
@@ -279,7 +297,7 @@ def holders_result(
             "first_activity_at": first_activity.get(wallet),
             "funding": _funding_report(funding.get(wallet), ignored),
             "pnl": report.get("pnl"),
-            "behavior": report.get("behavior"),
+            "behavior": _behavior_row(report.get("behavior")),
             "synced": wallet not in failed,
             "error": failed.get(wallet),
         }
@@ -315,6 +333,7 @@ def holders_result(
             **risk.shares,
             "level": risk.level,
             "reasons": list(risk.reasons),
+            "unknown": list(risk.unknown),
             "thresholds": {"high": HIGH_THRESHOLDS_PCT, "medium": MEDIUM_THRESHOLDS_PCT},
         },
         "failed_wallets": [{"wallet": wallet, "error": error} for wallet, error in failed.items()],

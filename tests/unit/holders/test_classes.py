@@ -221,6 +221,8 @@ def test_risk_levels_follow_the_documented_thresholds() -> None:
     assert medium.level == "medium" and medium.reasons == ("top10 holds 30.00 % of the supply (>= 30 %)",)
     high = risk_level({**quiet, "bundled_supply_pct": 5.0, "top10_supply_pct": 31.0})
     assert high.level == "high" and high.reasons == ("bundled holds 5.00 % of the supply (>= 5 %)",)
+    unknown = risk_level({**quiet, "bundled_supply_pct": None, "insider_supply_pct": None})
+    assert unknown.level == "low" and unknown.unknown == ("bundled_supply_pct", "insider_supply_pct")
 
 
 def catalogue_risk(seed: int, kind: str) -> str:
