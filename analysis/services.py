@@ -51,6 +51,7 @@ from wallets.selectors import (
     wallet_latest_balances,
     wallet_swap_legs,
     wallet_sync_state,
+    wallets_mint_legs,
 )
 from wallets.swaps import ChainRecord, SwapLeg
 
@@ -554,3 +555,51 @@ def analysis_prefetch_sol_usd(*, address: str) -> int:
     legs = wallet_swap_legs(address=validate_address(address))
     records = wallet_chain_records(address=address)
     return _lookup_sol_usd(usd_minutes(legs, records or ())).calls
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One mint across many wallets (token holders)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def analysis_behavior_summaries(*, addresses: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Behaviour headline figures per wallet (stored runs reused while fresh, the others computed and stored),
+    for results about many wallets: two queries for the stored figures whatever the number of wallets."""
+    legs = {address: wallet_swap_legs(address=address) for address in addresses}
+    runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
+    headlines = selectors.analysis_headlines(runs=[run for run, _ in runs.values()])
+    return {address: headlines[(address, AnalysisRun.Kind.BEHAVIOR)] for address in addresses}
+
+
+def analysis_mint_pnl(
+    *, addresses: Sequence[str], mint: str, holdings_raw: Mapping[str, int]
+) -> dict[str, dict[str, Any] | None]:
+    """Each wallet's PnL on one mint (the per-token figures of docs/METHODS.md §2), None for a wallet that
+    never traded it. `holdings_raw`: what a wallet holds now when known (the mint's token accounts); without
+    it the position is the one its swaps leave. One price lookup and one SOL/USD history lookup for all the
+    wallets; nothing is stored (a wallet's full PnL run stays the one of its own job)."""
+    legs_by_wallet = wallets_mint_legs(addresses=addresses, mint=mint)
+    prices = _lookup_prices({mint})
+    minutes: set[int] = set()
+    for legs in legs_by_wallet.values():
+        minutes |= usd_minutes(legs)
+    history = _lookup_sol_usd(minutes)
+    out: dict[str, dict[str, Any] | None] = {}
+    for address in addresses:
+        legs = legs_by_wallet[address]
+        if not legs:
+            out[address] = None
+            continue
+        held = holdings_raw.get(address)
+        pnl = compute_pnl(
+            legs,
+            prices_sol=prices.marks.prices_sol,
+            unpriced_reasons=prices.marks.unpriced,
+            sol_price_usd=prices.marks.sol_usd,
+            sol_usd_by_minute=history.by_minute,
+            usd_unavailable_reason=history.error,
+            holdings_raw=None if held is None else {mint: held},
+        )
+        (token,) = pnl.tokens
+        out[address] = token.to_dict()
+    return out

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "wallets",
     "analysis",
     "similarity",
+    "holders",
     "enrichment",
     "jobs",
     "lab",
@@ -356,6 +357,19 @@ SIMILARITY_CLUSTER_THRESHOLD = env.get_float("SIMILARITY_CLUSTER_THRESHOLD", 0.2
 CO_TRADE_MIN_EVENTS = env.get_int("CO_TRADE_MIN_EVENTS", 3, minimum=1, maximum=1000)
 # A funder seen sending SOL to more distinct wallets than this is a service, not an owner: it links none.
 FUNDER_MAX_FANOUT = env.get_int("FUNDER_MAX_FANOUT", 100, minimum=1)
+# Token holders (docs/notes/holders.md, "Bounds"): a holders job reads at most HOLDERS_MAX_ACCOUNTS token
+# accounts of a mint (DAS pages of 1,000; the result says when it stopped there) and pages the mint's
+# transactions back at most HOLDERS_MAX_MINT_SIGNATURES looking for its creation and first buyers.
+HOLDERS_MAX_ACCOUNTS = env.get_int("HOLDERS_MAX_ACCOUNTS", 20_000, minimum=100, maximum=10_000_000)
+HOLDERS_MAX_MINT_SIGNATURES = env.get_int(
+    "HOLDERS_MAX_MINT_SIGNATURES", 50_000, minimum=100, maximum=10_000_000
+)
+# A first buy within this many slots of the mint's creation makes a wallet a sniper (a slot is ~0.4 s).
+SNIPER_WINDOW_SLOTS = env.get_int("SNIPER_WINDOW_SLOTS", 20, minimum=0, maximum=100_000)
+# A holders job syncs its wallets in batches of HOLDERS_SYNC_BATCH, at most HOLDERS_SYNC_BATCHES_IN_FLIGHT
+# batches at once, so one job never queues more than their product of syncs ahead of other jobs' work.
+HOLDERS_SYNC_BATCH = env.get_int("HOLDERS_SYNC_BATCH", 16, minimum=1, maximum=1000)
+HOLDERS_SYNC_BATCHES_IN_FLIGHT = env.get_int("HOLDERS_SYNC_BATCHES_IN_FLIGHT", 2, minimum=1, maximum=100)
 BALANCE_CACHE_TTL_S = 30
 # A similarity job reuses balances fetched this recently instead of fetching them again (at most the cache's
 # 30 s; 0: every job fetches every wallet's balances).

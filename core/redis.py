@@ -14,6 +14,10 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `job:balances:{job_id}:{attempt}` | balances fetched per run (the last starts enrichment) | 1 day |
 | `job:enrichment-resent:{job_id}` | sweep re-sent a pending enrichment | enrichment stall window |
 | `job:cancelled:{job_id}` | cancellation flag (the ledger is the source of truth) | 1 day |
+| `job:holders:{job_id}:{attempt}` | a holders run's plan: the mint as read, wallets, batches | 1 day |
+| `job:holders-reports:{job_id}:{attempt}` | a holders run's reports (hash: wallet -> JSON) | 1 day |
+| `job:holders-window:{job_id}:{attempt}` | batches whose body sent the next batch (set) | 1 day |
+| `job:holders-ended:{job_id}:{attempt}` | batches analysed (set; the last one starts the finish) | 1 day |
 | `sim:fault-rate`, `sim:latency-ms` | run-time overrides of the simulated market | until deleted |
 | `sim:fault-rate:dexscreener`, `sim:latency-ms:dexscreener` | the same, for prices only | until deleted |
 | `throttle:submit:user:{id}` | a user's submission units in the window (core/throttles.py) | the window |
@@ -72,6 +76,22 @@ def sol_usd_fetch_lock_key(day_start: int) -> str:
 
 def job_cancelled_key(job_id: str) -> str:
     return f"job:cancelled:{job_id}"
+
+
+def job_holders_plan_key(job_id: str, attempt: int) -> str:
+    return f"job:holders:{job_id}:{attempt}"
+
+
+def job_holders_reports_key(job_id: str, attempt: int) -> str:
+    return f"job:holders-reports:{job_id}:{attempt}"
+
+
+def job_holders_window_key(job_id: str, attempt: int) -> str:
+    return f"job:holders-window:{job_id}:{attempt}"
+
+
+def job_holders_ended_key(job_id: str, attempt: int) -> str:
+    return f"job:holders-ended:{job_id}:{attempt}"
 
 
 SIMULATED_FAULT_RATE_KEY = "sim:fault-rate"

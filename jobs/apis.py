@@ -25,6 +25,7 @@ from core.api import error_body, query_values
 from core.errors import ConflictError
 from core.fields import JsonListField, JsonObjectField, StrictBooleanField, StrictInputSerializer
 from core.throttles import SubmitRateThrottle, submit_throttle_charge
+from holders.services import DEFAULT_EARLY, DEFAULT_TOP, MAX_EARLY, MAX_TOP
 from jobs import selectors, services
 from jobs.events import result_url
 from jobs.models import Job
@@ -60,6 +61,19 @@ def _address_list(*, min_items: int) -> JsonListField:
 )
 class AnalysisTypesField(serializers.JSONField):
     pass
+
+
+def _count_field(*, default: int, maximum: int, what: str) -> serializers.JSONField:
+    """A count the holders service checks (an integer from 1 to `maximum`; a string or a fraction is refused,
+    naming the field)."""
+
+    @extend_schema_field(
+        {"type": "integer", "minimum": 1, "maximum": maximum, "default": default, "description": what}
+    )
+    class CountField(serializers.JSONField):
+        pass
+
+    return CountField(required=False)
 
 
 def _user(request: Request) -> User:
@@ -268,6 +282,46 @@ class BulkAnalysisSubmitApi(_SubmitApi):
             ),
         )
         return _submit_response(submission, wallet_count=len(submission.job.params["wallets"]))
+
+
+class TokenHoldersSubmitApi(_SubmitApi):
+    """Who holds a mint, who bought it first, and how much of its supply acts together (docs/METHODS.md §6):
+    the `top` holders and the first `early` buyers, with the creator, are synced, profiled and compared; each
+    gets its classes (creator, bundler, sniper, insider, fresh, bot) and cluster; the result adds the supply
+    held per class and per cluster and a risk level. A mint is checked for form here; an address that is no
+    token mint fails the job (`not_a_token_mint`). `wallet_count` in the answer is the most wallets the job
+    will look at (top + early); its result counts the ones it found."""
+
+    @extend_schema_serializer(component_name="TokenHoldersSubmitInput")
+    class InputSerializer(StrictInputSerializer):
+        mint = AddressField(help_text="The token's mint address")
+        top = _count_field(default=DEFAULT_TOP, maximum=MAX_TOP, what="Largest holders to analyse")
+        early = _count_field(default=DEFAULT_EARLY, maximum=MAX_EARLY, what="First buyers to analyse")
+        force = StrictBooleanField(
+            required=False, default=False, help_text="Do the work again even when a fresh result exists"
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=_SUBMIT_RESPONSES,
+        summary="Submit the holders analysis of a token: holders, first buyers, classes, clusters, risk",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        submission = self.admitted(
+            request,
+            lambda: services.job_submit_token_holders(
+                owner=_user(request),
+                mint=data["mint"],
+                top=data.get("top"),
+                early=data.get("early"),
+                force=data["force"],
+            ),
+        )
+        params = submission.job.params
+        return _submit_response(submission, wallet_count=int(params["top"]) + int(params["early"]))
 
 
 class JobOutputSerializer(serializers.ModelSerializer):

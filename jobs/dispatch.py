@@ -42,6 +42,13 @@ WALLET_SYNC_FLOW = TaskSpec("jobs.wallet_sync_flow", WALLET_QUEUE)
 WALLET_SYNC_RUN = TaskSpec("jobs.wallet_sync_run", WALLET_QUEUE)
 # Bulk analysis: a parent job whose children run the flows above (jobs.flows.bulk)
 BULK_ANALYSIS_FLOW = TaskSpec("jobs.bulk_analysis_flow", ANALYSIS_QUEUE)
+# Token holders of a mint (jobs.flows.token_holders)
+HOLDERS_FLOW = TaskSpec("jobs.holders_flow", SIMILARITY_QUEUE)
+HOLDERS_DISCOVER = TaskSpec("jobs.holders_discover", WALLET_QUEUE)
+HOLDERS_SYNC_WALLET = TaskSpec("jobs.holders_sync_wallet", WALLET_QUEUE)
+HOLDERS_ANALYSE_BATCH = TaskSpec("jobs.holders_analyse_batch", ANALYSIS_QUEUE)
+HOLDERS_TOKEN_METADATA = TaskSpec("jobs.holders_token_metadata", ENRICHMENT_QUEUE)
+HOLDERS_FINISH = TaskSpec("jobs.holders_finish", SIMILARITY_QUEUE)
 # Periodic (config.settings.CELERY_BEAT_SCHEDULE names them; a test holds the two together). The sweep is
 # not on wallet-operations: a dead wallet worker must not also stop the recovery of its own jobs.
 SWEEP_STALLED = TaskSpec("jobs.sweep_stalled", ENRICHMENT_QUEUE)
@@ -56,6 +63,7 @@ START_TASKS: dict[Job.Kind, TaskSpec] = {
     Job.Kind.BEHAVIOR: ANALYSIS_FLOW,
     Job.Kind.WALLET_SYNC: WALLET_SYNC_FLOW,
     Job.Kind.BULK_ANALYSIS: BULK_ANALYSIS_FLOW,
+    Job.Kind.TOKEN_HOLDERS: HOLDERS_FLOW,
 }
 """The task that claims a queued job of each kind and starts its flow."""
 

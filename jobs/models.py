@@ -18,6 +18,7 @@ class Job(models.Model):
         PNL = "pnl", "PnL"
         BEHAVIOR = "behavior", "Behaviour"
         BULK_ANALYSIS = "bulk_analysis", "Bulk analysis"
+        TOKEN_HOLDERS = "token_holders", "Token holders"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -8,7 +8,9 @@ highest, so progress never goes down. Without Redis the ledger alone is updated,
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +21,10 @@ from core.redis import (
     enrichment_resent_key,
     get_redis,
     job_balances_key,
+    job_holders_ended_key,
+    job_holders_plan_key,
+    job_holders_reports_key,
+    job_holders_window_key,
     job_progress_key,
     job_progress_write_key,
     job_synced_key,
@@ -111,18 +117,71 @@ def job_balances_all_ended(*, job_id: str, attempt: int, wallet_count: int) -> b
         return False
 
 
-def job_progress_units_done(*, job_id: str, attempt: int, total_units: int, done_already: int = 0) -> int:
-    """Count one more finished unit of a job's parallel phase; returns how many are done."""
+def job_progress_units_done(
+    *, job_id: str, attempt: int, total_units: int, done_already: int = 0, count: int = 1
+) -> int:
+    """Count `count` more finished units of a job's parallel phase; returns how many are done."""
     key = job_synced_key(str(job_id), attempt)
     try:
         client = get_redis()
         pipe = client.pipeline()
         pipe.setnx(key, done_already)
-        pipe.incr(key)
+        pipe.incrby(key, count)
         pipe.expire(key, _DAY_S)
         return int(pipe.execute()[1])
     except RedisError:
         return min(total_units, done_already)
+
+
+# --- A holders run's state (jobs.flows.token_holders). Lost with Redis like chord state: the run then stalls
+# and the stalled sweep re-drives the job from the ledger. Redis errors propagate: the task retries.
+
+
+def job_holders_plan_store(*, job_id: str, attempt: int, plan: Mapping[str, Any]) -> None:
+    get_redis().set(job_holders_plan_key(str(job_id), attempt), json.dumps(plan), ex=_DAY_S)
+
+
+def job_holders_plan(*, job_id: str, attempt: int) -> dict[str, Any] | None:
+    raw = get_redis().get(job_holders_plan_key(str(job_id), attempt))
+    return None if raw is None else dict(json.loads(raw))
+
+
+def job_holders_reports_store(*, job_id: str, attempt: int, reports: Mapping[str, Mapping[str, Any]]) -> None:
+    """Keep each wallet's report (a re-run of a batch overwrites its own wallets, nothing else)."""
+    if not reports:
+        return
+    key = job_holders_reports_key(str(job_id), attempt)
+    pipe = get_redis().pipeline()
+    pipe.hset(key, mapping={wallet: json.dumps(report) for wallet, report in reports.items()})
+    pipe.expire(key, _DAY_S)
+    pipe.execute()
+
+
+def job_holders_reports(*, job_id: str, attempt: int) -> dict[str, dict[str, Any]]:
+    stored = get_redis().hgetall(job_holders_reports_key(str(job_id), attempt))
+    return {str(wallet): json.loads(report) for wallet, report in stored.items()}
+
+
+def job_holders_window_claim(*, job_id: str, attempt: int, batch: int) -> bool:
+    """True once per batch: the one body run that sends the batch after it (a retried body does not)."""
+    key = job_holders_window_key(str(job_id), attempt)
+    pipe = get_redis().pipeline()
+    pipe.sadd(key, batch)
+    pipe.expire(key, _DAY_S)
+    return bool(pipe.execute()[0])
+
+
+def job_holders_batch_ended(*, job_id: str, attempt: int, batch: int, batches: int) -> bool:
+    """Count a batch as analysed; True for exactly one caller: the one that ended the run's last batch.
+
+    The add and the count are one transaction, so two batches ending together cannot both see the last."""
+    key = job_holders_ended_key(str(job_id), attempt)
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.sadd(key, batch)
+    pipe.scard(key)
+    pipe.expire(key, _DAY_S)
+    added, ended, _ = pipe.execute()
+    return bool(added) and int(ended) == batches
 
 
 def job_progress_between(*, start: int, end: int, done: int, total: int) -> int:

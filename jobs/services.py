@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from core.errors import ConflictError, FatalError, InvalidInputError, TooManyRequestsError
 from core.queues import Priority
 from core.redis import get_redis, job_cancelled_key
+from holders.services import holders_params
 from jobs import dispatch, selectors
 from jobs.events import job_event_publish, result_url
 from jobs.models import DeadLetter, Job
@@ -193,6 +194,24 @@ def job_submit_bulk_analysis(
         "force": bool(force),
     }
     return job_submit(kind=Job.Kind.BULK_ANALYSIS, owner=owner, params=params, priority=priority, force=force)
+
+
+def job_submit_token_holders(
+    *,
+    owner: User,
+    mint: object,
+    top: object = None,
+    early: object = None,
+    force: bool = False,
+    priority: int = Priority.HIGH,
+) -> JobSubmission:
+    """Who holds a mint and who bought it first (docs/METHODS.md §6): `top` holders and `early` buyers, 1 to
+    200 each.
+
+    The mint is only checked for form here: whether it is a token mint is the chain's answer, so a wallet's
+    address fails the job (not_a_token_mint), it is not refused at submission."""
+    params = holders_params(mint=mint, top=top, early=early)
+    return job_submit(kind=Job.Kind.TOKEN_HOLDERS, owner=owner, params=params, priority=priority, force=force)
 
 
 def _bulk_children(parent: Job) -> list[Job]:

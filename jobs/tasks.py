@@ -23,7 +23,7 @@ from celery import Task
 
 from core.task_policy import describe, error_type, queue_task
 from jobs import dispatch, recovery, services
-from jobs.flows import analysis, bulk, enrichment, similarity, wallet_sync
+from jobs.flows import analysis, bulk, enrichment, similarity, token_holders, wallet_sync
 from jobs.maintenance import maintenance_cleanup
 
 
@@ -73,6 +73,31 @@ def report_balances_failed(
         # Missing balances only cost the holdings channels and enrichment: the job goes on without them.
         similarity.balances_ended(**kwargs, error=error)
     return similarity.balances_result(wallet=kwargs["wallet"], error=error)
+
+
+def report_holders_sync_failed(
+    task: Task, exc: BaseException, kwargs: Mapping[str, Any]
+) -> similarity.WalletStepResult:
+    error = describe(exc)
+    if not isinstance(exc, services.JobNotRunningError):
+        services.dead_letter_record(
+            job_id=kwargs["job_id"],
+            error_type=error_type(exc),
+            message=error,
+            **_dead_letter(task, exc, kwargs),
+        )
+        token_holders.sync_wallet_failed(**kwargs, error=error)
+    return similarity.sync_result(wallet=kwargs["wallet"], error=error)
+
+
+def record_metadata_failed(task: Task, exc: BaseException, kwargs: Mapping[str, Any]) -> None:
+    # The metadata is a bonus the result asks for again; the failure stays inspectable as a dead letter.
+    services.dead_letter_record(
+        job_id=kwargs["job_id"],
+        error_type=error_type(exc),
+        message=describe(exc),
+        **_dead_letter(task, exc, kwargs),
+    )
 
 
 def attach_enrichment_failed(task: Task, exc: BaseException, kwargs: Mapping[str, Any]) -> None:
@@ -159,6 +184,45 @@ def wallet_sync_run_task(*, job_id: str, attempt: int) -> None:
 @queue_task(dispatch.BULK_ANALYSIS_FLOW, on_give_up=fail_job)
 def bulk_analysis_flow_task(*, job_id: str) -> None:
     bulk.start(job_id=job_id)
+
+
+# --- token holders -----------------------------------------------------------------------------------------
+
+
+@queue_task(dispatch.HOLDERS_FLOW, on_give_up=fail_job)
+def holders_flow_task(*, job_id: str) -> None:
+    token_holders.start(job_id=job_id)
+
+
+@queue_task(dispatch.HOLDERS_DISCOVER, on_give_up=fail_job)
+def holders_discover_task(*, job_id: str, attempt: int) -> None:
+    token_holders.discover(job_id=job_id, attempt=attempt)
+
+
+@queue_task(dispatch.HOLDERS_SYNC_WALLET, keep_result=True, on_give_up=report_holders_sync_failed)
+def holders_sync_wallet_task(
+    *, job_id: str, attempt: int, wallet: str, total_units: int
+) -> similarity.WalletStepResult:
+    return token_holders.sync_wallet(job_id=job_id, attempt=attempt, wallet=wallet, total_units=total_units)
+
+
+@queue_task(dispatch.HOLDERS_ANALYSE_BATCH, on_give_up=fail_job)
+def holders_analyse_batch_task(
+    header_results: list[similarity.WalletStepResult] | None = None, *, job_id: str, attempt: int, batch: int
+) -> None:
+    token_holders.analyse_batch(
+        job_id=job_id, attempt=attempt, batch=batch, header_results=header_results or []
+    )
+
+
+@queue_task(dispatch.HOLDERS_TOKEN_METADATA, on_give_up=record_metadata_failed)
+def holders_token_metadata_task(*, job_id: str, mint: str) -> None:
+    token_holders.token_metadata(job_id=job_id, mint=mint)
+
+
+@queue_task(dispatch.HOLDERS_FINISH, on_give_up=fail_job)
+def holders_finish_task(*, job_id: str, attempt: int) -> None:
+    token_holders.finish(job_id=job_id, attempt=attempt)
 
 
 # --- periodic ----------------------------------------------------------------------------------------------

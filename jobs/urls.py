@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/analysis/pnl", apis.PnlSubmitApi.as_view(), name="analysis-pnl-submit"),
     path("jobs/analysis/behavior", apis.BehaviorSubmitApi.as_view(), name="analysis-behavior-submit"),
     path("jobs/bulk-analysis", apis.BulkAnalysisSubmitApi.as_view(), name="bulk-analysis-submit"),
+    path("jobs/token-holders/analyze", apis.TokenHoldersSubmitApi.as_view(), name="token-holders-submit"),
     path("jobs/failed/stats", dead_letter_apis.FailedStatsApi.as_view(), name="failed-stats"),
     path("jobs/failed/recent", dead_letter_apis.FailedRecentApi.as_view(), name="failed-recent"),
     path(

@@ -314,6 +314,36 @@ def similarity_analyze(
     return output
 
 
+def similarity_links(
+    *, wallets: Sequence[str], failed_wallets: Sequence[Mapping[str, str]], top_pairs: int = 20
+) -> dict[str, Any]:
+    """How the wallets are linked (channels with `funding`, clusters, hubs, funders, the best pairs) with the
+    settings' defaults, without the per-wallet PnL and behaviour summaries `similarity_analyze` adds and
+    without the matrices: for results about a token's holders, which carry their own per-wallet figures.
+    Holdings come from the balances stored for each wallet, if any."""
+    options = dataclasses.replace(similarity_default_options(), top_pairs=top_pairs)
+    funding = wallets_funding(addresses=wallets)
+    options = dataclasses.replace(
+        options,
+        ignored_funders=similarity_ignored_funders(funding=funding, max_fanout=options.funder_max_fanout),
+    )
+    holdings = normalised_holdings({wallet: wallet_latest_balances(address=wallet) for wallet in wallets})
+    activities: list[WalletActivity] = []
+    for start in range(0, len(wallets), SUMMARY_BATCH_WALLETS):
+        batch = list(wallets[start : start + SUMMARY_BATCH_WALLETS])
+        activities.extend(
+            activity_from_legs(
+                wallet,
+                wallet_swap_legs(address=wallet),
+                holdings.get(wallet, {}),
+                funding=_wallet_funding(funding[wallet]),
+            )
+            for wallet in batch
+        )
+    result = compute_similarity(activities, options=options, failed_wallets=failed_wallets)
+    return result.to_dict(include_matrices=False)
+
+
 # A synchronous call's leases are renewed every few seconds while it runs: one ends on its own only when the
 # process holding it died, and then frees its slot this long after.
 SYNC_ANALYSIS_LEASE_S = 15.0

@@ -133,3 +133,25 @@ def validate_addresses(
         message = f"allows at most {max_count} distinct address(es), got {len(addresses)}"
         raise TooManyAddressesError(f"{field} {message}.", {field: [message]})
     return addresses
+
+
+# Ed25519 over GF(2^255 - 19): a wallet's address is a public key, a point of the curve; a program-derived
+# address (PDA: pools, bonding curves, vault authorities) is chosen off the curve, so no private key can sign
+# for it. The same test as Solana's `Pubkey::is_on_curve` (curve25519-dalek's decompression): the y
+# coordinate's x^2 = (y^2 - 1) / (d y^2 + 1) must have a square root.
+_ED25519_P = 2**255 - 19
+_ED25519_D = -121665 * pow(121666, _ED25519_P - 2, _ED25519_P) % _ED25519_P
+
+
+def is_on_curve(address: str) -> bool:
+    """Whether a valid address is an Ed25519 point (a keypair's public key) rather than a PDA.
+
+    Tells a wallet that spent all its SOL (its system account is gone, so `getMultipleAccounts` answers
+    null) from a program-derived owner that never had an account."""
+    raw = base58.b58decode(validate_address(address, field="address"))
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    y2 = y * y % _ED25519_P
+    u = (y2 - 1) % _ED25519_P
+    v = (_ED25519_D * y2 + 1) % _ED25519_P
+    x2 = u * pow(v, _ED25519_P - 2, _ED25519_P) % _ED25519_P
+    return x2 == 0 or pow(x2, (_ED25519_P - 1) // 2, _ED25519_P) == 1

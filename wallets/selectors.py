@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -103,6 +103,44 @@ _LEG_COLUMNS = (
 )
 
 
+def _leg(values: tuple[Any, ...]) -> SwapLeg:
+    """A swap leg from a row of `_LEG_COLUMNS`."""
+    (
+        signature,
+        slot,
+        timestamp,
+        mint,
+        direction,
+        token_amount_raw,
+        token_decimals,
+        quote_mint,
+        quote_amount_raw,
+        quote_decimals,
+        sol_value_lamports,
+        usd_value,
+        fee_lamports,
+        source,
+        block_position,
+    ) = values
+    return SwapLeg(
+        signature=signature,
+        slot=slot,
+        timestamp=timestamp,
+        mint=mint,
+        direction="buy" if direction == Swap.Direction.BUY else "sell",
+        token_amount_raw=int(token_amount_raw),
+        token_decimals=token_decimals,
+        quote_mint=quote_mint or None,
+        quote_amount_raw=int(quote_amount_raw),
+        quote_decimals=quote_decimals,
+        sol_value_lamports=sol_value_lamports,
+        usd_value=usd_value,
+        fee_lamports=fee_lamports,
+        source=source,
+        block_position=block_position,
+    )
+
+
 def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
     # Rows as tuples, not model instances: every analysis and similarity job reads every leg of its
     # wallets, and building a model instance per row cost more than the query (docs/BENCHMARKS.md, task
@@ -112,42 +150,7 @@ def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
         .order_by("timestamp", "slot", "signature", "direction")
         .values_list(*_LEG_COLUMNS)
     )
-    return [
-        SwapLeg(
-            signature=signature,
-            slot=slot,
-            timestamp=timestamp,
-            mint=mint,
-            direction="buy" if direction == Swap.Direction.BUY else "sell",
-            token_amount_raw=int(token_amount_raw),
-            token_decimals=token_decimals,
-            quote_mint=quote_mint or None,
-            quote_amount_raw=int(quote_amount_raw),
-            quote_decimals=quote_decimals,
-            sol_value_lamports=sol_value_lamports,
-            usd_value=usd_value,
-            fee_lamports=fee_lamports,
-            source=source,
-            block_position=block_position,
-        )
-        for (
-            signature,
-            slot,
-            timestamp,
-            mint,
-            direction,
-            token_amount_raw,
-            token_decimals,
-            quote_mint,
-            quote_amount_raw,
-            quote_decimals,
-            sol_value_lamports,
-            usd_value,
-            fee_lamports,
-            source,
-            block_position,
-        ) in rows.iterator(chunk_size=2000)
-    ]
+    return [_leg(values) for values in rows.iterator(chunk_size=2000)]
 
 
 def wallet_chain_records(*, address: str) -> list[ChainRecord] | None:
@@ -294,3 +297,49 @@ def custodial_wallets(*, addresses: Iterable[str]) -> dict[str, Custodian]:
     """The exchange and custodial hot wallets among `addresses` (the shipped list, with each label's
     source)."""
     return {address: entry for address in addresses if (entry := custodian(address)) is not None}
+
+
+def wallets_first_activity(*, addresses: Sequence[str]) -> dict[str, int]:
+    """The time (unix s) of each wallet's earliest stored transaction, failed ones included; wallets with no
+    stored transaction are absent. It is the wallet's first transaction when its history is complete."""
+    rows = (
+        TransactionEffect.objects.filter(wallet_id__in=list(addresses))
+        .values("wallet_id")
+        .annotate(first=Min("timestamp"))
+        .values_list("wallet_id", "first")
+    )
+    return {wallet: int(first) for wallet, first in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class FirstBuyRecord:
+    signature: str
+    slot: int
+    timestamp: int
+
+
+def wallets_first_buys(*, addresses: Sequence[str], mint: str) -> dict[str, FirstBuyRecord]:
+    """Each wallet's first buy of `mint` among its stored swaps (by slot, then place in the block); wallets
+    that never bought it are absent."""
+    rows = (
+        Swap.objects.filter(wallet_id__in=list(addresses), mint=mint, direction=Swap.Direction.BUY)
+        .order_by("wallet_id", "slot", "block_position", "signature")
+        .values_list("wallet_id", "signature", "slot", "timestamp")
+    )
+    first: dict[str, FirstBuyRecord] = {}
+    for wallet, signature, slot, timestamp in rows:
+        first.setdefault(wallet, FirstBuyRecord(signature, int(slot), int(timestamp)))
+    return first
+
+
+def wallets_mint_legs(*, addresses: Sequence[str], mint: str) -> dict[str, list[SwapLeg]]:
+    """The stored swap legs of `mint` of each wallet (every wallet present, maybe with none), in one query."""
+    legs: dict[str, list[SwapLeg]] = {address: [] for address in addresses}
+    rows = (
+        Swap.objects.filter(wallet_id__in=list(addresses), mint=mint)
+        .order_by("timestamp", "slot", "signature", "direction")
+        .values_list("wallet_id", *_LEG_COLUMNS)
+    )
+    for wallet, *values in rows.iterator(chunk_size=2000):
+        legs[wallet].append(_leg(tuple(values)))
+    return legs

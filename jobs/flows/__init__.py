@@ -12,5 +12,7 @@ there.
 - `analysis`: PnL or behaviour of one wallet: [prepare (sync, balances) ->] compute.
 - `wallet_sync`: sync one wallet and fetch its balances.
 - `bulk`: a parent job whose children are ordinary jobs of the kinds above; the children's ends settle it.
+- `token_holders`: read a mint, then sync its holders and first buyers in a window of chord batches, profile
+  each batch, and compare and classify them all.
 - `enrichment`: prices and metadata for a job's balances, merged into its result when ready.
 """

@@ -68,3 +68,23 @@ def test_websocket_defaults_to_the_page_origin(signed_in: Client) -> None:
 def test_websocket_url_keeps_the_routes_trailing_slash(signed_in: Client) -> None:
     assert lab_websocket_url() == "ws://127.0.0.1:8001/ws/job-progress/"
     assert _config(signed_in)["websocketUrl"] == "ws://127.0.0.1:8001/ws/job-progress/"
+
+
+def test_the_holders_page_is_behind_login_and_submits_to_the_holders_api(signed_in: Client) -> None:
+    response = Client().get("/holders/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/holders/"
+    page = signed_in.get("/holders/")
+    assert page.status_code == 200 and "csrftoken" in page.cookies
+    assert (
+        b"lab/holders.js" in page.content and b'aria-current="page" data-testid="nav-holders"' in page.content
+    )
+    match = re.search(rb'<script id="lab-config" type="application/json">(.*?)</script>', page.content)
+    assert match
+    config = json.loads(match.group(1))
+    assert config["submitUrl"] == "/jobs/token-holders/analyze"
+    assert (config["defaultTop"], config["maxTop"], config["defaultEarly"], config["maxEarly"]) == (
+        50,
+        200,
+        50,
+        200,
+    )

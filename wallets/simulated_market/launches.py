@@ -11,7 +11,7 @@ the creator's own first buy in the same transaction. Then, as real launches go:
 - `organic`: a creator funded days before and 30 independent retail buyers over a day, each funded from an
   exchange long before: no bundlers, no snipers, no insiders.
 - `wide`: about 200 holders: 2 sniper bots, 170 retail buyers and 30 fresh wallets (funded hours before
-  their buy) over two days.
+  their buy) over two days, on a calm price path (so the buyers' tokens stay within the supply).
 - `mega`: a year-old token with a million holders, each a wallet whose whole history is its exchange
   withdrawal and one buy. Its token accounts, signatures and holders' histories are generated on demand,
   never held, so paging them stops wherever the reader's cap says.
@@ -182,7 +182,10 @@ class LaunchBook:
     def _new_plan(
         self, name: str, kind: str, created_at: int, *, decimals: int = 6, supply: int = 0
     ) -> _LaunchPlan:
-        token = self._token(name, created_at, decimals=decimals, supply=supply, calm=kind == "mega")
+        # The wide launch's buys spread over two days: on a memecoin's path, which can fall a hundredfold in
+        # that time, late buyers got more tokens than the supply holds and the pool's amount went negative.
+        calm = kind in ("mega", "wide")
+        token = self._token(name, created_at, decimals=decimals, supply=supply, calm=calm)
         plan = _LaunchPlan(name, kind, token, created_at, self._derive.address("launch-creator", name), {})
         self.plans[name] = plan
         self.by_mint[self._universe.tokens[token].mint] = plan

@@ -15,8 +15,8 @@ from core.errors import ApplicationError
 CLI_USERNAME = "cli"
 
 
-def add_common_arguments(parser: CommandParser) -> None:
-    parser.add_argument("addresses", nargs="*", help="wallet addresses (base58)")
+def add_common_arguments(parser: CommandParser, *, what: str = "wallet addresses") -> None:
+    parser.add_argument("addresses", nargs="*", help=f"{what} (base58)")
     parser.add_argument(
         "--file",
         help="a file of addresses: one or more a line, split by spaces or commas; # starts a comment",
@@ -32,7 +32,9 @@ def add_common_arguments(parser: CommandParser) -> None:
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between ledger reads with --wait")
 
 
-def read_addresses(addresses: Sequence[str], path: str | None) -> list[str]:
+def read_addresses(
+    addresses: Sequence[str], path: str | None, *, what: str = "wallet addresses"
+) -> list[str]:
     """Addresses from the arguments, then from the file, in order (duplicates are left to the service)."""
     found = [address for argument in addresses for address in argument.replace(",", " ").split()]
     if path:
@@ -43,7 +45,7 @@ def read_addresses(addresses: Sequence[str], path: str | None) -> list[str]:
         for line in text.splitlines():
             found += line.split("#", 1)[0].replace(",", " ").split()
     if not found:
-        raise CommandError("no wallet addresses: pass them as arguments or with --file")
+        raise CommandError(f"no {what}: pass them as arguments or with --file")
     return found
 
 
@@ -91,11 +93,12 @@ class ProgressBar:
         self.last = ""
         self.tty = stream.isatty()
 
-    def update(self, done: int, failed: int) -> None:
+    def update(self, done: int, failed: int, note: str = "") -> None:
+        """Redraw with `done` of the total ended, `failed` of them failed, and a short `note` after them."""
         filled = self.WIDTH * min(done, self.total) // self.total
         line = (
             f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {self.label} ended"
-            f", {failed} failed"
+            f", {failed} failed" + (f" · {note}" if note else "")
         )
         if line == self.last:
             return

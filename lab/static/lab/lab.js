@@ -1,6 +1,7 @@
 // The Similarity Lab: submit wallets to the job API, follow the job on the job-progress WebSocket, render
 // the result, and merge enriched balances in when `enrichment-completed` arrives.
 
+import { api, JobSocket, showConnection, urlFor, websocketUrl } from "./client.js";
 import { Heatmap } from "./heatmap.js";
 import {
   CHANNELS,
@@ -49,116 +50,10 @@ const state = {
   pollTimer: null,
 };
 
-// --- HTTP ---
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (match) return decodeURIComponent(match[1]);
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-async function api(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    credentials: "same-origin",
-    headers: {
-      Accept: "application/json",
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      ...(method === "GET" ? {} : { "X-CSRFToken": csrfToken() }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let payload = null;
-  if ((response.headers.get("content-type") || "").includes("json")) payload = await response.json();
-  if (!payload) payload = { error: { code: "http_error", message: `The server answered HTTP ${response.status}.`, fields: {} } };
-  return { status: response.status, body: payload };
-}
-
-const urlFor = (template, jobId) => template.replace("JOB_ID", encodeURIComponent(jobId));
-
-// --- WebSocket ---
-
-class JobSocket {
-  constructor(url, { onEvent, onState }) {
-    Object.assign(this, { url, onEvent, onState, jobs: new Set(), retries: 0, ws: null });
-    this.connect();
-  }
-
-  connect() {
-    this.onState("connecting");
-    try {
-      this.ws = new WebSocket(this.url);
-    } catch (error) {
-      this.onState("closed");
-      this.retry();
-      return;
-    }
-    this.ws.addEventListener("open", () => {
-      this.retries = 0;
-      this.onState("open");
-      // A snapshot answers every subscribe, so whatever happened while the socket was down is caught up.
-      for (const jobId of this.jobs) this.send({ action: "subscribe", job_id: jobId });
-    });
-    this.ws.addEventListener("message", (message) => {
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      this.onEvent(event);
-    });
-    this.ws.addEventListener("close", () => {
-      this.onState("closed");
-      this.retry();
-    });
-  }
-
-  retry() {
-    const delay = Math.min(15000, 1000 * 2 ** this.retries);
-    this.retries += 1;
-    setTimeout(() => this.connect(), delay);
-  }
-
-  get open() {
-    return Boolean(this.ws) && this.ws.readyState === WebSocket.OPEN;
-  }
-
-  send(message) {
-    if (this.open) this.ws.send(JSON.stringify(message));
-  }
-
-  subscribe(jobId) {
-    this.jobs.add(jobId);
-    this.send({ action: "subscribe", job_id: jobId });
-  }
-
-  unsubscribe(jobId) {
-    if (this.jobs.delete(jobId)) this.send({ action: "unsubscribe", job_id: jobId });
-  }
-}
-
-function websocketUrl() {
-  if (config.websocketUrl) return config.websocketUrl;
-  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${window.location.host}${config.websocketPath}`;
-}
-
-function showConnection(status) {
-  const node = $("ws-status");
-  node.dataset.state = status;
-  node.querySelector(".conn-text").textContent = {
-    open: "Live",
-    connecting: "Connecting…",
-    closed: "Offline: retrying, updates by polling",
-  }[status];
-}
-
-const socket = new JobSocket(websocketUrl(), {
+const socket = new JobSocket(websocketUrl(config), {
   onEvent: handleEvent,
   onState: (status) => {
-    showConnection(status);
+    showConnection($("ws-status"), status);
     // The poll's pace follows the socket; nothing to pace before a job exists (nor while constructing).
     if (status !== "connecting" && state.job) schedulePoll();
   },

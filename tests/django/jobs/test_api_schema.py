@@ -28,6 +28,7 @@ SPEC_OPERATIONS = {
     ("post", "/jobs/analysis/pnl"),
     ("post", "/jobs/analysis/behavior"),
     ("post", "/jobs/bulk-analysis"),
+    ("post", "/jobs/token-holders/analyze"),
     ("get", "/jobs"),
     ("get", "/jobs/{job_id}"),
     ("delete", "/jobs/{job_id}"),

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-APPS = ("config", "core", "wallets", "enrichment", "analysis", "similarity", "jobs", "lab")
+APPS = ("config", "core", "wallets", "enrichment", "analysis", "similarity", "holders", "jobs", "lab")
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:

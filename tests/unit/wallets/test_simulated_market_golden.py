@@ -196,7 +196,7 @@ GOLDEN: dict[str, dict[str, str]] = {
         "supply": "a9710f41f74898e9",
     },
     "seed 0": {
-        "dex_pairs": "b02e7d0c630ec4e9",
+        "dex_pairs": "620c950ceb1b4b18",
         "families": "06a0e00a895c3504",
         "family_mints": "9cec504028c392ea",
         "funders": "5a8522ff7327dcad",
@@ -469,7 +469,7 @@ GOLDEN: dict[str, dict[str, str]] = {
         "transactions": "501d7170a68990b7",
     },
     "seed 3": {
-        "dex_pairs": "62ece3e59368293a",
+        "dex_pairs": "ba4ded9fe064ee29",
         "families": "b3a15e81d1d7bbc3",
         "family_mints": "f4cbaa567605226f",
         "funders": "911eabbfa366e8c5",

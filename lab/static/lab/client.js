@@ -1,0 +1,103 @@
+// What every Lab page shares: calls to the job API with the session cookie and CSRF token, and the
+// job-progress WebSocket (reconnecting, re-subscribing, with a status indicator in the top bar).
+
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+export async function api(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: {
+      Accept: "application/json",
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...(method === "GET" ? {} : { "X-CSRFToken": csrfToken() }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let payload = null;
+  if ((response.headers.get("content-type") || "").includes("json")) payload = await response.json();
+  if (!payload) payload = { error: { code: "http_error", message: `The server answered HTTP ${response.status}.`, fields: {} } };
+  return { status: response.status, body: payload };
+}
+
+export const urlFor = (template, jobId) => template.replace("JOB_ID", encodeURIComponent(jobId));
+
+export class JobSocket {
+  constructor(url, { onEvent, onState }) {
+    Object.assign(this, { url, onEvent, onState, jobs: new Set(), retries: 0, ws: null });
+    this.connect();
+  }
+
+  connect() {
+    this.onState("connecting");
+    try {
+      this.ws = new WebSocket(this.url);
+    } catch (error) {
+      this.onState("closed");
+      this.retry();
+      return;
+    }
+    this.ws.addEventListener("open", () => {
+      this.retries = 0;
+      this.onState("open");
+      // A snapshot answers every subscribe, so whatever happened while the socket was down is caught up.
+      for (const jobId of this.jobs) this.send({ action: "subscribe", job_id: jobId });
+    });
+    this.ws.addEventListener("message", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.onEvent(event);
+    });
+    this.ws.addEventListener("close", () => {
+      this.onState("closed");
+      this.retry();
+    });
+  }
+
+  retry() {
+    const delay = Math.min(15000, 1000 * 2 ** this.retries);
+    this.retries += 1;
+    setTimeout(() => this.connect(), delay);
+  }
+
+  get open() {
+    return Boolean(this.ws) && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(message) {
+    if (this.open) this.ws.send(JSON.stringify(message));
+  }
+
+  subscribe(jobId) {
+    this.jobs.add(jobId);
+    this.send({ action: "subscribe", job_id: jobId });
+  }
+
+  unsubscribe(jobId) {
+    if (this.jobs.delete(jobId)) this.send({ action: "unsubscribe", job_id: jobId });
+  }
+}
+
+export function websocketUrl(config) {
+  if (config.websocketUrl) return config.websocketUrl;
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${window.location.host}${config.websocketPath}`;
+}
+
+export function showConnection(node, status) {
+  node.dataset.state = status;
+  node.querySelector(".conn-text").textContent = {
+    open: "Live",
+    connecting: "Connecting…",
+    closed: "Offline: retrying, updates by polling",
+  }[status];
+}
