@@ -68,7 +68,7 @@ def start(*, job_id: str) -> None:
     if not (needing or stale_balances):
         # Nothing to fetch: no parallel phase (its progress range is skipped), the body runs here and
         # enrichment starts from the cache.
-        finish(job_id=job_id, attempt=job.attempts, header_results=[])
+        finish(job_id=job_id, attempt=job.attempts, header_results=[], claimed=job)
         _start_enrichment(job_id=job_id)
         return
     # Every sync and every balances fetch is one unit of the parallel phase's progress range.
@@ -191,13 +191,20 @@ def balances_ended(
         _start_enrichment(job_id=job_id)
 
 
-def finish(*, job_id: str, attempt: int, header_results: Sequence[WalletStepResult]) -> None:
-    try:
-        services.job_checkpoint(job_id=job_id, attempt=attempt)
-    except services.JobNotRunningError:
-        logger.info("similarity body of job %s (attempt %s) skipped: the run is over", job_id, attempt)
-        return
-    job = Job.objects.get(id=job_id)
+def finish(
+    *, job_id: str, attempt: int, header_results: Sequence[WalletStepResult], claimed: Job | None = None
+) -> None:
+    """The body: compare the synced wallets and complete the job. `claimed` is the job as the start task's
+    claim just returned it, when the body runs inside that task (nothing to fetch): the claim is the
+    checkpoint, and the row is not read again."""
+    job = claimed
+    if job is None:
+        try:
+            services.job_checkpoint(job_id=job_id, attempt=attempt)
+        except services.JobNotRunningError:
+            logger.info("similarity body of job %s (attempt %s) skipped: the run is over", job_id, attempt)
+            return
+        job = Job.objects.get(id=job_id)
     wallets: list[str] = job.params["wallets"]
     failed = failed_wallets(header_results, "sync")
     try:
