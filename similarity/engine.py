@@ -38,10 +38,11 @@ Cost and memory: each cosine/Jaccard is a Gram matrix X·Xᵀ; tokens touched by
 as a dense block with BLAS, the long tail with a sparse product (cost: the sum over tokens of wallets per
 token squared). ``co_trade`` and ``funding`` are sparse from the start: co-buys are enumerated per token from
 the token-then-time sorted buys with ``searchsorted`` (cost: the number of co-buys) and reduced to one row
-per pair and lag, from which each pair's median lag and steady co-buys come by cumulative counts. The pairs
-are scored in blocks of rows; up to ``dense_matrices_max_wallets`` wallets the n x n matrices of every channel
-are kept for the result, above it only what the result reports (top pairs, strong edges, a histogram for the
-median) is kept, so memory stays at a few blocks whatever n.
+per pair and lag, from which each pair's median lag and steady co-buys come by cumulative counts (looked up
+only for the pairs that co-bought at more than one lag, a small share of them). The pairs are scored in
+blocks of rows; up to ``dense_matrices_max_wallets`` wallets the n x n matrices of every channel are kept for
+the result, above it only what the result reports (top pairs, strong edges, a histogram for the median) is
+kept, so memory stays at a few blocks whatever n.
 """
 
 from __future__ import annotations
@@ -1084,40 +1085,54 @@ def _sum_by_pair(
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
     """Per distinct pair key (lower index * n + higher index): co-buys, their weight sum, and how many keep
     the pair's usual lag: |lag - median| <= tolerance * |median| (the same second when the median is 0)."""
-    keys, inverse = np.unique(
-        np.concatenate([np.zeros(0, np.int64), *(part[0] for part in parts)]), return_inverse=True
-    )
+    keys, counts_sum, weights = _merge_parts(parts)
     if not keys.size:
         empty = np.zeros(0, dtype=np.float64)
         return np.zeros(0, dtype=np.int64), empty, empty, empty
+    counts = counts_sum.astype(np.int64)
     span = 2 * window + 1
-    counts = _sums(inverse, np.concatenate([part[1] for part in parts]), keys.size).astype(np.int64)
-    weights = _sums(inverse, np.concatenate([part[2] for part in parts]), keys.size)
     pairs, lags = keys // span, keys % span - window  # sorted by pair, then by lag
     starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
     pair_keys = pairs[starts]
     pair_counts = np.add.reduceat(counts, starts)
     cumulative = np.r_[0, np.cumsum(counts)]
-    before = cumulative[starts]
+    # Most pairs co-bought at one lag only: every co-buy keeps it. The median is looked up for the others.
+    varied = np.flatnonzero(np.diff(np.r_[starts, keys.size]) > 1)
+    before, ranked = cumulative[starts[varied]], pair_counts[varied]
 
     def lag_at_rank(rank: IntArray) -> IntArray:
         lag: IntArray = lags[np.searchsorted(cumulative, before + rank, side="right") - 1]
         return lag
 
-    median = (lag_at_rank((pair_counts - 1) // 2) + lag_at_rank(pair_counts // 2)) / 2.0
+    median = (lag_at_rank((ranked - 1) // 2) + lag_at_rank(ranked // 2)) / 2.0
     # A hair of slack so that a bound landing exactly on a whole second counts, whatever the float rounding.
     half = tolerance * np.abs(median) + _LAG_SLACK
     low = np.clip(np.ceil(median - half), -window, window).astype(np.int64)
     high = np.clip(np.floor(median + half), -window, window).astype(np.int64)
-    first = np.searchsorted(keys, pair_keys * span + low + window, side="left")
-    last = np.searchsorted(keys, pair_keys * span + high + window, side="right")
-    steady = cumulative[last] - cumulative[np.minimum(first, last)]  # 0 when no whole second fits
+    first = np.searchsorted(keys, pair_keys[varied] * span + low + window, side="left")
+    last = np.searchsorted(keys, pair_keys[varied] * span + high + window, side="right")
+    steady = pair_counts.copy()
+    steady[varied] = cumulative[last] - cumulative[np.minimum(first, last)]  # 0 when no whole second fits
     return (
         pair_keys.astype(np.int64),
         pair_counts.astype(np.float64),
         np.add.reduceat(weights, starts),
         steady.astype(np.float64),
     )
+
+
+def _merge_parts(
+    parts: Sequence[tuple[IntArray, FloatArray, FloatArray]],
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The chunks' (key, count, weight) rows summed per key, sorted by key."""
+    if len(parts) == 1:  # one chunk's keys are unique and sorted already: spare a sort and two bincounts
+        return parts[0]
+    keys, inverse = np.unique(
+        np.concatenate([np.zeros(0, np.int64), *(part[0] for part in parts)]), return_inverse=True
+    )
+    counts = _sums(inverse, np.concatenate([np.zeros(0), *(part[1] for part in parts)]), keys.size)
+    weights = _sums(inverse, np.concatenate([np.zeros(0), *(part[2] for part in parts)]), keys.size)
+    return keys.astype(np.int64), counts, weights
 
 
 def _sums(groups: IntArray, values: Any, size: int) -> FloatArray:
