@@ -16,7 +16,8 @@ custodial list). It prints Markdown:
    a follower, a bundle pair, a funded pair) and the strongest pair that must not;
 4. how many random sets of three families plus unrelated wallets (two sniper bots and one ordinary sniper
    among them) come out exactly as their families, for the defaults and, with --grid, for a grid of weights
-   and thresholds (only thresholds above the token channels' total weight, which the large-set path needs);
+   and thresholds (only thresholds above the token channels' total weight, which the large-set path needs)
+   and of co_trade's lag tolerance;
 5. whether each copy family's pairs name the leader with lead_share >= 0.8.
 
 The defaults in similarity.engine are chosen from these tables: on the plateau, not at its last decimal.
@@ -39,6 +40,7 @@ from similarity.engine import (
     CO_TRADE,
     COMBINED,
     DEFAULT_CLUSTER_THRESHOLD,
+    DEFAULT_CO_TRADE_LAG_TOLERANCE,
     DEFAULT_WEIGHTS,
     FUNDING,
     SimilarityOptions,
@@ -59,9 +61,14 @@ MUST_LINK = ("copy: leader-follower", "bundle", "funded")
 LEAD_SHARE_MIN = 0.8
 
 
-def options(weights: Mapping[str, float], threshold: float) -> SimilarityOptions:
+def options(
+    weights: Mapping[str, float], threshold: float, tolerance: float = DEFAULT_CO_TRADE_LAG_TOLERANCE
+) -> SimilarityOptions:
     return SimilarityOptions(
-        weights=dict(weights), cluster_threshold=threshold, ignored_funders=CUSTODIAL_FUNDERS
+        weights=dict(weights),
+        cluster_threshold=threshold,
+        co_trade_lag_tolerance=tolerance,
+        ignored_funders=CUSTODIAL_FUNDERS,
     )
 
 
@@ -197,12 +204,18 @@ def leaders(samples: Sequence[MarketSample], opts: SimilarityOptions) -> list[st
     return rows
 
 
-def grid() -> Iterator[tuple[dict[str, float], list[float]]]:
+GridPoint = tuple[dict[str, float], list[float], float]
+
+
+def grid() -> Iterator[GridPoint]:
+    """Weights and thresholds at the default lag tolerance, then the tolerance at the default weights."""
     for co_trade, token in itertools.product((0.5, 0.6, 0.65, 0.7), (0.01, 0.015)):
         weights = {name: token for name in CHANNELS if name not in (CO_TRADE, FUNDING)}
         weights |= {CO_TRADE: co_trade, FUNDING: round(1 - co_trade - 5 * token, 3)}
         thresholds = [t for t in (0.055, 0.06, 0.065, 0.07, 0.075, 0.08, 0.09, 0.10) if t > 5 * token]
-        yield weights, thresholds
+        yield weights, thresholds, DEFAULT_CO_TRADE_LAG_TOLERANCE
+    for tolerance in (0.1, 0.2, 0.4, 0.5):
+        yield dict(DEFAULT_WEIGHTS), [DEFAULT_CLUSTER_THRESHOLD], tolerance
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -242,15 +255,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\n".join(margins(values, DEFAULT_CLUSTER_THRESHOLD, with_funding=with_funding)))
         print()
     print(f"### Exact sets (of {len(sets)}: {described})\n")
-    print("| weights | threshold | exact, funding used | exact, funding withheld |\n|---|---|---|---|")
-    candidates = [(dict(DEFAULT_WEIGHTS), [DEFAULT_CLUSTER_THRESHOLD])] + (list(grid()) if args.grid else [])
-    for weights, thresholds in candidates:
+    print(
+        "| weights | threshold | lag tolerance | exact, funding used | exact, funding withheld |\n"
+        "|---|---|---|---|---|"
+    )
+    candidates: list[GridPoint] = [
+        (dict(DEFAULT_WEIGHTS), [DEFAULT_CLUSTER_THRESHOLD], DEFAULT_CO_TRADE_LAG_TOLERANCE)
+    ]
+    for weights, thresholds, tolerance in candidates + (list(grid()) if args.grid else []):
         for threshold in thresholds:
-            opts = options(weights, threshold)
+            opts = options(weights, threshold, tolerance)
             used = exact_share(sets, opts, with_funding=True)
             withheld = exact_share(sets, opts, with_funding=False)
             label = ", ".join(f"{k} {v:g}" for k, v in weights.items())
-            print(f"| {label} | {threshold:.3f} | {used:.1%} | {withheld:.1%} |", flush=True)
+            row = f"| {label} | {threshold:.3f} | {tolerance:g} | {used:.1%} | {withheld:.1%} |"
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
