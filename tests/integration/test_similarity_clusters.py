@@ -132,3 +132,18 @@ def test_three_families_among_unrelated_wallets_come_out_as_the_clusters(
     )
     assert len([p for p in pairs if frozenset((p["wallet_a"], p["wallet_b"])) in holding]) == len(holding)
     assert weakest > strongest_stranger, "the pairs that hold a family together rank above every other pair"
+    # The market's copy family (followers 30-90 s behind, each exchange-funded): every follower's pair with
+    # the leader names the leader, with lead_share >= 0.8, and is an edge on co_trade.
+    (copy,) = [f for f in market.families() if f.name in FAMILY_NAMES and f.kind == "copy"]
+    led = [
+        p
+        for p in pairs
+        if copy.leader in (p["wallet_a"], p["wallet_b"])
+        and family_of.get(p["wallet_a"]) == family_of.get(p["wallet_b"])
+    ]
+    assert len(led) == len(copy.members) - 1
+    for pair in led:
+        evidence = pair["co_trade_evidence"]
+        assert evidence["leader"] == copy.leader and evidence["lead_share"] >= 0.8, pair
+        assert 25 <= evidence["median_lag_s"] <= 95 and pair["funding"] == 0.0, pair
+        assert pair[COMBINED] >= DEFAULT_CLUSTER_THRESHOLD, pair
