@@ -352,7 +352,8 @@ SIMILARITY_COMMON_TOKEN_SHARE = env.get_float("SIMILARITY_COMMON_TOKEN_SHARE", 0
 SIMILARITY_COMMON_TOKEN_WEIGHT = env.get_float(
     "SIMILARITY_COMMON_TOKEN_WEIGHT", 0.25, minimum=0.0, maximum=1.0
 )
-SIMILARITY_CLUSTER_THRESHOLD = env.get_float("SIMILARITY_CLUSTER_THRESHOLD", 0.2, minimum=0.01, maximum=1.0)
+# Goes with the default weights, calibrated on the simulated market (docs/notes/similarity.md).
+SIMILARITY_CLUSTER_THRESHOLD = env.get_float("SIMILARITY_CLUSTER_THRESHOLD", 0.06, minimum=0.01, maximum=1.0)
 # Co-buys two wallets need before co_trade scores above 0 (docs/notes/similarity.md, "co_trade").
 CO_TRADE_MIN_EVENTS = env.get_int("CO_TRADE_MIN_EVENTS", 3, minimum=1, maximum=1000)
 # A funder seen sending SOL to more distinct wallets than this is a service, not an owner: it links none.

@@ -12,9 +12,13 @@ docs/notes/similarity.md; this is how they are computed):
   ``co_trade_window_s`` of each other (inclusive). Each co-buy weighs 1 / log2(k), k the number of wallets of
   the set whose first buy of that token lies within the window of either of the pair's buys (k >= 2; the
   Adamic-Adar weight of link prediction: a launch ten wallets sniped says less than a buy only the two made).
-  The sum counts max(0, 2c - 1), c the share of co-buys in the pair's most frequent order (one first, the
-  other first, or the same second): independent bots racing for launches win in turn and score 0. With at
-  least ``co_trade_min_events`` co-buys the score is that over sqrt(N_a · N_b), N the tokens each wallet
+  The sum counts max(0, 2c - 1), c the share of co-buys that keep the pair's usual lag: the signed lag
+  between their first buys within ``co_trade_lag_tolerance`` (30 %) of the pair's median lag, which for a
+  median of 0 means the same second. A copier keeps a steady lag behind its leader,
+  a bundle buys in the same second; a fast bot and a slower sniper both react to each launch, not to each
+  other, so their gaps vary from launch to launch and score 0 however often the bot is first, and bots
+  racing for the same launches, either of them first, share the same second only now and then. With at
+  least ``co_trade_min_events`` co-buys the score is that sum over sqrt(N_a · N_b), N the tokens each wallet
   bought: a bot that bought 300 launches scores at most 1/sqrt(300) with a wallet that bought one of them.
   Below that many co-buys the score is 0.
 - ``funding``: 1 when both wallets' first funder (the source of the earliest SOL transfer in of their synced
@@ -33,7 +37,9 @@ Down-weighting: in a set of at least ``common_token_min_wallets`` wallets, a tok
 Cost and memory: each cosine/Jaccard is a Gram matrix X·Xᵀ; tokens touched by many wallets are multiplied
 as a dense block with BLAS, the long tail with a sparse product (cost: the sum over tokens of wallets per
 token squared). ``co_trade`` and ``funding`` are sparse from the start: co-buys are enumerated per token from
-the token-then-time sorted buys with ``searchsorted`` (cost: the number of co-buys). The pairs are scored in
+the token-then-time sorted buys with ``searchsorted`` (cost: the number of co-buys) and reduced to one row
+per pair and lag, from which each pair's median lag and steady co-buys come by cumulative counts (looked up
+only for the pairs that co-bought at more than one lag, a small share of them). The pairs are scored in
 blocks of rows; up to ``dense_matrices_max_wallets`` wallets the n x n matrices of every channel are kept for
 the result, above it only what the result reports (top pairs, strong edges, a histogram for the median) is
 kept, so memory stays at a few blocks whatever n.
@@ -85,26 +91,29 @@ CHANNELS = (
 
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
-        CAPITAL_COSINE: 0.03,
-        CO_TRADE: 0.45,
-        FUNDING: 0.40,
-        BINARY_COSINE: 0.03,
-        JACCARD_TRADED: 0.03,
-        HOLDINGS_COSINE: 0.03,
-        HOLDINGS_JACCARD: 0.03,
+        CAPITAL_COSINE: 0.01,
+        CO_TRADE: 0.65,
+        FUNDING: 0.30,
+        BINARY_COSINE: 0.01,
+        JACCARD_TRADED: 0.01,
+        HOLDINGS_COSINE: 0.01,
+        HOLDINGS_JACCARD: 0.01,
     }
 )
 """Weights of ``combined``; they sum to 1 so ``combined`` stays in [0, 1]. Why these values, and the
 distributions they were calibrated on (``bench/calibrate_similarity.py``), are in docs/notes/similarity.md."""
 
-DEFAULT_CLUSTER_THRESHOLD = 0.20
+DEFAULT_CLUSTER_THRESHOLD = 0.06
 DEFAULT_COMMON_TOKEN_SHARE = 0.5
 DEFAULT_COMMON_TOKEN_WEIGHT = 0.25
 DEFAULT_CO_TRADE_MIN_EVENTS = 3
+DEFAULT_CO_TRADE_LAG_TOLERANCE = 0.3
 DEFAULT_FUNDER_MAX_FANOUT = 100
 DEFAULT_DENSE_MATRICES_MAX_WALLETS = 2_000
-# Two wallets are linked (for finding hubs) when their co-buys make up this share of the smaller one's buys.
-LINK_MIN_CO_BUY_SHARE = 0.5
+# Two wallets are linked (for finding hubs) when their co-buys make up this share of the smaller one's buys:
+# low enough that two followers of one leader who also trade on their own stay linked (the simulated market's
+# lowest is 0.32), so the leader is no hub between strangers (docs/notes/similarity.md, "Hubs").
+LINK_MIN_CO_BUY_SHARE = 0.25
 # A cluster's reasons are the channels that bring at least this share of its mean combined score.
 REASON_MIN_SHARE = 0.25
 
@@ -121,6 +130,8 @@ _BLOCK_ROWS = 512
 # Rows whose pairs with every wallet give the median and mean above dense_matrices_max_wallets.
 _SAMPLE_ROWS = 256
 _ROUND = 4
+# Lags are whole seconds: slack far below one second keeps a band edge that lands on a whole second inside.
+_LAG_SLACK = 1e-9
 _HISTOGRAM_BINS = 10**_ROUND + 1
 
 FloatArray = NDArray[np.float64]
@@ -255,6 +266,8 @@ class SimilarityOptions:
     common_token_min_wallets: int = 10
     co_trade_window_s: int = 300
     co_trade_min_events: int = DEFAULT_CO_TRADE_MIN_EVENTS
+    # A co-buy keeps the pair's usual lag when |lag - median lag| <= this share of |median lag|.
+    co_trade_lag_tolerance: float = DEFAULT_CO_TRADE_LAG_TOLERANCE
     # Funders that never link wallets (address -> why): exchange and custodial hot wallets, busy services.
     ignored_funders: Mapping[str, str] = field(default_factory=dict)
     funder_max_fanout: int = DEFAULT_FUNDER_MAX_FANOUT
@@ -279,6 +292,8 @@ class SimilarityOptions:
             raise ValueError("co_trade_window_s must be >= 0")
         if self.co_trade_min_events < 1:
             raise ValueError("co_trade_min_events must be >= 1")
+        if not 0 <= self.co_trade_lag_tolerance < 1:
+            raise ValueError("co_trade_lag_tolerance must be in [0, 1)")
         if self.funder_max_fanout < 1:
             raise ValueError("funder_max_fanout must be >= 1")
         if not 0 < self.cluster_threshold <= 1:
@@ -319,15 +334,16 @@ class SharedToken:
 
 @dataclass(frozen=True, slots=True)
 class CoTradeEvidence:
-    """Co-buys of a pair: how many, their rarity-weighted sum, the median |lag|, and the wallet that bought
-    first in more of them with the share of co-buys in which it did (None on a tie, e.g. a bundle buying in
-    the same second)."""
+    """Co-buys of a pair: how many, their rarity-weighted sum, the median |lag|, the wallet that bought first
+    in more of them with the share of co-buys in which it did (None on a tie, e.g. a bundle buying in the
+    same second), and the share of co-buys that keep the pair's usual lag (what co_trade counts)."""
 
     count: int
     weighted: float
     median_lag_s: float | None
     leader: str | None
     lead_share: float | None
+    steady_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -336,6 +352,7 @@ class CoTradeEvidence:
             "median_lag_s": self.median_lag_s,
             "leader": self.leader,
             "lead_share": None if self.lead_share is None else round(self.lead_share, _ROUND),
+            "steady_share": None if self.steady_share is None else round(self.steady_share, _ROUND),
         }
 
 
@@ -460,6 +477,7 @@ class GlobalStats:
     cluster_threshold: float
     co_trade_window_s: int
     co_trade_min_events: int
+    co_trade_lag_tolerance: float
     funder_max_fanout: int
     cluster_note: str | None  # why clusters is empty, when it is
     matrices_note: str | None  # why matrices are left out, when they are
@@ -477,6 +495,7 @@ class GlobalStats:
             "cluster_threshold": self.cluster_threshold,
             "co_trade_window_s": self.co_trade_window_s,
             "co_trade_min_events": self.co_trade_min_events,
+            "co_trade_lag_tolerance": self.co_trade_lag_tolerance,
             "funder_max_fanout": self.funder_max_fanout,
             "cluster_note": self.cluster_note,
             "matrices_note": self.matrices_note,
@@ -733,7 +752,12 @@ def _prepare(data: _Inputs, opts: SimilarityOptions) -> tuple[_Operands, int]:
     rows = data.trade_rows()
     bought = ~np.isnan(data.first_buy)
     co_buys = _co_buys(
-        rows[bought], data.trade_cols[bought], data.first_buy[bought], data.n, opts.co_trade_window_s
+        rows[bought],
+        data.trade_cols[bought],
+        data.first_buy[bought],
+        n=data.n,
+        window=opts.co_trade_window_s,
+        tolerance=opts.co_trade_lag_tolerance,
     )
     bought_tokens = np.bincount(rows[bought], minlength=data.n).astype(np.float64)
     operands = _Operands(
@@ -980,19 +1004,16 @@ def _histogram_median(histogram: IntArray) -> float:
 
 @dataclass(frozen=True)
 class _CoBuys:
-    """Per pair of wallets (csr n x n, one sparsity pattern): co-buys, their rarity-weighted sum, the
-    co-buys in which the row's wallet bought first (not symmetric), and those bought in the same second."""
+    """Per pair of wallets (csr n x n, one sparsity pattern, symmetric): co-buys, their rarity-weighted sum,
+    and the co-buys whose lag keeps the pair's usual lag (within ``co_trade_lag_tolerance`` of the median)."""
 
     counts: Any
     weighted: Any
-    led: Any
-    same_second: Any
+    steady: Any
 
-    def order_consistency(self) -> Any:
-        """The share of co-buys in the pair's most frequent order (one of them first, or the same second)."""
-        counts = self.counts.data
-        consistent = np.maximum(np.maximum(self.led.data, self.led.T.tocsr().data), self.same_second.data)
-        return consistent / np.maximum(counts, 1.0)
+    def steady_share(self) -> Any:
+        """Per stored entry: the share of the pair's co-buys that keep its usual lag."""
+        return self.steady.data / np.maximum(self.counts.data, 1.0)
 
 
 def _co_trade(co_buys: _CoBuys, bought_tokens: FloatArray, min_events: int) -> Any:
@@ -1001,22 +1022,29 @@ def _co_trade(co_buys: _CoBuys, bought_tokens: FloatArray, min_events: int) -> A
     counts = co_buys.counts.tocoo()
     enough = counts.data >= min_events
     a, b = counts.row[enough], counts.col[enough]
-    order = np.maximum(2.0 * co_buys.order_consistency()[enough] - 1.0, 0.0)
-    values = co_buys.weighted.data[enough] * order / np.sqrt(bought_tokens[a] * bought_tokens[b])
+    steady = np.maximum(2.0 * co_buys.steady_share()[enough] - 1.0, 0.0)
+    values = co_buys.weighted.data[enough] * steady / np.sqrt(bought_tokens[a] * bought_tokens[b])
     return sp.coo_array((np.minimum(values, 1.0), (a, b)), shape=(n, n)).tocsr()
 
 
-def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: int) -> _CoBuys:
+def _co_buys(
+    rows: IntArray, cols: IntArray, times: FloatArray, *, n: int, window: int, tolerance: float
+) -> _CoBuys:
     """Co-buys of every pair (see _CoBuys).
 
     Buys are sorted by (token, time) and encoded as one increasing key, token * stride + time offset, with a
     stride wider than the time span plus twice the window so that no window crosses into the next token.
     For each buy, searchsorted finds the buys within the window before and after it (its crowd, itself
     included) and the last later buy within the window; the pairs in between are expanded with
-    repeat/arange, in chunks of at most _PAIR_CHUNK pairs, each reduced to one row per pair of wallets by
-    one sort (np.unique) and bincounts.
+    repeat/arange, in chunks of at most _PAIR_CHUNK pairs, each reduced by one sort (np.unique) to one row
+    per pair of wallets and lag (a lag is a whole number of seconds within the window), so memory follows
+    the distinct (pair, lag) combinations, never the raw co-buys. The rows are then summed per pair, and each
+    pair's median lag and steady co-buys are read off the same sorted rows with cumulative counts.
     """
-    parts: list[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]] = []
+    span = 2 * window + 1
+    if n * n * span >= 2**62:
+        raise ValueError("too many wallets for this co_trade_window_s")
+    parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
     if rows.size:
         seconds = times.astype(np.int64)
         sort = np.lexsort((seconds, cols))
@@ -1034,9 +1062,10 @@ def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: 
         while start < key.size:
             before = ends[start] - later[start]
             stop = max(int(np.searchsorted(ends, before + _PAIR_CHUNK, side="right")), start + 1)
-            parts.append(_pairs_block(rows, seconds, later, crowd, start=start, stop=stop, n=n))
+            block = _pairs_block(rows, seconds, later, crowd, start=start, stop=stop, n=n, window=window)
+            parts.append(block)
             start = stop
-    pair_keys, counts, weighted, lower_first, same = _sum_by_pair(parts)
+    pair_keys, counts, weighted, steady = _sum_by_pair(parts, window=window, tolerance=tolerance)
     # Both triangles, in CSR order: (a, b) and (b, a) hold the very same floats.
     low, high = pair_keys // n, pair_keys % n
     both_rows, both_cols = np.r_[low, high], np.r_[high, low]
@@ -1045,28 +1074,65 @@ def _co_buys(rows: IntArray, cols: IntArray, times: FloatArray, n: int, window: 
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(both_rows, minlength=n), out=indptr[1:])
 
-    def csr(upper: FloatArray, lower: FloatArray) -> Any:
-        return sp.csr_array((np.r_[upper, lower][order], indices, indptr), shape=(n, n))
+    def csr(values: FloatArray) -> Any:
+        return sp.csr_array((np.r_[values, values][order], indices, indptr), shape=(n, n))
 
-    return _CoBuys(
-        counts=csr(counts, counts),
-        weighted=csr(weighted, weighted),
-        led=csr(lower_first, counts - lower_first - same),
-        same_second=csr(same, same),
-    )
+    return _CoBuys(counts=csr(counts), weighted=csr(weighted), steady=csr(steady))
 
 
 def _sum_by_pair(
-    parts: Sequence[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]],
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per distinct pair key: co-buys, weight sum, lower-index wallet first, same second."""
-    if not parts:
+    parts: Sequence[tuple[IntArray, FloatArray, FloatArray]], *, window: int, tolerance: float
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """Per distinct pair key (lower index * n + higher index): co-buys, their weight sum, and how many keep
+    the pair's usual lag: |lag - median| <= tolerance * |median| (the same second when the median is 0)."""
+    keys, counts_sum, weights = _merge_parts(parts)
+    if not keys.size:
         empty = np.zeros(0, dtype=np.float64)
-        return np.zeros(0, dtype=np.int64), empty, empty, empty, empty
-    keys = np.concatenate([part[0] for part in parts])
-    unique, inverse = np.unique(keys, return_inverse=True)
-    sums = [_sums(inverse, np.concatenate([part[i] for part in parts]), unique.size) for i in range(1, 5)]
-    return unique.astype(np.int64), sums[0], sums[1], sums[2], sums[3]
+        return np.zeros(0, dtype=np.int64), empty, empty, empty
+    counts = counts_sum.astype(np.int64)
+    span = 2 * window + 1
+    pairs, lags = keys // span, keys % span - window  # sorted by pair, then by lag
+    starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+    pair_keys = pairs[starts]
+    pair_counts = np.add.reduceat(counts, starts)
+    cumulative = np.r_[0, np.cumsum(counts)]
+    # Most pairs co-bought at one lag only: every co-buy keeps it. The median is looked up for the others.
+    varied = np.flatnonzero(np.diff(np.r_[starts, keys.size]) > 1)
+    before, ranked = cumulative[starts[varied]], pair_counts[varied]
+
+    def lag_at_rank(rank: IntArray) -> IntArray:
+        lag: IntArray = lags[np.searchsorted(cumulative, before + rank, side="right") - 1]
+        return lag
+
+    median = (lag_at_rank((ranked - 1) // 2) + lag_at_rank(ranked // 2)) / 2.0
+    # A hair of slack so that a bound landing exactly on a whole second counts, whatever the float rounding.
+    half = tolerance * np.abs(median) + _LAG_SLACK
+    low = np.clip(np.ceil(median - half), -window, window).astype(np.int64)
+    high = np.clip(np.floor(median + half), -window, window).astype(np.int64)
+    first = np.searchsorted(keys, pair_keys[varied] * span + low + window, side="left")
+    last = np.searchsorted(keys, pair_keys[varied] * span + high + window, side="right")
+    steady = pair_counts.copy()
+    steady[varied] = cumulative[last] - cumulative[np.minimum(first, last)]  # 0 when no whole second fits
+    return (
+        pair_keys.astype(np.int64),
+        pair_counts.astype(np.float64),
+        np.add.reduceat(weights, starts),
+        steady.astype(np.float64),
+    )
+
+
+def _merge_parts(
+    parts: Sequence[tuple[IntArray, FloatArray, FloatArray]],
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The chunks' (key, count, weight) rows summed per key, sorted by key."""
+    if len(parts) == 1:  # one chunk's keys are unique and sorted already: spare a sort and two bincounts
+        return parts[0]
+    keys, inverse = np.unique(
+        np.concatenate([np.zeros(0, np.int64), *(part[0] for part in parts)]), return_inverse=True
+    )
+    counts = _sums(inverse, np.concatenate([np.zeros(0), *(part[1] for part in parts)]), keys.size)
+    weights = _sums(inverse, np.concatenate([np.zeros(0), *(part[2] for part in parts)]), keys.size)
+    return keys.astype(np.int64), counts, weights
 
 
 def _sums(groups: IntArray, values: Any, size: int) -> FloatArray:
@@ -1074,10 +1140,19 @@ def _sums(groups: IntArray, values: Any, size: int) -> FloatArray:
 
 
 def _pairs_block(
-    rows: IntArray, seconds: IntArray, later: IntArray, crowd: IntArray, *, start: int, stop: int, n: int
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The chunk's co-buys summed per pair of wallets (key: lower index * n + higher index): count, rarity
-    weight, lower-index wallet bought first, bought in the same second."""
+    rows: IntArray,
+    seconds: IntArray,
+    later: IntArray,
+    crowd: IntArray,
+    *,
+    start: int,
+    stop: int,
+    n: int,
+    window: int,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The chunk's co-buys summed per pair of wallets and lag (key: (lower index * n + higher index) *
+    (2 * window + 1) + lag + window, the lag being the higher-index wallet's first buy minus the other's):
+    count and rarity weight."""
     counts = later[start:stop]
     total = int(counts.sum())
     first = np.repeat(np.arange(start, stop, dtype=np.int64), counts)
@@ -1085,17 +1160,11 @@ def _pairs_block(
     second = first + 1 + step
     rarity = 1.0 / np.log2(np.maximum(crowd[first], crowd[second]))
     a, b = rows[first], rows[second]
-    same = seconds[second] == seconds[first]  # sorted by time within a token: `first` never bought later
-    lower_first = (~same) & (a < b)
-    keys = np.minimum(a, b) * n + np.maximum(a, b)
+    gap = seconds[second] - seconds[first]  # sorted by time within a token: `first` never bought later
+    lag = np.where(a < b, gap, -gap)
+    keys = (np.minimum(a, b) * n + np.maximum(a, b)) * (2 * window + 1) + lag + window
     unique, inverse = np.unique(keys, return_inverse=True)
-    return (
-        unique.astype(np.int64),
-        _sums(inverse, None, unique.size),
-        _sums(inverse, rarity, unique.size),
-        _sums(inverse, lower_first, unique.size),
-        _sums(inverse, same, unique.size),
-    )
+    return unique.astype(np.int64), _sums(inverse, None, unique.size), _sums(inverse, rarity, unique.size)
 
 
 # --- funding ------------------------------------------------------------------------------------------------
@@ -1239,14 +1308,20 @@ def _pair_evidence(
         scores=dict(scores),
         shared_tokens=shared,
         co_trade=_co_trade_evidence(
-            data, lags, a, b, window=window, weighted=float(ops.co_buys.weighted[a, b])
+            data,
+            lags,
+            a,
+            b,
+            window=window,
+            weighted=float(ops.co_buys.weighted[a, b]),
+            steady=float(ops.co_buys.steady[a, b]),
         ),
         funding=_funding_evidence(data, ops.funding, a, b),
     )
 
 
 def _co_trade_evidence(
-    data: _Inputs, lags: FloatArray, a: int, b: int, *, window: int, weighted: float
+    data: _Inputs, lags: FloatArray, a: int, b: int, *, window: int, weighted: float, steady: float
 ) -> CoTradeEvidence:
     within = np.abs(lags) <= window  # NaN compares False: a token only one wallet bought is no co-buy
     count = int(np.count_nonzero(within))
@@ -1259,6 +1334,7 @@ def _co_trade_evidence(
         median_lag_s=float(np.median(np.abs(lags[within]))) if count else None,
         leader=leader,
         lead_share=max(a_first, b_first) / count if leader is not None else None,
+        steady_share=steady / count if count else None,
     )
 
 
@@ -1273,9 +1349,10 @@ def _evidence_weights(spent: FloatArray) -> FloatArray:
 
 def _link_edges(ops: _Operands, edge_a: IntArray, edge_b: IntArray) -> tuple[IntArray, IntArray]:
     """The pairs hubs are looked for on (upper triangle): a strong combined score, a funding tie, or co-buys
-    making up at least LINK_MIN_CO_BUY_SHARE of the tokens the less active of the two bought. The last is the
-    measure that used to make a bot look related to every stranger who bought one of its launches; chance
-    co-buys between active wallets stay far below it."""
+    making up at least LINK_MIN_CO_BUY_SHARE of the tokens the less active of the two bought, whatever their
+    timing. The last is the measure that used to make a bot look related to every stranger who bought one of
+    its launches: here it only says who is linked to whom, so a bot linked to strangers who are not linked to
+    each other shows as a hub."""
     co_buys = sp.triu(ops.co_buys.counts, k=1).tocoo()
     smaller = np.minimum(ops.bought_tokens[co_buys.row], ops.bought_tokens[co_buys.col])
     mostly = co_buys.data >= LINK_MIN_CO_BUY_SHARE * smaller
@@ -1396,6 +1473,7 @@ def compute_similarity(
         cluster_threshold=opts.cluster_threshold,
         co_trade_window_s=opts.co_trade_window_s,
         co_trade_min_events=opts.co_trade_min_events,
+        co_trade_lag_tolerance=opts.co_trade_lag_tolerance,
         funder_max_fanout=opts.funder_max_fanout,
         cluster_note=cluster_note,
         matrices_note=matrices_note,

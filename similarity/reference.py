@@ -8,6 +8,7 @@ baseline. It is O(n² x tokens per wallet) in pure Python: do not use it in the 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 
 import numpy as np
@@ -93,10 +94,10 @@ def _co_trade(
     for mint in co_buys:
         crowd = max(_crowd(buyers, mint, x[mint], window), _crowd(buyers, mint, y[mint], window))
         weighted += 1.0 / math.log2(crowd)
-    x_first = sum(1 for mint in co_buys if x[mint] < y[mint])
-    y_first = sum(1 for mint in co_buys if y[mint] < x[mint])
-    same = len(co_buys) - x_first - y_first
-    consistency = max(x_first, y_first, same) / len(co_buys)
+    lags = [y[mint] - x[mint] for mint in co_buys]
+    usual = statistics.median(lags)
+    steady = sum(1 for lag in lags if abs(lag - usual) <= opts.co_trade_lag_tolerance * abs(usual) + 1e-9)
+    consistency = steady / len(co_buys)
     return min(1.0, weighted * max(0.0, 2 * consistency - 1) / math.sqrt(len(x) * len(y)))
 
 

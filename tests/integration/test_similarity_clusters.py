@@ -32,6 +32,23 @@ def _families(market: SimulatedMarket) -> list[list[str]]:
     return [list(by_name[name]) for name in FAMILY_NAMES]
 
 
+def _holding_pairs(market: SimulatedMarket) -> set[frozenset[str]]:
+    """The pairs that hold each family together: a copy family's leader with each follower (two followers of
+    one leader buy in either order, at whatever gap their own lags leave), every pair of a bundle."""
+    pairs = set()
+    for family in market.families():
+        if family.name not in FAMILY_NAMES:
+            continue
+        members = family.members
+        if family.kind == "copy":
+            pairs |= {
+                frozenset((family.leader, follower)) for follower in members if follower != family.leader
+            }
+        else:
+            pairs |= {frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :]}
+    return pairs
+
+
 def _result(stack: Stack, user: ApiUser, job_id: str) -> dict[str, Any]:
     response = requests.get(f"{stack.base_url}/jobs/{job_id}/result", headers=user.headers, timeout=30)
     assert response.status_code == 200, response.text
@@ -107,7 +124,26 @@ def test_three_families_among_unrelated_wallets_come_out_as_the_clusters(
         evidence = pair["co_trade_evidence"]
         assert evidence["count"] > 0 and evidence["median_lag_s"] is not None
         assert isinstance(pair["co_trade"], float)
-    family_pairs = sum(len(members) * (len(members) - 1) // 2 for members in families)
-    assert [
-        family_of.get(p["wallet_a"], -1) == family_of.get(p["wallet_b"], -2) for p in pairs[:family_pairs]
-    ] == [True] * family_pairs, "the family pairs should rank above every other pair"
+    holding = _holding_pairs(market)
+    weakest = min(p[COMBINED] for p in pairs if frozenset((p["wallet_a"], p["wallet_b"])) in holding)
+    strongest_stranger = max(
+        (p[COMBINED] for p in pairs if family_of.get(p["wallet_a"], -1) != family_of.get(p["wallet_b"], -2)),
+        default=0.0,
+    )
+    assert len([p for p in pairs if frozenset((p["wallet_a"], p["wallet_b"])) in holding]) == len(holding)
+    assert weakest > strongest_stranger, "the pairs that hold a family together rank above every other pair"
+    # The market's copy family (followers 30-90 s behind, each exchange-funded): every follower's pair with
+    # the leader names the leader, with lead_share >= 0.8, and is an edge on co_trade.
+    (copy,) = [f for f in market.families() if f.name in FAMILY_NAMES and f.kind == "copy"]
+    led = [
+        p
+        for p in pairs
+        if copy.leader in (p["wallet_a"], p["wallet_b"])
+        and family_of.get(p["wallet_a"]) == family_of.get(p["wallet_b"])
+    ]
+    assert len(led) == len(copy.members) - 1
+    for pair in led:
+        evidence = pair["co_trade_evidence"]
+        assert evidence["leader"] == copy.leader and evidence["lead_share"] >= 0.8, pair
+        assert 25 <= evidence["median_lag_s"] <= 95 and pair["funding"] == 0.0, pair
+        assert pair[COMBINED] >= DEFAULT_CLUSTER_THRESHOLD, pair

@@ -96,36 +96,62 @@ def activities(
 
 
 UNRELATED_POOL = 40
+ORDINARY_SNIPERS = 12
+SNIPER_BOTS_PER_SET = 2
 
 
 @dataclass
 class MarketSample:
-    """One seed's families and a pool of unrelated wallets (snipers apart), every wallet's data loaded."""
+    """One seed's families and the wallets that are no family (every wallet's data loaded): a pool of
+    unrelated wallets, ordinary sniper wallets (the `sniper` archetype: they buy launches 1-20 s after launch)
+    and the market's sniper bots (each buys most launches within seconds)."""
 
     seed: int
     families: list[list[str]]
+    kinds: dict[frozenset[str], str]  # family members -> copy, bundle or funded
+    leaders: dict[frozenset[str], str]  # family members -> the copy family's leader (copy families only)
     unrelated: list[str]
     snipers: list[str]
+    sniper_bots: list[str]
     data: dict[str, WalletData]
 
+    def kind(self, family: Sequence[str]) -> str:
+        return self.kinds[frozenset(family)]
 
-def load_sample(seed: int, *, snipers: int) -> MarketSample:
+    @property
+    def strangers(self) -> list[str]:
+        """Every wallet that belongs to no family."""
+        return self.unrelated + self.snipers + self.sniper_bots
+
+
+def load_sample(seed: int) -> MarketSample:
     market = SimulatedMarket(seed=seed)
-    families = [list(family.members) for family in market.families()]
-    sniper_wallets = market.sample_wallets(snipers * 4, archetype="sniper")
-    unrelated = [w for w in market.sample_wallets(UNRELATED_POOL) if w not in sniper_wallets]
-    wallets = {w for members in families for w in members} | set(unrelated) | set(sniper_wallets)
-    data = {wallet: wallet_data(market, wallet) for wallet in wallets}
-    return MarketSample(seed, families, unrelated, sniper_wallets, data)
+    families = market.families()
+    snipers = market.sample_wallets(ORDINARY_SNIPERS, archetype="sniper")
+    unrelated = [w for w in market.sample_wallets(UNRELATED_POOL) if w not in snipers]
+    bots = market.sniper_bots()
+    wallets = {w for family in families for w in family.members} | set(unrelated) | set(snipers) | set(bots)
+    return MarketSample(
+        seed=seed,
+        families=[list(family.members) for family in families],
+        kinds={frozenset(family.members): family.kind for family in families},
+        leaders={frozenset(f.members): f.leader for f in families if f.kind == "copy"},
+        unrelated=unrelated,
+        snipers=snipers,
+        sniper_bots=bots,
+        data={wallet: wallet_data(market, wallet) for wallet in sorted(wallets)},
+    )
 
 
 def random_sets(
-    samples: Sequence[MarketSample], count: int, *, unrelated: int, snipers: int, rng_seed: int = 18
+    samples: Sequence[MarketSample], count: int, *, unrelated: int, rng_seed: int = 18
 ) -> Iterator[tuple[MarketSample, list[list[str]], list[str]]]:
-    """`count` sets: three random families of one seed and `unrelated` wallets, `snipers` of them snipers."""
+    """`count` sets, each three random families of one seed and `unrelated` wallets of no family: three
+    snipers (two of the market's sniper bots and one ordinary sniper wallet), the rest from the pool."""
     rng = random.Random(rng_seed)
     for k in range(count):
         sample = samples[k % len(samples)]
         families = rng.sample(sample.families, 3)
-        others = rng.sample(sample.snipers, snipers) + rng.sample(sample.unrelated, unrelated - snipers)
+        snipers = rng.sample(sample.sniper_bots, SNIPER_BOTS_PER_SET) + rng.sample(sample.snipers, 1)
+        others = snipers + rng.sample(sample.unrelated, unrelated - len(snipers))
         yield sample, families, others

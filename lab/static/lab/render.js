@@ -8,7 +8,7 @@ export const CHANNELS = {
   capital_cosine: ["Capital cosine", "How alike the wallets split the SOL they spent across tokens."],
   co_trade: [
     "Co-trade",
-    "Tokens both wallets first bought within the co-trade window (at least 3), rarer ones counting more, in a consistent order, over both wallets' token counts.",
+    "Tokens both wallets first bought within the co-trade window (at least 3), rarer ones counting more, counted when the pair keeps a steady lag (a copier behind its leader, a bundle in the same second), over both wallets' token counts.",
   ],
   funding: ["Funding", "1 when both wallets' first funder is the same wallet, or one sent the other SOL; exchanges never count."],
   binary_cosine: ["Binary cosine", "Overlap of the sets of tokens traded, whatever the amounts."],

@@ -158,6 +158,55 @@ def test_co_trade_is_normalised_by_both_wallets_activity_and_ignores_sell_only_t
     assert score(result, CO_TRADE, 0, 1) == pytest.approx(3 / math.sqrt(900), abs=1e-6)
 
 
+def test_co_trade_counts_the_co_buys_that_keep_the_pairs_usual_lag() -> None:
+    # Lags 50, 50, 35, 65, 100 s: the median is 50, the band 50 +- 30 % is [35, 65], edges included, so 4 of
+    # 5 keep the lag: 2 x 4/5 - 1 = 0.6 of the 5 co-buys count, over sqrt(5 x 5) tokens.
+    leader = wallet("L", [trade(f"T{k}", at=10_000 * k) for k in range(5)])
+    lags = [50, 50, 35, 65, 100]
+    follower = wallet("F", [trade(f"T{k}", at=10_000 * k + lag) for k, lag in enumerate(lags)])
+    result = compute_similarity([leader, follower])
+    assert score(result, CO_TRADE, 0, 1) == pytest.approx(5 * 0.6 / 5, abs=1e-6)
+    (pair,) = result.pairs
+    assert pair.co_trade.steady_share == pytest.approx(0.8) and pair.co_trade.lead_share == 1.0
+    # An even count takes the mean of the two middle lags: 40 and 50 give 45 +- 13.5 s, both inside.
+    even = wallet("E", [trade(f"T{k}", at=10_000 * k + lag) for k, lag in enumerate([40, 50, 40, 50])])
+    assert score(compute_similarity([leader, even]), CO_TRADE, 0, 1) == pytest.approx(4 / math.sqrt(20))
+
+
+def test_a_fast_bot_and_a_slower_sniper_do_not_co_trade_however_often_the_bot_is_first() -> None:
+    # Both react to each launch, not to each other: the bot buys 2 s after every launch, the sniper 1-20 s
+    # after (each delay once), so the bot is first in 18 of 20 launches, at a gap that varies from -1 to 18 s.
+    # The old order rule counted that as a consistent order (co_trade 0.8 here). The median gap is 8.5 s,
+    # its band 8.5 +- 2.55 s holds 6 of 20 gaps (6 to 11 s): the lag rule counts nothing.
+    launches = [1_700_000_000 + 3_600 * k for k in range(20)]
+    bot = wallet("BOT", [trade(f"L{k}", at=at + 2) for k, at in enumerate(launches)])
+    sniper = wallet("SNIPER", [trade(f"L{k}", at=at + 1 + k) for k, at in enumerate(launches)])
+    result = compute_similarity([bot, sniper])
+    (pair,) = result.pairs
+    assert pair.co_trade.count == 20 and pair.co_trade.leader == "BOT" and pair.co_trade.lead_share == 0.9
+    assert pair.co_trade.steady_share == pytest.approx(0.3)
+    assert score(result, CO_TRADE, 0, 1) == 0.0
+
+
+def test_a_bundle_in_the_same_second_co_trades_and_bots_racing_within_seconds_do_not() -> None:
+    launches = [1_700_000_000 + 3_600 * k for k in range(10)]
+    bundle = [wallet(f"B{i}", [trade(f"L{k}", at=at + 1) for k, at in enumerate(launches)]) for i in range(2)]
+    # Two bots 0-2 s after each launch, either of them first: their median gap is 0, and a gap of 0 keeps
+    # only the same second, which they share in 3 launches of 10.
+    gaps = [(0, 1), (1, 0), (2, 2), (0, 2), (2, 0), (1, 1), (0, 1), (1, 0), (2, 1), (0, 0)]
+    bots = [
+        wallet(
+            f"BOT{i}",
+            [trade(f"L{k}", at=at + gap[i]) for k, (at, gap) in enumerate(zip(launches, gaps, strict=True))],
+        )
+        for i in range(2)
+    ]
+    assert score(compute_similarity(bundle), CO_TRADE, 0, 1) == 1.0
+    racing = compute_similarity(bots)
+    assert racing.pairs[0].co_trade.steady_share == pytest.approx(0.3)
+    assert score(racing, CO_TRADE, 0, 1) == 0.0
+
+
 def test_leader_detection_and_median_lag() -> None:
     leader = wallet("L", [trade(m, at=10_000 * (i + 1)) for i, m in enumerate("XYZ")])
     lags = {"X": 5, "Y": 10, "Z": 30}
@@ -233,8 +282,8 @@ def test_common_token_down_weighting() -> None:
 
 
 def planted_families(seed: int = 11) -> tuple[list[WalletActivity], list[list[str]]]:
-    """3 families of 4 wallets, three copying the first one's tokens 5-120 s after it, + 10 unrelated random
-    wallets."""
+    """3 families of 4 wallets, three copying the first one's tokens with a steady lag of their own (20-120 s,
+    give or take 3 s), + 10 unrelated random wallets."""
     rng = random.Random(seed)
     activities: list[WalletActivity] = []
     families: list[list[str]] = []
@@ -245,8 +294,9 @@ def planted_families(seed: int = 11) -> tuple[list[WalletActivity], list[list[st
         members = []
         for member in range(4):
             kept = [t for t in tokens if rng.random() < 0.85]
+            lag = rng.randint(20, 120) if member else 0
             trades = [
-                trade(m, spent * rng.uniform(0.8, 1.2), at + (rng.randint(5, 120) if member else 0))
+                trade(m, spent * rng.uniform(0.8, 1.2), at + (lag + rng.randint(-3, 3) if member else 0))
                 for m, spent, at in kept
             ]
             holdings = {m: rng.uniform(1, 100) for m, _, _ in kept[:8]}
@@ -387,6 +437,28 @@ def test_a_hub_with_strong_links_into_separate_groups_never_joins_them() -> None
     assert score(result, COMBINED, index["LEADER"], index["G0-0"]) >= options.cluster_threshold
 
 
+def test_followers_that_co_buy_a_quarter_of_their_tokens_keep_their_leader_in_their_cluster() -> None:
+    # Three followers of one leader with nearly the same lag (so their order among themselves is a coin toss
+    # and they score no co_trade with each other) and 40 tokens of their own each: the 20 copied tokens they
+    # co-buy are a third of what each bought. They are linked, so the leader is no hub between strangers:
+    # the four are one cluster (with co-buys counted as a link only from half, the leader was a hub and
+    # nobody was clustered).
+    rng = random.Random(7)
+    leader = wallet("LEADER", [trade(f"T{k}", 1.0, 10_000 * k) for k in range(20)])
+    followers = [
+        wallet(
+            f"F{i}",
+            [trade(f"T{k}", 1.0, 10_000 * k + 60 + rng.randint(-3, 3)) for k in range(20)]
+            + [trade(f"own{i}-{k}", 1.0, 5_000_000 + 10_000 * k) for k in range(40)],
+        )
+        for i in range(3)
+    ]
+    result = compute_similarity([leader, *followers])
+    assert max(score(result, CO_TRADE, a, b) for a, b in ((1, 2), (1, 3), (2, 3))) < 0.1
+    assert result.hubs == []
+    assert [sorted(c.wallets) for c in result.clusters] == [["F0", "F1", "F2", "LEADER"]]
+
+
 def test_no_cluster_reaching_the_threshold_is_explained() -> None:
     activities, _ = planted_families()
     result = compute_similarity(activities, options=SimilarityOptions(cluster_threshold=1.0))
@@ -447,6 +519,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "median_lag_s",
         "leader",
         "lead_share",
+        "steady_share",
     }
     assert set(out["clusters"][0]) == {
         "id",
@@ -467,6 +540,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "channel_weights",
         "cluster_note",
         "co_trade_min_events",
+        "co_trade_lag_tolerance",
         "funder_max_fanout",
         "matrices_note",
     }
@@ -576,7 +650,10 @@ def test_blocks_without_kept_matrices_give_the_same_pairs_clusters_and_hubs(
     activities, _ = planted_families()
     activities += random_activities(random.Random(5), 30)
     # A threshold the token channels alone could reach: every pair must be scored, block by block.
-    options = SimilarityOptions(top_pairs=40, cluster_threshold=0.2)
+    options = SimilarityOptions(top_pairs=40, cluster_threshold=0.04)
+    assert engine._scores_every_pair(
+        len(activities), dataclasses.replace(options, dense_matrices_max_wallets=0)
+    )
     dense = compute_similarity(activities, options=options)
     monkeypatch.setattr(engine, "_BLOCK_ROWS", 7)
     blocked = compute_similarity(

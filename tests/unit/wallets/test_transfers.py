@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.support.fake_upstream import FIXTURES_DIR
+from wallets.custodians import is_custodian
 from wallets.simulated_market import SimulatedMarket
 from wallets.transfers import FUNDING_MIN_LAMPORTS, NativeTransferIn, extract_native_transfers_in
 
@@ -61,16 +62,31 @@ def test_dust_failed_swaps_and_self_transfers_are_not_funding() -> None:
     assert [t.signature for t in extract_native_transfers_in(txs, WALLET)] == ["exact"]
 
 
+def _first_funding(market: SimulatedMarket, wallet: str) -> NativeTransferIn:
+    """The wallet's oldest transaction, read as funding: it must be exactly one SOL transfer in."""
+    oldest = market.get_signatures(wallet, limit=1000)[-1]["signature"]
+    (first_tx,) = market.get_transactions([oldest])
+    (funding,) = extract_native_transfers_in([first_tx], wallet)
+    return funding
+
+
 def test_every_simulated_history_starts_with_its_funding_transfer() -> None:
+    # What the market guarantees (docs/notes/market.md): every history opens with the SOL that brought the
+    # wallet to life, from the funder the market planned; bundles and funded groups share one fresh funder
+    # (no exchange), while copy traders, sniper bots and every other wallet withdrew from an exchange.
     market = SimulatedMarket(seed=0)
-    family = market.families()[0]
-    for wallet in [*family.members, *market.sample_wallets(3)]:
-        oldest = market.get_signatures(wallet, limit=1000)[-1]["signature"]
-        (first_tx,) = market.get_transactions([oldest])
-        (funding,) = extract_native_transfers_in([first_tx], wallet)
-        assert funding.lamports > 0 and funding.source != wallet
-    first_funders = set()
-    for wallet in family.members:
-        oldest = market.get_signatures(wallet, limit=1000)[-1]["signature"]
-        first_funders.add(extract_native_transfers_in(market.get_transactions([oldest]), wallet)[0].source)
-    assert len(first_funders) == 1  # a family shares its funder in the simulated market
+    families = market.families()
+    assert {family.kind for family in families} == {"copy", "bundle", "funded"}
+    ordinary = market.sample_wallets(5)
+    for wallet in [*(w for family in families for w in family.members), *market.sniper_bots(), *ordinary]:
+        funding = _first_funding(market, wallet)
+        assert funding.source == market.funder_of(wallet) and funding.source != wallet
+        assert funding.lamports >= FUNDING_MIN_LAMPORTS
+    for family in families:
+        funders = {_first_funding(market, wallet).source for wallet in family.members}
+        if family.kind == "copy":
+            assert all(is_custodian(funder) for funder in funders), family.name  # independent people
+        else:
+            assert funders == {family.funder} and not is_custodian(family.funder or ""), family.name
+    for wallet in [*market.sniper_bots(), *ordinary]:
+        assert is_custodian(_first_funding(market, wallet).source)
