@@ -423,6 +423,15 @@ if CHAIN_PROVIDER == "helius" and not HELIUS_API_KEY:
 HELIUS_RPC_RATE_LIMIT = env.get_str("HELIUS_RPC_RATE_LIMIT", "10/second")
 HELIUS_API_RATE_LIMIT = env.get_str("HELIUS_API_RATE_LIMIT", "2/second")
 DEXSCREENER_RATE_LIMIT = env.get_str("DEXSCREENER_RATE_LIMIT", "300/minute")
+for _name, _limit in (
+    ("HELIUS_RPC_RATE_LIMIT", HELIUS_RPC_RATE_LIMIT),
+    ("HELIUS_API_RATE_LIMIT", HELIUS_API_RATE_LIMIT),
+    ("DEXSCREENER_RATE_LIMIT", DEXSCREENER_RATE_LIMIT),
+):
+    try:
+        parse_rate_limit(_limit)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{_name}: {exc}; write it like 10/second or 300/minute") from exc
 # SOL/USD at each trade's minute (PnL in USD at trade time): Pyth Benchmarks' TradingView history endpoint.
 SOL_PRICE_HISTORY_URL = env.get_url(
     "SOL_PRICE_HISTORY_URL", "https://benchmarks.pyth.network", schemes=("http", "https")
@@ -443,9 +452,18 @@ UPSTREAM_MAX_RESPONSE_BYTES = env.get_int(
 # A Retry-After up to this long is waited for inside the call; a longer one fails it as transient, and the
 # task retries with its queue's backoff instead of holding a worker thread.
 UPSTREAM_MAX_RETRY_AFTER_S = env.get_float("UPSTREAM_MAX_RETRY_AFTER_S", 30.0, minimum=0.0, maximum=3600.0)
+# Retries inside one upstream call (429, 5xx, network): the first at once, then BACKOFF_S x 2^(n-1) seconds
+# (at most 10 s), or the upstream's Retry-After. Each retry takes its own slot of the API's global rate
+# limit. The task then retries the whole step with its queue's attempts (core/upstream.py says why both).
+UPSTREAM_RETRIES = env.get_int("UPSTREAM_RETRIES", 3, minimum=0, maximum=10)
+UPSTREAM_RETRY_BACKOFF_S = env.get_float("UPSTREAM_RETRY_BACKOFF_S", 0.5, minimum=0.0, maximum=10.0)
 SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum=60_000)
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
+# The simulated market's calls take slots of the global limits of the upstreams it stands in for (the
+# HELIUS_*, DEXSCREENER_ and SOL_PRICE_HISTORY_ rate limits), as the real clients do: for benchmarks of runs
+# bound by the upstream's limits. Off, the market answers at its own pace (demos, tests).
+SIMULATED_RATE_LIMITS = env.get_bool("SIMULATED_RATE_LIMITS", False)
 
 # Flower's `user:password[,user:password]`; empty is allowed here, but `python -m config.flower` refuses it.
 FLOWER_BASIC_AUTH = env.get_str("FLOWER_BASIC_AUTH", "")
