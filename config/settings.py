@@ -307,6 +307,22 @@ WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 # A sync renews its wallet's lock at every checkpoint; a holder that died frees it after this long.
 # Checkpoints can be far apart when many syncs share a slow upstream rate limit, hence a minute by default.
 WALLET_SYNC_LOCK_TTL_S = env.get_int("WALLET_SYNC_LOCK_TTL_S", 60, minimum=5, maximum=3600)
+# History depth (docs/ARCHITECTURE.md, "History depth"): a first sync stores the newest INITIAL signatures,
+# so a result comes in seconds; deepening (in the background at LOW priority, or in the job for
+# `history: "full"`) extends the stored history back to at most MAX_SIGNATURES transactions and MAX_DAYS days
+# (0: no limit in days). A wallet's stored rows stay within MAX_SIGNATURES: the oldest go first.
+WALLET_SYNC_INITIAL_SIGNATURES = env.get_int(
+    "WALLET_SYNC_INITIAL_SIGNATURES", 1000, minimum=1, maximum=1_000_000
+)
+WALLET_HISTORY_MAX_SIGNATURES = env.get_int(
+    "WALLET_HISTORY_MAX_SIGNATURES", 50_000, minimum=1, maximum=10_000_000
+)
+WALLET_HISTORY_MAX_DAYS = env.get_int("WALLET_HISTORY_MAX_DAYS", 0, minimum=0, maximum=36_500)
+if WALLET_SYNC_INITIAL_SIGNATURES > WALLET_HISTORY_MAX_SIGNATURES:
+    raise ImproperlyConfigured(
+        f"WALLET_SYNC_INITIAL_SIGNATURES={WALLET_SYNC_INITIAL_SIGNATURES} is invalid: expected at most "
+        f"WALLET_HISTORY_MAX_SIGNATURES ({WALLET_HISTORY_MAX_SIGNATURES})"
+    )
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
 # Job submissions a user may make per window ("N/second|minute|hour|day"; empty: no limit). 429 beyond it.
 SUBMIT_THROTTLE_RATE = env.get_str("SUBMIT_THROTTLE_RATE", "120/minute").strip()
