@@ -45,10 +45,13 @@ from core.errors import FatalError, TransientError
 from enrichment.services import Marks, SolUsdHistory, enrichment_marks, sol_usd_history
 from wallets.addresses import validate_address
 from wallets.selectors import (
+    WalletHistory,
     wallet_chain_records,
+    wallet_history,
     wallet_latest_balances,
     wallet_swap_legs,
     wallet_sync_state,
+    wallets_history,
 )
 from wallets.swaps import ChainRecord, SwapLeg
 
@@ -91,13 +94,18 @@ def _utc_or_none(ts: int | None) -> datetime | None:
     return None if ts is None else _utc(ts)
 
 
-def _reusable(run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: datetime) -> bool:
+def _reusable(
+    run: AnalysisRun | None, fingerprint: SwapFingerprint, coverage: WalletHistory, *, now: datetime
+) -> bool:
+    """A stored run stands while it is fresh, priced, and read the wallet's history as it is stored now (a
+    deepening that added only failed transactions leaves the swaps alone but changes the history)."""
     if run is None:
         return False
     fresh_since = now - timedelta(seconds=settings.ANALYSIS_FRESHNESS_S)
     return (
         run.computed_at >= fresh_since
         and fingerprint.matches(run)
+        and run.history == coverage.to_dict()
         and not run.prices_error
         and not run.sol_usd_error
     )
@@ -202,11 +210,12 @@ def _open_positions(pnl: WalletPnl) -> list[dict[str, Any]]:
     ]
 
 
-def _pnl_dict(pnl: WalletPnl, *, swaps_unparsed: int | None) -> dict[str, Any]:
+def _pnl_dict(pnl: WalletPnl, *, swaps_unparsed: int | None, coverage: WalletHistory) -> dict[str, Any]:
     data = pnl.to_dict()
     data.pop("tokens")
     data["swaps_unparsed"] = swaps_unparsed
     data["open_positions"] = _open_positions(pnl)
+    data["history"] = coverage.to_dict()
     return data
 
 
@@ -250,13 +259,14 @@ def _store_pnl(
     history: SolUsdHistory,
     balances_fetched_at: datetime | None,
     swaps_unparsed: int | None,
+    coverage: WalletHistory,
     started: float,
 ) -> AnalysisRun:
     now = timezone.now()
     run = _claim_run(address=address, kind=AnalysisRun.Kind.PNL, now=now)
     TokenPnlRow.objects.filter(run=run).delete()
     WalletPnlSummary.objects.filter(run=run).delete()
-    data = _pnl_dict(pnl, swaps_unparsed=swaps_unparsed)
+    data = _pnl_dict(pnl, swaps_unparsed=swaps_unparsed, coverage=coverage)
     reconciliation = pnl.reconciliation
     WalletPnlSummary.objects.create(
         run=run,
@@ -305,6 +315,7 @@ def _store_pnl(
         sol_price_usd=prices.marks.sol_usd,
         prices_error=prices.error,
         sol_usd_error=(history.error or "")[:300],
+        history=coverage.to_dict(),
     )
     return run
 
@@ -322,10 +333,12 @@ def _pnl_runs(
     addresses: Sequence[str],
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None],
+    histories: Mapping[str, WalletHistory],
     force: bool,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup
-    and one SOL/USD history lookup between them."""
+    and one SOL/USD history lookup between them. Each wallet's legs and chain records come from the same
+    stored stretch of its history (`histories`), which the result names."""
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
@@ -334,12 +347,15 @@ def _pnl_runs(
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
         run = stored.get(address)
-        if not force and run is not None and _reusable(run, fingerprint, now=now):
+        if not force and run is not None and _reusable(run, fingerprint, histories[address], now=now):
             outcome[address] = (run, False)
             continue
         holdings, fetched_at = _holdings(legs, fingerprint, balances_by_wallet.get(address))
         pending[address] = _PendingPnl(
-            fingerprint, holdings, fetched_at, wallet_chain_records(address=address)
+            fingerprint,
+            holdings,
+            fetched_at,
+            wallet_chain_records(address=address, history=histories[address]),
         )
     if not pending:
         return outcome
@@ -375,6 +391,7 @@ def _pnl_runs(
             history=history,
             balances_fetched_at=item.balances_fetched_at,
             swaps_unparsed=sync_state.swaps_unparsed if sync_state is not None else None,
+            coverage=histories[address],
             started=started,
         )
         outcome[address] = (run, True)
@@ -384,12 +401,14 @@ def _pnl_runs(
 def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]:
     """PnL of one wallet from its stored swaps (SPEC §6.2), stored and returned with every token row."""
     address = validate_address(address)
-    legs = wallet_swap_legs(address=address)
+    coverage = wallet_history(address=address)
+    legs = wallet_swap_legs(address=address, history=coverage)
     balances = wallet_latest_balances(address=address)
     run, recomputed = _pnl_runs(
         addresses=[address],
         legs_by_wallet={address: legs},
         balances_by_wallet={address: balances},
+        histories={address: coverage},
         force=force,
     )[address]
     return selectors.analysis_pnl_result(run=run, recomputed=recomputed)
@@ -402,7 +421,12 @@ def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]
 
 @transaction.atomic
 def _store_behavior(
-    *, address: str, fingerprint: SwapFingerprint, profile: BehaviorProfile, started: float
+    *,
+    address: str,
+    fingerprint: SwapFingerprint,
+    profile: BehaviorProfile,
+    coverage: WalletHistory,
+    started: float,
 ) -> AnalysisRun:
     now = timezone.now()
     run = _claim_run(address=address, kind=AnalysisRun.Kind.BEHAVIOR, now=now)
@@ -447,12 +471,17 @@ def _store_behavior(
         fingerprint=fingerprint,
         computed_at=now,
         duration_ms=int((time.perf_counter() - started) * 1000),
+        history=coverage.to_dict(),
     )
     return run
 
 
 def _behavior_runs(
-    *, addresses: Sequence[str], legs_by_wallet: Mapping[str, Sequence[SwapLeg]], force: bool
+    *,
+    addresses: Sequence[str],
+    legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
+    histories: Mapping[str, WalletHistory],
+    force: bool,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.BEHAVIOR)
@@ -461,12 +490,18 @@ def _behavior_runs(
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
         run = stored.get(address)
-        if not force and run is not None and _reusable(run, fingerprint, now=now):
+        if not force and run is not None and _reusable(run, fingerprint, histories[address], now=now):
             outcome[address] = (run, False)
             continue
         started = time.perf_counter()
         profile = compute_behavior(legs, window_end=int(now.timestamp()))
-        run = _store_behavior(address=address, fingerprint=fingerprint, profile=profile, started=started)
+        run = _store_behavior(
+            address=address,
+            fingerprint=fingerprint,
+            profile=profile,
+            coverage=histories[address],
+            started=started,
+        )
         outcome[address] = (run, True)
     return outcome
 
@@ -474,10 +509,11 @@ def _behavior_runs(
 def analysis_compute_behavior(*, address: str, force: bool = False) -> dict[str, Any]:
     """Trading-behaviour profile of one wallet from its stored swaps (SPEC §6.3), stored and returned."""
     address = validate_address(address)
-    legs = wallet_swap_legs(address=address)
-    run, recomputed = _behavior_runs(addresses=[address], legs_by_wallet={address: legs}, force=force)[
-        address
-    ]
+    coverage = wallet_history(address=address)
+    legs = wallet_swap_legs(address=address, history=coverage)
+    run, recomputed = _behavior_runs(
+        addresses=[address], legs_by_wallet={address: legs}, histories={address: coverage}, force=force
+    )[address]
     return selectors.analysis_behavior_result(run=run, recomputed=recomputed)
 
 
@@ -491,16 +527,24 @@ def analysis_wallet_summaries(
     addresses: Sequence[str],
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]] | None = None,
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None] | None = None,
+    histories: Mapping[str, WalletHistory] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """PnL and behaviour headline figures per wallet, for results about many wallets (similarity).
 
-    Callers that loaded the swaps or balances already pass them, so nothing is read twice. Freshness holds
-    as for single wallets; the wallets that need a computation share one price lookup.
+    Callers that loaded the swaps, balances or stored histories already pass them (the swaps read within
+    those histories), so nothing is read twice. Freshness holds as for single wallets; the wallets that need
+    a computation share one price lookup.
     """
     given_legs = legs_by_wallet or {}
     given_balances = balances_by_wallet or {}
+    coverage = {
+        **wallets_history(addresses=[a for a in addresses if a not in (histories or {})]),
+        **(histories or {}),
+    }
     legs = {
-        address: given_legs[address] if address in given_legs else wallet_swap_legs(address=address)
+        address: given_legs[address]
+        if address in given_legs
+        else wallet_swap_legs(address=address, history=coverage[address])
         for address in addresses
     }
     balances = {
@@ -509,8 +553,14 @@ def analysis_wallet_summaries(
         else wallet_latest_balances(address=address)
         for address in addresses
     }
-    pnl_runs = _pnl_runs(addresses=addresses, legs_by_wallet=legs, balances_by_wallet=balances, force=False)
-    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
+    pnl_runs = _pnl_runs(
+        addresses=addresses,
+        legs_by_wallet=legs,
+        balances_by_wallet=balances,
+        histories=coverage,
+        force=False,
+    )
+    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, histories=coverage, force=False)
     runs = [run for run, _ in [*pnl_runs.values(), *behavior_runs.values()]]
     headlines = selectors.analysis_headlines(runs=runs)
     return {

@@ -42,6 +42,11 @@ WALLET_SYNC_FLOW = TaskSpec("jobs.wallet_sync_flow", WALLET_QUEUE)
 WALLET_SYNC_RUN = TaskSpec("jobs.wallet_sync_run", WALLET_QUEUE)
 # Bulk analysis: a parent job whose children run the flows above (jobs.flows.bulk)
 BULK_ANALYSIS_FLOW = TaskSpec("jobs.bulk_analysis_flow", ANALYSIS_QUEUE)
+# History depth (jobs.flows.history): a wallet's deepening in the background, one page a task, and a job's
+# own deepening (`history: "full"`), which then sends the job's next step: one of HISTORY_NEXT_STEPS.
+WALLET_HISTORY_DEEPEN = TaskSpec("jobs.wallet_history_deepen", WALLET_QUEUE)
+JOB_HISTORY_DEEPEN = TaskSpec("jobs.job_history_deepen", WALLET_QUEUE)
+WALLET_SYNC_FINISH = TaskSpec("jobs.wallet_sync_finish", WALLET_QUEUE)
 # Periodic (config.settings.CELERY_BEAT_SCHEDULE names them; a test holds the two together). The sweep is
 # not on wallet-operations: a dead wallet worker must not also stop the recovery of its own jobs.
 SWEEP_STALLED = TaskSpec("jobs.sweep_stalled", ENRICHMENT_QUEUE)
@@ -49,6 +54,10 @@ CLEANUP = TaskSpec("jobs.cleanup", WALLET_QUEUE)
 
 # Background enrichment runs below user-facing work.
 ENRICHMENT_PRIORITY = Priority.LOW
+# So does background deepening: a job never waits on a deepening it did not ask for.
+HISTORY_PRIORITY = Priority.LOW
+HISTORY_NEXT_STEPS: dict[str, TaskSpec] = {spec.name: spec for spec in (ANALYSIS_COMPUTE, WALLET_SYNC_FINISH)}
+"""The steps a job's own deepening may hand over to, by name (task arguments are JSON)."""
 
 START_TASKS: dict[Job.Kind, TaskSpec] = {
     Job.Kind.SIMILARITY: SIMILARITY_FLOW,

@@ -621,6 +621,8 @@ def wallet_history_deepen(
             if _deepened(wallet, listing, caps) is None:
                 more = True  # a sync started the stretch again meanwhile: go on from its new oldest end
                 break
+            if listing.reached_end or listing.cut_by_days:
+                break
     history = WalletHistory.of(Wallet.objects.get(pk=address))
     return HistoryDeepenOutcome(address, more, pages, stored, pruned, history)
 

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analysis', '0002_marks_fees_reconciliation'),
+        ("analysis", "0002_marks_fees_reconciliation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='analysisrun',
-            name='history',
-            field=models.JSONField(blank=True, help_text="The stored history the run read ({from, to, signatures, complete, limited_by}); a run is reused only while the wallet's history is still this", null=True),
+            model_name="analysisrun",
+            name="history",
+            field=models.JSONField(
+                blank=True,
+                help_text="The stored history the run read ({from, to, signatures, complete, limited_by}); a run is reused only while the wallet's history is still this",
+                null=True,
+            ),
         ),
     ]

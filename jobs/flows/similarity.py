@@ -19,6 +19,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from celery import chord
 
 from jobs import dispatch, progress, services
+from jobs.flows import history
 from jobs.flows.common import COMPUTED_PROGRESS, PARALLEL_PHASE_END, STARTED_PROGRESS
 from jobs.models import Job
 from similarity.services import NotEnoughWalletsError, similarity_analyze, similarity_wallets_comparable
@@ -102,6 +103,7 @@ def sync_wallet(*, job_id: str, attempt: int, wallet: str, total_units: int) -> 
     outcome = wallet_sync(
         address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
     )
+    history.after_sync(outcome)
     _unit_done(
         job_id=job_id,
         attempt=attempt,
