@@ -34,69 +34,88 @@ def mark_synced_histories(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wallets', '0005_chain_records'),
+        ("wallets", "0005_chain_records"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='wallet',
-            name='history_complete',
-            field=models.BooleanField(default=False, help_text="The stored run reaches the wallet's first transaction"),
+            model_name="wallet",
+            name="history_complete",
+            field=models.BooleanField(
+                default=False, help_text="The stored run reaches the wallet's first transaction"
+            ),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='history_error',
-            field=models.TextField(blank=True, default='', help_text='Why the last deepening failed'),
+            model_name="wallet",
+            name="history_error",
+            field=models.TextField(blank=True, default="", help_text="Why the last deepening failed"),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='history_limited_by',
-            field=models.CharField(blank=True, choices=[('', 'Not limited'), ('signatures', 'WALLET_HISTORY_MAX_SIGNATURES'), ('days', 'WALLET_HISTORY_MAX_DAYS')], default='', help_text='The cap that stopped deepening short of the first transaction', max_length=12),
+            model_name="wallet",
+            name="history_limited_by",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not limited"),
+                    ("signatures", "WALLET_HISTORY_MAX_SIGNATURES"),
+                    ("days", "WALLET_HISTORY_MAX_DAYS"),
+                ],
+                default="",
+                help_text="The cap that stopped deepening short of the first transaction",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='history_signatures',
-            field=models.PositiveIntegerField(default=0, help_text='Transactions stored from oldest_slot to newest_slot'),
+            model_name="wallet",
+            name="history_signatures",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Transactions stored from oldest_slot to newest_slot"
+            ),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='newest_at',
-            field=models.BigIntegerField(blank=True, help_text='Block time of newest_signature', null=True),
+            model_name="wallet",
+            name="newest_at",
+            field=models.BigIntegerField(blank=True, help_text="Block time of newest_signature", null=True),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='newest_slot',
+            model_name="wallet",
+            name="newest_slot",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='oldest_at',
-            field=models.BigIntegerField(blank=True, help_text='Block time of oldest_signature', null=True),
+            model_name="wallet",
+            name="oldest_at",
+            field=models.BigIntegerField(blank=True, help_text="Block time of oldest_signature", null=True),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='oldest_signature',
-            field=models.CharField(blank=True, default='', max_length=100),
+            model_name="wallet",
+            name="oldest_signature",
+            field=models.CharField(blank=True, default="", max_length=100),
         ),
         migrations.AddField(
-            model_name='wallet',
-            name='oldest_slot',
+            model_name="wallet",
+            name="oldest_slot",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='wallet',
-            name='transactions_seen',
-            field=models.PositiveIntegerField(default=0, help_text='Transactions stored in all'),
+            model_name="wallet",
+            name="transactions_seen",
+            field=models.PositiveIntegerField(default=0, help_text="Transactions stored in all"),
         ),
         migrations.AddIndex(
-            model_name='transactioneffect',
-            index=models.Index(fields=['wallet', 'slot', 'block_position'], name='wallets_tra_wallet__c478fa_idx'),
+            model_name="transactioneffect",
+            index=models.Index(
+                fields=["wallet", "slot", "block_position"], name="wallets_tra_wallet__c478fa_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='wallet',
-            index=models.Index(condition=models.Q(('history_complete', False)), fields=['history_signatures'], name='wallet_history_incomplete'),
+            model_name="wallet",
+            index=models.Index(
+                condition=models.Q(("history_complete", False)),
+                fields=["history_signatures"],
+                name="wallet_history_incomplete",
+            ),
         ),
         migrations.RunPython(mark_synced_histories, migrations.RunPython.noop),
     ]
