@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MINUTE_S = 60
-# One call covers at most a day of 1-minute candles (about 60 KB of JSON).
-MAX_RANGE_MINUTES = 1_440
-# Wanted minutes closer than this share one call: fewer calls for a few more candles.
-MERGE_GAP_MINUTES = 120
+# One call covers one UTC day of 1-minute candles (1,440, about 60 KB of JSON).
+DAY_S = 86_400
 # A minute without its own candle (a gap in the feed) takes the last close at most this much earlier.
 GAP_TOLERANCE_S = 5 * MINUTE_S
 
@@ -96,26 +94,13 @@ def parse_history(body: Any, *, start: int, end: int) -> HistoryAnswer:
     return HistoryAnswer(tuple(candles[minute] for minute in sorted(candles)), not candles)
 
 
-def plan_ranges(
-    minutes: Iterable[int],
-    *,
-    merge_gap_minutes: int = MERGE_GAP_MINUTES,
-    max_range_minutes: int = MAX_RANGE_MINUTES,
-) -> list[tuple[int, int]]:
-    """Minute starts grouped into fetch ranges (first minute, last minute), in order: close minutes share a
-    range, and no range spans more than `max_range_minutes`."""
-    ranges: list[tuple[int, int]] = []
-    for minute in sorted(set(minutes)):
-        if ranges:
-            first, last = ranges[-1]
-            if (
-                minute - last <= merge_gap_minutes * MINUTE_S
-                and minute - first < max_range_minutes * MINUTE_S
-            ):
-                ranges[-1] = (first, minute)
-                continue
-        ranges.append((minute, minute))
-    return ranges
+def plan_ranges(minutes: Iterable[int]) -> list[tuple[int, int]]:
+    """The fetch ranges (first minute, last minute) for these minute starts, in order: every UTC day that
+    holds one is fetched whole. A bulk run's PnL computations want minutes all over the same few weeks; whole
+    days, once stored, answer every later wallet's minutes of that day without a call, where ranges cut to
+    one wallet's trades left gaps that the next wallet fetched again (docs/BENCHMARKS.md, bulk runs)."""
+    days = sorted({minute - minute % DAY_S for minute in minutes})
+    return [(day, day + DAY_S - MINUTE_S) for day in days]
 
 
 def resolve_minutes(minutes: Iterable[int], closes: Mapping[int, float]) -> dict[int, float]:

@@ -58,10 +58,11 @@ def test_candles_are_fetched_in_one_range_stored_and_not_asked_again(upstream: F
 
     assert result.error is None
     assert result.by_minute == {minute: pytest.approx(MARKET.sol_usd_at(minute)) for minute in MINUTES}
-    assert upstream.candle_requests == [("1", str(T0), str(T0 + 3_600 + 59))]
+    day = T0 - T0 % 86_400  # the whole UTC day of the wanted minutes, in one request
+    assert upstream.candle_requests == [("1", str(day), str(day + 86_399))]
     assert upstream.requests_by_path == {"/pyth/v1/shims/tradingview/history": 1}
     assert limits == [("sol-price-history", "90/10seconds")]
-    assert SolUsdCandle.objects.count() == 61
+    assert SolUsdCandle.objects.count() == 1_440
     again = sol_usd_history(minutes=MINUTES, provider=provider, now=NOW)
     assert again.by_minute == result.by_minute and again.calls == 0
     assert len(upstream.candle_requests) == 1

@@ -52,15 +52,16 @@ class Feed:
         }
 
 
-def test_minutes_are_fetched_once_in_ranges_and_stored() -> None:
+def test_minutes_are_fetched_once_in_whole_days_and_stored() -> None:
     feed = Feed()
-    minutes = [T0, T0 + 60, T0 + 3_600, T0 + 30 * 86_400]  # two ranges: the first three, then a month later
+    minutes = [T0, T0 + 60, T0 + 3_600, T0 + 30 * 86_400]  # two days: the first three, then a month later
+    day = T0 - T0 % 86_400
 
     first = sol_usd_history(minutes=minutes, provider=feed, now=NOW)
 
     assert first.error is None and first.by_minute == {m: pytest.approx(price_at(m)) for m in minutes}
-    assert feed.calls == [(T0, T0 + 3_600 + 59), (T0 + 30 * 86_400, T0 + 30 * 86_400 + 59)]
-    assert SolUsdCandle.objects.count() == 61 + 1  # every minute of both ranges
+    assert feed.calls == [(day, day + 86_399), (day + 30 * 86_400, day + 31 * 86_400 - 1)]
+    assert SolUsdCandle.objects.count() == 2 * 1_440  # every minute of both days
     second = sol_usd_history(minutes=[*minutes, T0 + 120], provider=feed, now=NOW)
     assert second.by_minute == first.by_minute | {T0 + 120: pytest.approx(price_at(T0 + 120))}
     assert len(feed.calls) == 2 and second.calls == 0  # nothing fetched twice

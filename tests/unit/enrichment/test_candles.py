@@ -67,13 +67,12 @@ def test_no_data_is_an_empty_answer_not_an_error() -> None:
     assert parse_history(ok([], []), start=T0, end=T0 + 59).no_data
 
 
-def test_close_minutes_share_a_range_and_ranges_stay_within_a_day() -> None:
+def test_each_utc_day_with_a_wanted_minute_is_one_whole_day_range() -> None:
+    day = T0 - T0 % 86_400  # T0 is at 14:14 UTC: ten hours later is the next day
     minutes = [T0, T0 + 60, T0 + 3_600, T0 + 10 * 3_600, T0 + 10 * 3_600 + 60]
-    # 1 h apart: one range; 9 h later: a new one (the gap is beyond 2 h).
-    assert plan_ranges(minutes) == [(T0, T0 + 3_600), (T0 + 10 * 3_600, T0 + 10 * 3_600 + 60)]
-    every_hour_for_two_days = [T0 + h * 3_600 for h in range(48)]
-    ranges = plan_ranges(every_hour_for_two_days)
-    assert len(ranges) == 2 and all(last - first < 1_440 * 60 for first, last in ranges)
+    assert plan_ranges(minutes) == [(day, day + 86_340), (day + 86_400, day + 2 * 86_400 - 60)]
+    every_hour_for_three_days = [day + h * 3_600 for h in range(72)]
+    assert len(plan_ranges(every_hour_for_three_days)) == 3
     assert plan_ranges([]) == []
 
 
