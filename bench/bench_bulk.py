@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import subprocess
 import sys
 import threading
@@ -37,8 +38,10 @@ from bench.harness import (
     Harness,
     WalletPool,
     command_line,
+    cpu_seconds,
     load_average,
     markdown_table,
+    postmaster_pid,
     process_tree,
 )
 
@@ -96,6 +99,18 @@ class Sampler:
         self._stop.set()
 
 
+def _cpu_by_group(bench: Harness) -> dict[str, float]:
+    """CPU seconds so far of each worker's process tree, PostgreSQL's and Redis's (reaped children
+    included: pass whole trees, see `harness.cpu_seconds`)."""
+    groups: dict[str, float] = {}
+    for name, process in bench.stack.processes.items():
+        groups[name] = cpu_seconds(process_tree(process.pid))
+    groups["postgres"] = cpu_seconds(process_tree(postmaster_pid(bench.postgres)))
+    if bench.redis.process is not None:
+        groups["redis"] = cpu_seconds([bench.redis.process.pid])
+    return groups
+
+
 def _busy(slots: Sequence[tuple[float, int]], rate: float, start: float, end: float) -> dict[str, float]:
     """Share of the run's seconds the binding API ran at ≥ 90 % of its rate, per third of the run."""
     per_second = [
@@ -145,6 +160,7 @@ def run(args: argparse.Namespace) -> str:
         sampler = Sampler(bench, "helius-api")
         thread = threading.Thread(target=sampler.run, daemon=True)
         load_before = load_average()
+        cpu_before = _cpu_by_group(bench)
         thread.start()
         started = time.monotonic()
         command = [
@@ -172,8 +188,26 @@ def run(args: argparse.Namespace) -> str:
         (bench.stack.log_dir / "analyze_wallets.stderr").write_text(finished.stderr)
         (bench.stack.log_dir / "analyze_wallets.stdout").write_text(finished.stdout)
 
-        from jobs.models import Job
+        from django.db.models import Count, Max, Sum
+        from django.utils import timezone
 
+        from jobs.models import Job, TaskRun
+
+        cpu_after = _cpu_by_group(bench)
+        cpu = {group: cpu_after[group] - cpu_before.get(group, 0.0) for group in cpu_after}
+        ended_at = timezone.now()
+        steps = [
+            [
+                row["task_name"],
+                row["runs"],
+                f"{row['busy'] / 1000:.0f}",
+                f"{wall - (ended_at - row['last']).total_seconds():.1f}",
+            ]
+            for row in TaskRun.objects.values("task_name")
+            .annotate(runs=Count("id"), busy=Sum("runtime_ms"), last=Max("finished_at"))
+            .order_by("task_name")
+            if row["last"] is not None
+        ]
         children = Job.objects.filter(parent__isnull=False)
         by_status = dict.fromkeys(["completed", "failed", "cancelled", "queued", "running"], 0)
         for status in children.values_list("status", flat=True):
@@ -230,11 +264,18 @@ def run(args: argparse.Namespace) -> str:
         if samples and max(samples) > 0
     ]
     rss_table = markdown_table(["process", "samples", "first MB", "highest MB", "last MB"], rss_rows)
+    steps_table = markdown_table(["task", "runs", "run time s (sum)", "last ended at s"], steps)
+    cpu_table = markdown_table(
+        ["processes", "CPU s", "cores (CPU s / wall)"],
+        [[group, f"{seconds:.0f}", f"{seconds / wall:.2f}"] for group, seconds in cpu.items()],
+    )
     setup = ", ".join(f"{key}={value}" for key, value in env.items())
     calls_text = ", ".join(f"{api}: {count}" for api, count in sorted(calls.items()))
     return (
         f"Settings: {setup}.\n\n{table}\n\nUpstream calls by API ({calls_text}); slots per limit:\n\n"
-        f"{api_table}\n\nWorker RSS:\n\n{rss_table}\n\nLast progress line: `{bar[-1] if bar else '-'}`; "
+        f"{api_table}\n\nTasks:\n\n{steps_table}\n\nCPU of this run's processes (the machine has "
+        f"{os.cpu_count()} cores):\n\n{cpu_table}\n\nWorker RSS:\n\n{rss_table}\n\n"
+        f"Last progress line: `{bar[-1] if bar else '-'}`; "
         f"command exit {finished.returncode}.\n\n```bash\n{command_line()}\n```"
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, partial
 from typing import Any, Protocol, TypeVar
 
@@ -77,10 +78,11 @@ class ChainProvider(Protocol):
 class SimulatedChainProvider:
     """The simulated market behind the provider interface, with the configured latency and fault rate.
 
-    Like the Helius provider, every call is retried inside (`core.upstream.call_with_retries`, the policy of
-    the HTTP clients' urllib3 `Retry`) and, when `rate_limits` names them, every attempt takes a slot of the
-    global limit of the API it stands in for: `helius-rpc` for RPC methods, `helius-api` for enhanced
-    transactions (SIMULATED_RATE_LIMITS)."""
+    It calls like the Helius provider: enhanced transactions 100 a call, up to 3 calls at once (a sync's
+    window of 300 is one round trip); every call is retried inside (`core.upstream.call_with_retries`, the
+    policy of the HTTP clients' urllib3 `Retry`) and, when `rate_limits` names them, every attempt takes a
+    slot of the global limit of the API it stands in for: `helius-rpc` for RPC methods, `helius-api` for
+    enhanced transactions (SIMULATED_RATE_LIMITS)."""
 
     name = "simulated"
 
@@ -93,6 +95,7 @@ class SimulatedChainProvider:
         retry: RetryPolicy | None = None,
         rate_limits: Mapping[str, str] | None = None,
         rate_limiter: RateLimiter = rate_limit_acquire,
+        max_parallel_batches: int = 3,
     ) -> None:
         from wallets.simulated_market import SimulatedMarket
 
@@ -102,6 +105,7 @@ class SimulatedChainProvider:
         self.retry = retry or RetryPolicy(retries=0)
         self.rate_limits = dict(rate_limits or {})
         self.rate_limiter = rate_limiter
+        self.max_parallel_batches = max_parallel_batches
 
     def _overrides(self) -> tuple[float, float]:
         """Latency (s) and fault rate: the settings, unless an operator set `sim:*` keys in Redis to change
@@ -149,7 +153,28 @@ class SimulatedChainProvider:
         )
 
     def get_transactions(self, signatures: Sequence[str]) -> list[dict[str, Any]]:
-        return self._call("transactions", lambda: self.market.get_transactions(signatures), api=ENHANCED_API)
+        """Enhanced transactions in request order, 100 a call and up to `max_parallel_batches` calls at
+        once, as the Helius provider fetches them (a sync's window is that many batches)."""
+        unique = list(dict.fromkeys(signatures))
+        size = TRANSACTIONS_BATCH_LIMIT
+        batches = [unique[start : start + size] for start in range(0, len(unique), size)]
+        if len(batches) <= 1:
+            return self._call("transactions", partial(self.market.get_transactions, unique), api=ENHANCED_API)
+        executor = ThreadPoolExecutor(
+            max_workers=min(self.max_parallel_batches, len(batches)), thread_name_prefix="simulated-batch"
+        )
+        try:
+            answers = list(
+                executor.map(
+                    lambda batch: self._call(
+                        "transactions", partial(self.market.get_transactions, batch), api=ENHANCED_API
+                    ),
+                    batches,
+                )
+            )
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        return [transaction for answer in answers for transaction in answer]
 
     def get_sol_balance(self, address: str) -> int:
         return self._call("getBalance", lambda: self.market.get_sol_balance(address))

@@ -4,6 +4,7 @@ upstream's limits needs both)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ from enrichment.providers import get_price_provider, get_sol_usd_history_provide
 from wallets.providers import SimulatedChainProvider, get_chain_provider
 
 WALLET = "GtFdUr1oX636jWLDMg9QE7CKw85CeFUdukqy9KyKtfs8"
+BIG = "BxS8mTARsT2Qvnp9iXvRAmqPruEPrLfb4RU7nMi7fKev"  # 500+ transactions in the default market
 
 
 @pytest.fixture
@@ -92,3 +94,23 @@ def test_by_default_the_simulated_market_answers_at_its_own_pace(
     assert isinstance(chain, SimulatedChainProvider)
     assert chain.rate_limits == {}
     assert getattr(get_price_provider(), "rate_limit", None) == ""
+
+
+def test_transactions_come_100_a_call_three_calls_at_once_in_request_order() -> None:
+    slots: list[str] = []
+    provider = SimulatedChainProvider(
+        seed=0,
+        latency_ms=300,
+        fault_rate=0.0,
+        rate_limits={"helius-api": "1/second"},
+        rate_limiter=lambda api, limit: slots.append(api),
+    )
+    signatures = [entry["signature"] for entry in provider.market.get_signatures(BIG, limit=250)]
+
+    started = time.monotonic()
+    transactions = provider.get_transactions(signatures)
+    elapsed = time.monotonic() - started
+
+    assert [tx["signature"] for tx in transactions] == signatures
+    assert slots == ["helius-api"] * 3  # 100, 100 and 50 signatures
+    assert elapsed < 0.8  # one after the other they take 0.9 s: the three ran at once
