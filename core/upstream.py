@@ -10,7 +10,7 @@ Where retries happen (docs/ARCHITECTURE.md, "Upstream calls"):
    from what is stored.
 Every attempt at every level takes its own slot of the upstream's global rate limit before it is sent, so
 retries never push the upstream past its limit, and every wait is bounded: the product of the two levels
-turns a 30 % fault rate into a failed sync about once in 10^5 (docs/BENCHMARKS.md, resilience).
+turns a 30 % fault rate into a failed sync about once in 10^4 (docs/BENCHMARKS.md, resilience).
 """
 
 from __future__ import annotations
