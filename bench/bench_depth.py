@@ -4,14 +4,16 @@ window, while its history deepens to the cap behind it, at a realistic upstream 
     .venv/bin/python -m bench.bench_depth [--latency-ms 150] [--max-signatures 50000]
 
 In one stack (default caps: WALLET_SYNC_INITIAL_SIGNATURES=1000, WALLET_HISTORY_MAX_SIGNATURES as given):
-1. baseline: a PnL job on an ordinary never-synced wallet (a few hundred transactions), submit to result;
+1. baseline: a PnL job on an ordinary never-synced wallet (a few hundred transactions), submit to result,
+   after a warm-up job on another one (the first PnL of a stack fetches the month's SOL/USD days);
 2. a PnL job on the million-transaction bot (never synced), submit to result: the first window only;
 3. the bot's background deepening (LOW priority, a page a task), from the job's end until the cap: time,
    pages, the rows stored (chain records, wallet links, cached payloads: all bounded by the cap);
 4. a PnL job with `history: "full"` on the 200,000-transaction bot: the job deepens to the cap first.
 
 The floor of (2) is its critical path at the latency: a signature page, then ten fetches of 100 transactions
-(one in flight while the previous window is stored), balances, a price and a SOL/USD call: 14 round trips.
+three at a time (four round trips, the next ones in flight while a window is stored), balances, a price and a
+SOL/USD call: 8 round trips.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from bench.harness import Harness, WalletPool, command_line, load_average, markdown_table
 from tests.support.stack import wait_for
 
-CRITICAL_PATH_ROUND_TRIPS = 14
+CRITICAL_PATH_ROUND_TRIPS = 8
 
 
 def _job_seconds(bench: Harness, path: str, body: dict[str, Any], *, timeout_s: float) -> tuple[float, str]:
@@ -50,7 +52,7 @@ def _rows(wallet: str) -> dict[str, int]:
         "records": TransactionEffect.objects.filter(wallet_id=wallet).count(),
         "links": Transaction.objects.filter(wallets=wallet).count(),
         "swaps": Swap.objects.filter(wallet_id=wallet).count(),
-        "payloads (all wallets)": Transaction.objects.count(),
+        "payloads (all wallets': the ordinary ones' on top)": Transaction.objects.count(),
     }
 
 
@@ -63,9 +65,10 @@ def run(*, latency_ms: int, max_signatures: int) -> str:
 
         pool = WalletPool()
         million, two_hundred_k = pool.market.heavy_bots()
-        ordinary = pool.take(1)[0]
+        warm_up, ordinary = pool.take(2)
         load = [load_average()]
 
+        _job_seconds(bench, "/jobs/analysis/pnl", {"wallet": warm_up}, timeout_s=120)
         baseline_s, _ = _job_seconds(bench, "/jobs/analysis/pnl", {"wallet": ordinary}, timeout_s=120)
         bot_s, bot_job = _job_seconds(bench, "/jobs/analysis/pnl", {"wallet": million}, timeout_s=300)
         job = Job.objects.get(id=bot_job)
@@ -84,6 +87,11 @@ def run(*, latency_ms: int, max_signatures: int) -> str:
         wallet = Wallet.objects.get(address=million)
         pages = TaskRun.objects.filter(task_name="jobs.wallet_history_deepen").count()
         rows = _rows(million)
+        from wallets.models import Transaction
+
+        # The cached payloads are shared by every wallet: the others' (the two ordinary wallets') are not
+        # the bot's and come on top of its cap.
+        others = Transaction.objects.exclude(wallets=million).count()
         load.append(load_average())
 
         full_s, full_job = _job_seconds(
@@ -120,7 +128,16 @@ def run(*, latency_ms: int, max_signatures: int) -> str:
     )
     rows_table = markdown_table(
         ["rows of the 1,000,000-transaction bot at the cap", "count", f"within the cap ({max_signatures})"],
-        [[name, count, "yes" if count <= max_signatures else "**no**"] for name, count in rows.items()],
+        [
+            [
+                name,
+                count,
+                "yes"
+                if count <= max_signatures + (others if name.startswith("payloads") else 0)
+                else "**no**",
+            ]
+            for name, count in rows.items()
+        ],
     )
     return (
         f"Settings: SIMULATED_LATENCY_MS={latency_ms}, WALLET_SYNC_INITIAL_SIGNATURES=1000 (default), "
