@@ -15,7 +15,7 @@ latency first. The wallets are never-synced ordinary wallets of the market (`Wal
 - busy: the binding API's slots per second, sampled every second: how much of the run it spent at the limit,
   and where it was idle (start, middle, end).
 - RSS of every worker process (each queue's parent and its pool children), sampled every 2 s: first sample,
-  highest, last.
+  at a quarter, half and three quarters of its samples, highest, last (whether it levels off).
 - lost: every child job must end completed; any other end (or none) is counted.
 """
 
@@ -257,13 +257,17 @@ def run(args: argparse.Namespace) -> str:
             label,
             len(samples),
             f"{samples[0] / 1024:.0f}",
+            " / ".join(f"{samples[len(samples) * quarter // 4] / 1024:.0f}" for quarter in (1, 2, 3)),
             f"{max(samples) / 1024:.0f}",
             f"{samples[-1] / 1024:.0f}",
         ]
         for label, samples in sorted(sampler.rss.items())
         if samples and max(samples) > 0
     ]
-    rss_table = markdown_table(["process", "samples", "first MB", "highest MB", "last MB"], rss_rows)
+    rss_table = markdown_table(
+        ["process", "samples", "first MB", "at 1/4 / 1/2 / 3/4 of the run MB", "highest MB", "last MB"],
+        rss_rows,
+    )
     steps_table = markdown_table(["task", "runs", "run time s (sum)", "last ended at s"], steps)
     cpu_table = markdown_table(
         ["processes", "CPU s", "cores (CPU s / wall)"],
