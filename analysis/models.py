@@ -44,6 +44,12 @@ class AnalysisRun(models.Model):
         default="",
         help_text="Why SOL/USD at trade time was (partly) unavailable; such runs are not reused",
     )
+    history = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The stored history the run read ({from, to, signatures, complete, limited_by}); a run is "
+        "reused only while the wallet's history is still this",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wallet", "kind"], name="analysis_run_one_per_kind")]

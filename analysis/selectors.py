@@ -108,6 +108,8 @@ def _envelope(run: AnalysisRun, *, recomputed: bool) -> dict[str, Any]:
         "computed_at": run.computed_at.isoformat(),
         "recomputed": recomputed,
         "compute_duration_ms": run.duration_ms,
+        # The stored history the figures cover: {from, to, signatures, complete, limited_by}.
+        "history": run.history,
         "inputs": _inputs(run),
     }
 
@@ -170,6 +172,7 @@ def analysis_result_summary(result: dict[str, Any]) -> dict[str, Any]:
         "analysis": kind,
         "recomputed": result["recomputed"],
         "computed_at": result["computed_at"],
+        "history": result.get("history"),
         **headline,
     }
 

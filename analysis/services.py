@@ -46,11 +46,14 @@ from core.errors import FatalError, TransientError
 from enrichment.services import Marks, SolUsdHistory, enrichment_marks, sol_usd_history
 from wallets.addresses import validate_address
 from wallets.selectors import (
+    WalletHistory,
     balances_fetched_at,
     wallet_chain_records,
+    wallet_history,
     wallet_latest_balances,
     wallet_swap_legs,
     wallet_sync_state,
+    wallets_history,
     wallets_mint_legs,
 )
 from wallets.swaps import ChainRecord, SwapLeg
@@ -95,9 +98,15 @@ def _utc_or_none(ts: int | None) -> datetime | None:
 
 
 def _reusable(
-    run: AnalysisRun | None, fingerprint: SwapFingerprint, *, now: datetime, retry_sol_usd: bool = True
+    run: AnalysisRun | None,
+    fingerprint: SwapFingerprint,
+    coverage: WalletHistory,
+    *,
+    now: datetime,
+    retry_sol_usd: bool = True,
 ) -> bool:
-    """A stored run stands for a new computation when it is fresh, of the same swaps, and had its lookups.
+    """A stored run stands while it is fresh, priced, and read the wallet's history as it is stored now (a
+    deepening that added only failed transactions leaves the swaps alone but changes the history).
 
     A run without its SOL/USD history is computed again only by a caller that may fetch it: one that may
     not (`retry_sol_usd=False`, the similarity body) would compute the same nulls again.
@@ -108,6 +117,7 @@ def _reusable(
     return (
         run.computed_at >= fresh_since
         and fingerprint.matches(run)
+        and run.history == coverage.to_dict()
         and not run.prices_error
         and not (run.sol_usd_error and retry_sol_usd)
     )
@@ -214,11 +224,12 @@ def _open_positions(pnl: WalletPnl) -> list[dict[str, Any]]:
     ]
 
 
-def _pnl_dict(pnl: WalletPnl, *, swaps_unparsed: int | None) -> dict[str, Any]:
+def _pnl_dict(pnl: WalletPnl, *, swaps_unparsed: int | None, coverage: WalletHistory) -> dict[str, Any]:
     data = pnl.to_dict()
     data.pop("tokens")
     data["swaps_unparsed"] = swaps_unparsed
     data["open_positions"] = _open_positions(pnl)
+    data["history"] = coverage.to_dict()
     return data
 
 
@@ -262,13 +273,14 @@ def _store_pnl(
     history: SolUsdHistory,
     balances_fetched_at: datetime | None,
     swaps_unparsed: int | None,
+    coverage: WalletHistory,
     started: float,
 ) -> AnalysisRun:
     now = timezone.now()
     run = _claim_run(address=address, kind=AnalysisRun.Kind.PNL, now=now)
     TokenPnlRow.objects.filter(run=run).delete()
     WalletPnlSummary.objects.filter(run=run).delete()
-    data = _pnl_dict(pnl, swaps_unparsed=swaps_unparsed)
+    data = _pnl_dict(pnl, swaps_unparsed=swaps_unparsed, coverage=coverage)
     reconciliation = pnl.reconciliation
     WalletPnlSummary.objects.create(
         run=run,
@@ -317,6 +329,7 @@ def _store_pnl(
         sol_price_usd=prices.marks.sol_usd,
         prices_error=prices.error,
         sol_usd_error=(history.error or "")[:300],
+        history=coverage.to_dict(),
     )
     return run
 
@@ -334,11 +347,14 @@ def _pnl_runs(
     addresses: Sequence[str],
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None],
+    histories: Mapping[str, WalletHistory],
     force: bool,
     fetch_sol_usd: bool = True,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup
-    and one SOL/USD history lookup between them (from the stored candles alone without `fetch_sol_usd`)."""
+    and one SOL/USD history lookup between them (from the stored candles alone without `fetch_sol_usd`).
+    Each wallet's legs and chain records come from the same stored stretch of its history (`histories`),
+    which the result names."""
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
@@ -347,13 +363,16 @@ def _pnl_runs(
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
         run = stored.get(address)
-        reusable = _reusable(run, fingerprint, now=now, retry_sol_usd=fetch_sol_usd)
+        reusable = _reusable(run, fingerprint, histories[address], now=now, retry_sol_usd=fetch_sol_usd)
         if not force and run is not None and reusable:
             outcome[address] = (run, False)
             continue
         holdings, fetched_at = _holdings(legs, fingerprint, balances_by_wallet.get(address))
         pending[address] = _PendingPnl(
-            fingerprint, holdings, fetched_at, wallet_chain_records(address=address)
+            fingerprint,
+            holdings,
+            fetched_at,
+            wallet_chain_records(address=address, history=histories[address]),
         )
     if not pending:
         return outcome
@@ -389,6 +408,7 @@ def _pnl_runs(
             history=history,
             balances_fetched_at=item.balances_fetched_at,
             swaps_unparsed=sync_state.swaps_unparsed if sync_state is not None else None,
+            coverage=histories[address],
             started=started,
         )
         outcome[address] = (run, True)
@@ -399,12 +419,14 @@ def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]
     """PnL of one wallet from its stored swaps (docs/METHODS.md §2), stored and returned with every token
     row."""
     address = validate_address(address)
-    legs = wallet_swap_legs(address=address)
+    coverage = wallet_history(address=address)
+    legs = wallet_swap_legs(address=address, history=coverage)
     balances = wallet_latest_balances(address=address)
     run, recomputed = _pnl_runs(
         addresses=[address],
         legs_by_wallet={address: legs},
         balances_by_wallet={address: balances},
+        histories={address: coverage},
         force=force,
     )[address]
     return selectors.analysis_pnl_result(run=run, recomputed=recomputed)
@@ -417,7 +439,12 @@ def analysis_compute_pnl(*, address: str, force: bool = False) -> dict[str, Any]
 
 @transaction.atomic
 def _store_behavior(
-    *, address: str, fingerprint: SwapFingerprint, profile: BehaviorProfile, started: float
+    *,
+    address: str,
+    fingerprint: SwapFingerprint,
+    profile: BehaviorProfile,
+    coverage: WalletHistory,
+    started: float,
 ) -> AnalysisRun:
     now = timezone.now()
     run = _claim_run(address=address, kind=AnalysisRun.Kind.BEHAVIOR, now=now)
@@ -462,12 +489,17 @@ def _store_behavior(
         fingerprint=fingerprint,
         computed_at=now,
         duration_ms=int((time.perf_counter() - started) * 1000),
+        history=coverage.to_dict(),
     )
     return run
 
 
 def _behavior_runs(
-    *, addresses: Sequence[str], legs_by_wallet: Mapping[str, Sequence[SwapLeg]], force: bool
+    *,
+    addresses: Sequence[str],
+    legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
+    histories: Mapping[str, WalletHistory],
+    force: bool,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     now = timezone.now()
     stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.BEHAVIOR)
@@ -476,12 +508,18 @@ def _behavior_runs(
         legs = legs_by_wallet[address]
         fingerprint = SwapFingerprint.of(legs)
         run = stored.get(address)
-        if not force and run is not None and _reusable(run, fingerprint, now=now):
+        if not force and run is not None and _reusable(run, fingerprint, histories[address], now=now):
             outcome[address] = (run, False)
             continue
         started = time.perf_counter()
         profile = compute_behavior(legs, window_end=int(now.timestamp()))
-        run = _store_behavior(address=address, fingerprint=fingerprint, profile=profile, started=started)
+        run = _store_behavior(
+            address=address,
+            fingerprint=fingerprint,
+            profile=profile,
+            coverage=histories[address],
+            started=started,
+        )
         outcome[address] = (run, True)
     return outcome
 
@@ -490,10 +528,11 @@ def analysis_compute_behavior(*, address: str, force: bool = False) -> dict[str,
     """Trading-behaviour profile of one wallet from its stored swaps (docs/METHODS.md §3), stored and
     returned."""
     address = validate_address(address)
-    legs = wallet_swap_legs(address=address)
-    run, recomputed = _behavior_runs(addresses=[address], legs_by_wallet={address: legs}, force=force)[
-        address
-    ]
+    coverage = wallet_history(address=address)
+    legs = wallet_swap_legs(address=address, history=coverage)
+    run, recomputed = _behavior_runs(
+        addresses=[address], legs_by_wallet={address: legs}, histories={address: coverage}, force=force
+    )[address]
     return selectors.analysis_behavior_result(run=run, recomputed=recomputed)
 
 
@@ -507,20 +546,28 @@ def analysis_wallet_summaries(
     addresses: Sequence[str],
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]] | None = None,
     balances_by_wallet: Mapping[str, Mapping[str, Any] | None] | None = None,
+    histories: Mapping[str, WalletHistory] | None = None,
     fetch_sol_usd: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """PnL and behaviour headline figures per wallet, for results about many wallets (similarity).
 
-    Callers that loaded the swaps or balances already pass them, so nothing is read twice. Freshness holds
-    as for single wallets; the wallets that need a computation share one price lookup. Without
-    `fetch_sol_usd` the USD figures come from the stored SOL/USD candles alone (a caller on a prefork queue
-    that must not wait on the network; the candles were fetched by `analysis_prefetch_sol_usd` on the wallet
-    queue), and a minute not stored yet leaves them null with the reason.
+    Callers that loaded the swaps, balances or stored histories already pass them (the swaps read within
+    those histories), so nothing is read twice. Freshness holds as for single wallets; the wallets that need
+    a computation share one price lookup. Without `fetch_sol_usd` the USD figures come from the stored
+    SOL/USD candles alone (a caller on a prefork queue that must not wait on the network; the candles were
+    fetched by `analysis_prefetch_sol_usd` on the wallet queue), and a minute not stored yet leaves them
+    null with the reason.
     """
     given_legs = legs_by_wallet or {}
     given_balances = balances_by_wallet or {}
+    coverage = {
+        **wallets_history(addresses=[a for a in addresses if a not in (histories or {})]),
+        **(histories or {}),
+    }
     legs = {
-        address: given_legs[address] if address in given_legs else wallet_swap_legs(address=address)
+        address: given_legs[address]
+        if address in given_legs
+        else wallet_swap_legs(address=address, history=coverage[address])
         for address in addresses
     }
     balances = {
@@ -533,10 +580,11 @@ def analysis_wallet_summaries(
         addresses=addresses,
         legs_by_wallet=legs,
         balances_by_wallet=balances,
+        histories=coverage,
         force=False,
         fetch_sol_usd=fetch_sol_usd,
     )
-    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
+    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, histories=coverage, force=False)
     runs = [run for run, _ in [*pnl_runs.values(), *behavior_runs.values()]]
     headlines = selectors.analysis_headlines(runs=runs)
     return {
@@ -552,8 +600,9 @@ def analysis_prefetch_sol_usd(*, address: str) -> int:
     """Fetch and store the SOL/USD minutes the wallet's legs need, on an I/O queue (after its sync), so the
     computations that follow on prefork queues read them from the database; returns the provider calls made.
     Never raises for the provider's sake (a failure is the computation's to report)."""
-    legs = wallet_swap_legs(address=validate_address(address))
-    records = wallet_chain_records(address=address)
+    history = wallet_history(address=validate_address(address))
+    legs = wallet_swap_legs(address=address, history=history)
+    records = wallet_chain_records(address=address, history=history)
     return _lookup_sol_usd(usd_minutes(legs, records or ())).calls
 
 
@@ -565,8 +614,9 @@ def analysis_prefetch_sol_usd(*, address: str) -> int:
 def analysis_behavior_summaries(*, addresses: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Behaviour headline figures per wallet (stored runs reused while fresh, the others computed and stored),
     for results about many wallets: two queries for the stored figures whatever the number of wallets."""
-    legs = {address: wallet_swap_legs(address=address) for address in addresses}
-    runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, force=False)
+    histories = wallets_history(addresses=addresses)
+    legs = {address: wallet_swap_legs(address=address, history=histories[address]) for address in addresses}
+    runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, histories=histories, force=False)
     headlines = selectors.analysis_headlines(runs=[run for run, _ in runs.values()])
     return {address: headlines[(address, AnalysisRun.Kind.BEHAVIOR)] for address in addresses}
 

@@ -315,6 +315,22 @@ WALLET_SYNC_FRESHNESS_S = env.get_int("WALLET_SYNC_FRESHNESS", 300, minimum=0)
 # A sync renews its wallet's lock at every checkpoint; a holder that died frees it after this long.
 # Checkpoints can be far apart when many syncs share a slow upstream rate limit, hence a minute by default.
 WALLET_SYNC_LOCK_TTL_S = env.get_int("WALLET_SYNC_LOCK_TTL_S", 60, minimum=5, maximum=3600)
+# History depth (docs/ARCHITECTURE.md, "History depth"): a first sync stores the newest INITIAL signatures,
+# so a result comes in seconds; deepening (in the background at LOW priority, or in the job for
+# `history: "full"`) extends the stored history back to at most MAX_SIGNATURES transactions and MAX_DAYS days
+# (0: no limit in days). A wallet's stored rows stay within MAX_SIGNATURES: the oldest go first.
+WALLET_SYNC_INITIAL_SIGNATURES = env.get_int(
+    "WALLET_SYNC_INITIAL_SIGNATURES", 1000, minimum=1, maximum=1_000_000
+)
+WALLET_HISTORY_MAX_SIGNATURES = env.get_int(
+    "WALLET_HISTORY_MAX_SIGNATURES", 50_000, minimum=1, maximum=10_000_000
+)
+WALLET_HISTORY_MAX_DAYS = env.get_int("WALLET_HISTORY_MAX_DAYS", 0, minimum=0, maximum=36_500)
+if WALLET_SYNC_INITIAL_SIGNATURES > WALLET_HISTORY_MAX_SIGNATURES:
+    raise ImproperlyConfigured(
+        f"WALLET_SYNC_INITIAL_SIGNATURES={WALLET_SYNC_INITIAL_SIGNATURES} is invalid: expected at most "
+        f"WALLET_HISTORY_MAX_SIGNATURES ({WALLET_HISTORY_MAX_SIGNATURES})"
+    )
 MAX_WALLETS_PER_JOB = env.get_int("MAX_WALLETS_PER_JOB", 100, minimum=2, maximum=5000)
 # Job submissions a user may make per window ("N/second|minute|hour|day"; "off": no limit). 429 beyond it.
 # An empty value means the default, as for every other variable, so "no limit" has to be said explicitly.
@@ -451,6 +467,15 @@ if CHAIN_PROVIDER == "helius" and not HELIUS_API_KEY:
 HELIUS_RPC_RATE_LIMIT = env.get_str("HELIUS_RPC_RATE_LIMIT", "10/second")
 HELIUS_API_RATE_LIMIT = env.get_str("HELIUS_API_RATE_LIMIT", "2/second")
 DEXSCREENER_RATE_LIMIT = env.get_str("DEXSCREENER_RATE_LIMIT", "300/minute")
+for _name, _limit in (
+    ("HELIUS_RPC_RATE_LIMIT", HELIUS_RPC_RATE_LIMIT),
+    ("HELIUS_API_RATE_LIMIT", HELIUS_API_RATE_LIMIT),
+    ("DEXSCREENER_RATE_LIMIT", DEXSCREENER_RATE_LIMIT),
+):
+    try:
+        parse_rate_limit(_limit)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{_name}: {exc}; write it like 10/second or 300/minute") from exc
 # SOL/USD at each trade's minute (PnL in USD at trade time): Pyth Benchmarks' TradingView history endpoint.
 SOL_PRICE_HISTORY_URL = env.get_url(
     "SOL_PRICE_HISTORY_URL", "https://benchmarks.pyth.network", schemes=("http", "https")
@@ -471,9 +496,18 @@ UPSTREAM_MAX_RESPONSE_BYTES = env.get_int(
 # A Retry-After up to this long is waited for inside the call; a longer one fails it as transient, and the
 # task retries with its queue's backoff instead of holding a worker thread.
 UPSTREAM_MAX_RETRY_AFTER_S = env.get_float("UPSTREAM_MAX_RETRY_AFTER_S", 30.0, minimum=0.0, maximum=3600.0)
+# Retries inside one upstream call (429, 5xx, network): the first at once, then BACKOFF_S x 2^(n-1) seconds
+# (at most 10 s), or the upstream's Retry-After. Each retry takes its own slot of the API's global rate
+# limit. The task then retries the whole step with its queue's attempts (core/upstream.py says why both).
+UPSTREAM_RETRIES = env.get_int("UPSTREAM_RETRIES", 3, minimum=0, maximum=10)
+UPSTREAM_RETRY_BACKOFF_S = env.get_float("UPSTREAM_RETRY_BACKOFF_S", 0.5, minimum=0.0, maximum=10.0)
 SIMULATED_LATENCY_MS = env.get_int("SIMULATED_LATENCY_MS", 0, minimum=0, maximum=60_000)
 SIMULATED_FAULT_RATE = env.get_float("SIMULATED_FAULT_RATE", 0.0, minimum=0.0, maximum=1.0)
 SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
+# The simulated market's calls take slots of the global limits of the upstreams it stands in for (the
+# HELIUS_*, DEXSCREENER_ and SOL_PRICE_HISTORY_ rate limits), as the real clients do: for benchmarks of runs
+# bound by the upstream's limits. Off, the market answers at its own pace (demos, tests).
+SIMULATED_RATE_LIMITS = env.get_bool("SIMULATED_RATE_LIMITS", False)
 
 # Flower's `user:password[,user:password]`; empty is allowed here, but `python -m config.flower` refuses it.
 FLOWER_BASIC_AUTH = env.get_str("FLOWER_BASIC_AUTH", "")

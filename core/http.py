@@ -1,6 +1,10 @@
 """HTTP sessions for upstream APIs: urllib3 `Retry` for 429/5xx (honouring Retry-After), a timeout on every
 call, and errors mapped onto our transient/fatal classes.
 
+Every attempt counts against the upstream's global rate limit: the caller takes a slot before the first
+attempt and `build_session(before_retry=…)` takes one before each retry (after its backoff or Retry-After
+wait), so a flaky upstream never makes us exceed the limit it set (docs/ARCHITECTURE.md, "Upstream calls").
+
 What an upstream can make us spend is bounded too: a body over UPSTREAM_MAX_RESPONSE_BYTES is refused from
 its Content-Length or while it streams in, and a Retry-After over UPSTREAM_MAX_RETRY_AFTER_S is not waited
 for (the wait would hold a worker thread, where Celery's time limits do not reach). Both fail the call as a
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,19 +35,33 @@ _READ_CHUNK_BYTES = 64 * 1024
 
 
 class CountingRetry(Retry):
-    """urllib3's Retry, counting every answer it retries (429s above all) for /metrics, and giving up at
-    once on a Retry-After longer than `max_retry_after_s`: urllib3 then hands back that answer (429 or 503)
-    as it is, which `request_json` reports as transient."""
+    """urllib3's Retry, counting every answer it retries (429s above all) for /metrics, giving up at once on
+    a Retry-After longer than `max_retry_after_s` (urllib3 then hands back that answer, 429 or 503, as it
+    is, which `request_json` reports as transient), and calling `before_retry` once its wait is over, just
+    before the retry is sent: the hook takes the retry's own slot of the upstream's global rate limit."""
 
-    def __init__(self, *args: Any, max_retry_after_s: float = math.inf, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_retry_after_s: float = math.inf,
+        before_retry: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_retry_after_s = max_retry_after_s
+        self.before_retry = before_retry
 
     def new(self, **kwargs: Any) -> Self:
         # urllib3 makes a new Retry for every attempt from its own parameters only.
         renewed = super().new(**kwargs)
         renewed.max_retry_after_s = self.max_retry_after_s
+        renewed.before_retry = self.before_retry
         return renewed
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        super().sleep(response)
+        if self.before_retry is not None:
+            self.before_retry()
 
     def increment(
         self,
@@ -70,7 +89,14 @@ def _retry_after_s(retry: Retry, response: BaseHTTPResponse) -> float:
 
 
 class UpstreamTransientError(TransientError):
-    """The upstream failed in a way another attempt may fix (timeout, connection, 429, 5xx)."""
+    """The upstream failed in a way another attempt may fix (timeout, connection, 429, 5xx).
+
+    `status` is the HTTP status it answered (None: no answer), `retry_after_s` the wait it asked for."""
+
+    def __init__(self, message: str, *, status: str | None = None, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 class UpstreamFatalError(FatalError):
@@ -83,8 +109,12 @@ def build_session(
     backoff_factor: float = 0.5,
     max_backoff_s: float = 10.0,
     max_retry_after_s: float | None = None,
+    before_retry: Callable[[], None] | None = None,
 ) -> requests.Session:
-    """A session with retries; `max_retry_after_s` defaults to the UPSTREAM_MAX_RETRY_AFTER_S setting."""
+    """A session with retries; `max_retry_after_s` defaults to the UPSTREAM_MAX_RETRY_AFTER_S setting.
+
+    `before_retry` runs before every retry the session makes (after its wait): pass the function that takes
+    a slot of the upstream's global rate limit, so that retries stay inside it. One session per limit."""
     retry = CountingRetry(
         total=retries,
         connect=retries,
@@ -100,6 +130,7 @@ def build_session(
         max_retry_after_s=settings.UPSTREAM_MAX_RETRY_AFTER_S
         if max_retry_after_s is None
         else max_retry_after_s,
+        before_retry=before_retry,
     )
     adapter = HTTPAdapter(max_retries=retry, pool_connections=8, pool_maxsize=16)
     session = requests.Session()

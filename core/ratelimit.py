@@ -16,6 +16,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from core.errors import TransientError
+from core.metrics import metric_incr
 
 
 class RateLimitWaitError(TransientError):
@@ -39,7 +40,10 @@ def _item(limit: str) -> RateLimitItem:
 
 
 def rate_limit_acquire(api: str, limit: str, *, max_wait_s: float = 30.0) -> None:
-    """Take one slot of `limit` (e.g. "300/minute") for `api`, waiting for the window to move if needed."""
+    """Take one slot of `limit` (e.g. "300/minute") for `api`, waiting for the window to move if needed.
+
+    Slots taken are counted per API (`upstream_rate_limit_slots_total`): with the limit, the count is the
+    floor of a run bound by it (slots ÷ rate)."""
     item = _item(limit)
     limiter = _limiter()
     deadline = time.monotonic() + max_wait_s
@@ -49,3 +53,4 @@ def rate_limit_acquire(api: str, limit: str, *, max_wait_s: float = 30.0) -> Non
         if time.monotonic() + wait > deadline:
             raise RateLimitWaitError(f"rate limit {limit} of {api} stayed exhausted for {max_wait_s:.0f}s")
         time.sleep(wait)
+    metric_incr("upstream_rate_limit_slots_total", api=api)

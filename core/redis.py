@@ -8,6 +8,8 @@ Celery (broker `<queue>` lists, `_kombu.*`, `unacked*`; results `celery-task-met
 | `balance:{wallet}` | the wallet's latest balances (JSON) | 30 s |
 | `enrich:{job_id}` | a job's enriched balances (JSON) | 300 s |
 | `lock:wallet:sync:{wallet}` | token of the task syncing the wallet | renewed while syncing, 60 s |
+| `lock:wallet:history:{wallet}` | token of the task deepening the wallet | renewed at every page, 60 s |
+| `wallet:history-queued:{wallet}` | the wallet's deepening is queued or running | 10 min, renewed per page |
 | `job:progress:{job_id}` | highest progress published for the job | 1 day |
 | `job:progress-write:{job_id}` | throttle for progress writes to the ledger | PROGRESS_DB_WRITE_INTERVAL_MS |
 | `job:synced:{job_id}:{attempt}` | units of the job's parallel phase that ended, per run | 1 day |
@@ -48,6 +50,14 @@ def enrichment_key(job_id: str) -> str:
 
 def wallet_sync_lock_key(wallet: str) -> str:
     return f"lock:wallet:sync:{wallet}"
+
+
+def wallet_history_lock_key(wallet: str) -> str:
+    return f"lock:wallet:history:{wallet}"
+
+
+def wallet_history_queued_key(wallet: str) -> str:
+    return f"wallet:history-queued:{wallet}"
 
 
 def job_progress_key(job_id: str) -> str:

@@ -14,6 +14,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from core.http import UpstreamTransientError, build_session, request_json
+from core.metrics import metric_incr
 from core.ratelimit import rate_limit_acquire
 from core.redis import (
     SIMULATED_DEXSCREENER_FAULT_RATE_KEY,
@@ -22,6 +23,7 @@ from core.redis import (
     SIMULATED_LATENCY_KEY,
     get_redis,
 )
+from core.upstream import RetryPolicy, call_with_retries, retry_policy_from_settings
 
 MAX_MINTS_PER_CALL = 30
 DEXSCREENER_API = "dexscreener"
@@ -45,8 +47,9 @@ class SolUsdHistoryProvider(Protocol):
 class DexScreenerClient:
     """`GET {base}/tokens/v1/solana/{mints}`: at most 30 mints a call, 300 requests/min shared globally.
 
-    Retries (429/5xx honouring Retry-After, connection errors, timeouts) are urllib3's, inside the session;
-    what is still failing after them surfaces as UpstreamTransientError for the task to retry later.
+    Retries (429/5xx honouring Retry-After, connection errors, timeouts) are urllib3's, inside the session,
+    each taking its own slot of the limit; what is still failing after them surfaces as
+    UpstreamTransientError for the task to retry later.
     """
 
     def __init__(
@@ -64,7 +67,11 @@ class DexScreenerClient:
         self.timeout_s = timeout_s
         self.rate_limit = rate_limit
         self.rate_limiter = rate_limiter
-        self.session = session or build_session(retries=retries, backoff_factor=backoff_factor)
+        self.session = session or build_session(
+            retries=retries,
+            backoff_factor=backoff_factor,
+            before_retry=lambda: self.rate_limiter(DEXSCREENER_API, self.rate_limit),
+        )
 
     @classmethod
     def from_settings(cls) -> DexScreenerClient:
@@ -72,6 +79,8 @@ class DexScreenerClient:
             base_url=settings.DEXSCREENER_API_URL,
             timeout_s=settings.UPSTREAM_TIMEOUT_S,
             rate_limit=settings.DEXSCREENER_RATE_LIMIT,
+            retries=settings.UPSTREAM_RETRIES,
+            backoff_factor=settings.UPSTREAM_RETRY_BACKOFF_S,
         )
 
     def get_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]:
@@ -79,7 +88,7 @@ class DexScreenerClient:
             raise ValueError(f"DexScreener takes at most {MAX_MINTS_PER_CALL} mints a call")
         if not mints:
             return []
-        # One slot per request as sent; urllib3's retries of it are not counted, which a 429 answer backs off.
+        # One slot per request sent: this one here, each of urllib3's retries in the session's before_retry.
         self.rate_limiter(DEXSCREENER_API, self.rate_limit)
         url = f"{self.base_url}/tokens/v1/solana/{','.join(mints)}"
         body = request_json(self.session, "GET", url, api="DexScreener", timeout_s=self.timeout_s)
@@ -94,7 +103,8 @@ class PythBenchmarksClient:
     """`GET {base}/v1/shims/tradingview/history?symbol=Crypto.SOL/USD&resolution=1&from=T0&to=T1`.
 
     The base URL may carry a path prefix. Retries (429/5xx honouring Retry-After, connection errors,
-    timeouts) are urllib3's inside the session; one slot of the global limit is taken per request sent.
+    timeouts) are urllib3's inside the session; one slot of the global limit is taken per request sent,
+    retries included.
     Pyth documents 90 requests per 10 s per IP for this endpoint, and a minute of 429s past it.
     """
 
@@ -113,7 +123,11 @@ class PythBenchmarksClient:
         self.timeout_s = timeout_s
         self.rate_limit = rate_limit
         self.rate_limiter = rate_limiter
-        self.session = session or build_session(retries=retries, backoff_factor=backoff_factor)
+        self.session = session or build_session(
+            retries=retries,
+            backoff_factor=backoff_factor,
+            before_retry=lambda: self.rate_limiter(SOL_PRICE_HISTORY_API, self.rate_limit),
+        )
 
     @classmethod
     def from_settings(cls) -> PythBenchmarksClient:
@@ -121,6 +135,8 @@ class PythBenchmarksClient:
             base_url=settings.SOL_PRICE_HISTORY_URL,
             timeout_s=settings.UPSTREAM_TIMEOUT_S,
             rate_limit=settings.SOL_PRICE_HISTORY_RATE_LIMIT,
+            retries=settings.UPSTREAM_RETRIES,
+            backoff_factor=settings.UPSTREAM_RETRY_BACKOFF_S,
         )
 
     def get_history(self, *, start: int, end: int) -> Any:
@@ -137,14 +153,27 @@ class PythBenchmarksClient:
 
 class SimulatedSolUsdHistory:
     """The simulated market's SOL/USD path in the same UDF shape, with the market-wide simulated latency and
-    fault rate (`sim:latency-ms`, `sim:fault-rate` in Redis override the settings, read on every call)."""
+    fault rate (`sim:latency-ms`, `sim:fault-rate` in Redis override the settings, read on every call),
+    retried like the HTTP client's calls, each attempt under `rate_limit` when one is given."""
 
-    def __init__(self, *, seed: int, latency_ms: int = 0, fault_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        latency_ms: int = 0,
+        fault_rate: float = 0.0,
+        retry: RetryPolicy | None = None,
+        rate_limit: str = "",
+        rate_limiter: RateLimiter = rate_limit_acquire,
+    ) -> None:
         from wallets.simulated_market import SimulatedMarket
 
         self.market = SimulatedMarket(seed=seed)
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
+        self.retry = retry or RetryPolicy(retries=0)
+        self.rate_limit = rate_limit
+        self.rate_limiter = rate_limiter
 
     def _overrides(self) -> tuple[float, float]:
         try:
@@ -157,12 +186,18 @@ class SimulatedSolUsdHistory:
             return self.latency_s, self.fault_rate
 
     def get_history(self, *, start: int, end: int) -> Any:
-        latency_s, fault_rate = self._overrides()
-        if latency_s:
-            time.sleep(latency_s)
-        if fault_rate and random.random() < fault_rate:
-            raise UpstreamTransientError("simulated upstream fault in SOL price history (HTTP 503)")
-        return self.market.sol_usd_candles(start, end, "1")
+        def attempt() -> Any:
+            metric_incr("upstream_calls_total", api="simulated-sol-price-history")
+            latency_s, fault_rate = self._overrides()
+            if latency_s:
+                time.sleep(latency_s)
+            if fault_rate and random.random() < fault_rate:
+                raise UpstreamTransientError(
+                    "simulated upstream fault in SOL price history (HTTP 503)", status="503"
+                )
+            return self.market.sol_usd_candles(start, end, "1")
+
+        return call_with_retries(attempt, policy=self.retry, take_slot=_slot(self, SOL_PRICE_HISTORY_API))
 
 
 class SimulatedPriceProvider:
@@ -173,12 +208,24 @@ class SimulatedPriceProvider:
     else the SIMULATED_FAULT_RATE / SIMULATED_LATENCY_MS settings.
     """
 
-    def __init__(self, *, seed: int, latency_ms: int = 0, fault_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        latency_ms: int = 0,
+        fault_rate: float = 0.0,
+        retry: RetryPolicy | None = None,
+        rate_limit: str = "",
+        rate_limiter: RateLimiter = rate_limit_acquire,
+    ) -> None:
         from wallets.simulated_market import SimulatedMarket
 
         self.market = SimulatedMarket(seed=seed)
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
+        self.retry = retry or RetryPolicy(retries=0)
+        self.rate_limit = rate_limit
+        self.rate_limiter = rate_limiter
 
     def _overrides(self) -> tuple[float, float]:
         try:
@@ -201,13 +248,26 @@ class SimulatedPriceProvider:
             return self.latency_s, self.fault_rate
 
     def get_pairs(self, mints: Sequence[str]) -> list[dict[str, Any]]:
-        latency_s, fault_rate = self._overrides()
-        if latency_s:
-            time.sleep(latency_s)
-        # Random on purpose, like the chain provider's faults: a retried call must be able to succeed.
-        if fault_rate and random.random() < fault_rate:
-            raise UpstreamTransientError("simulated upstream fault in DexScreener (HTTP 503)")
-        return self.market.get_dex_pairs(mints)
+        def attempt() -> list[dict[str, Any]]:
+            metric_incr("upstream_calls_total", api="simulated-dexscreener")
+            latency_s, fault_rate = self._overrides()
+            if latency_s:
+                time.sleep(latency_s)
+            # Random on purpose, like the chain provider's faults: a retried call must be able to succeed.
+            if fault_rate and random.random() < fault_rate:
+                raise UpstreamTransientError(
+                    "simulated upstream fault in DexScreener (HTTP 503)", status="503"
+                )
+            return self.market.get_dex_pairs(mints)
+
+        return call_with_retries(attempt, policy=self.retry, take_slot=_slot(self, DEXSCREENER_API))
+
+
+def _slot(provider: SimulatedPriceProvider | SimulatedSolUsdHistory, api: str) -> Callable[[], None] | None:
+    """What takes a slot of the provider's rate limit before each attempt (None: it has no limit)."""
+    if not provider.rate_limit:
+        return None
+    return lambda: provider.rate_limiter(api, provider.rate_limit)
 
 
 @lru_cache(maxsize=1)
@@ -217,6 +277,8 @@ def get_sol_usd_history_provider() -> SolUsdHistoryProvider:
             seed=settings.SIMULATED_SEED,
             latency_ms=settings.SIMULATED_LATENCY_MS,
             fault_rate=settings.SIMULATED_FAULT_RATE,
+            retry=retry_policy_from_settings(),
+            rate_limit=settings.SOL_PRICE_HISTORY_RATE_LIMIT if settings.SIMULATED_RATE_LIMITS else "",
         )
     return PythBenchmarksClient.from_settings()
 
@@ -228,5 +290,7 @@ def get_price_provider() -> PriceProvider:
             seed=settings.SIMULATED_SEED,
             latency_ms=settings.SIMULATED_LATENCY_MS,
             fault_rate=settings.SIMULATED_FAULT_RATE,
+            retry=retry_policy_from_settings(),
+            rate_limit=settings.DEXSCREENER_RATE_LIMIT if settings.SIMULATED_RATE_LIMITS else "",
         )
     return DexScreenerClient.from_settings()

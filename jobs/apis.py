@@ -184,6 +184,15 @@ class WalletJobInputSerializer(StrictInputSerializer):
     force = StrictBooleanField(
         required=False, default=False, help_text="Do the work again even when a fresh result exists"
     )
+    history = serializers.ChoiceField(
+        choices=list(services.HISTORY_DEPTHS),
+        required=False,
+        default="initial",
+        help_text="`initial`: the stored history (a first sync stores the newest "
+        "WALLET_SYNC_INITIAL_SIGNATURES transactions; deeper history is added in the background, not "
+        "awaited). `full`: the job deepens the wallet's history up to WALLET_HISTORY_MAX_SIGNATURES / "
+        "WALLET_HISTORY_MAX_DAYS before it computes. The result's `history` says what it covers.",
+    )
 
 
 class _WalletJobSubmitApi(_SubmitApi):
@@ -197,7 +206,11 @@ class _WalletJobSubmitApi(_SubmitApi):
         submission = self.admitted(
             request,
             lambda: services.job_submit_wallet_job(
-                kind=self.kind, owner=_user(request), wallet=data["wallet"], force=data["force"]
+                kind=self.kind,
+                owner=_user(request),
+                wallet=data["wallet"],
+                force=data["force"],
+                history=data["history"],
             ),
         )
         return _submit_response(submission, wallet_count=1)

@@ -49,6 +49,11 @@ HOLDERS_SYNC_WALLET = TaskSpec("jobs.holders_sync_wallet", WALLET_QUEUE)
 HOLDERS_ANALYSE_BATCH = TaskSpec("jobs.holders_analyse_batch", ANALYSIS_QUEUE)
 HOLDERS_TOKEN_METADATA = TaskSpec("jobs.holders_token_metadata", ENRICHMENT_QUEUE)
 HOLDERS_FINISH = TaskSpec("jobs.holders_finish", SIMILARITY_QUEUE)
+# History depth (jobs.flows.history): a wallet's deepening in the background, one page a task, and a job's
+# own deepening (`history: "full"`), which then sends the job's next step: one of HISTORY_NEXT_STEPS.
+WALLET_HISTORY_DEEPEN = TaskSpec("jobs.wallet_history_deepen", WALLET_QUEUE)
+JOB_HISTORY_DEEPEN = TaskSpec("jobs.job_history_deepen", WALLET_QUEUE)
+WALLET_SYNC_FINISH = TaskSpec("jobs.wallet_sync_finish", WALLET_QUEUE)
 # Periodic (config.settings.CELERY_BEAT_SCHEDULE names them; a test holds the two together). The sweep is
 # not on wallet-operations: a dead wallet worker must not also stop the recovery of its own jobs.
 SWEEP_STALLED = TaskSpec("jobs.sweep_stalled", ENRICHMENT_QUEUE)
@@ -56,6 +61,10 @@ CLEANUP = TaskSpec("jobs.cleanup", WALLET_QUEUE)
 
 # Background enrichment runs below user-facing work.
 ENRICHMENT_PRIORITY = Priority.LOW
+# So does background deepening: a job never waits on a deepening it did not ask for.
+HISTORY_PRIORITY = Priority.LOW
+HISTORY_NEXT_STEPS: dict[str, TaskSpec] = {spec.name: spec for spec in (ANALYSIS_COMPUTE, WALLET_SYNC_FINISH)}
+"""The steps a job's own deepening may hand over to, by name (task arguments are JSON)."""
 
 START_TASKS: dict[Job.Kind, TaskSpec] = {
     Job.Kind.SIMILARITY: SIMILARITY_FLOW,

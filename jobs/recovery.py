@@ -2,7 +2,9 @@
 
 Covers a worker killed mid-task (its message sits unacknowledged until the visibility timeout) and Redis
 losing queued messages or chord state (a restart without persistence, FLUSHALL): the ledger still knows every
-job, so the sweep re-drives from it, or files the job as a dead letter when its attempts are spent.
+job, so the sweep re-drives from it, or files the job as a dead letter when its attempts are spent. The
+wallets table likewise knows every history short of its caps: the sweep queues the background deepening
+of those that have none queued (a lost message, a sync outside a job, a deepening that gave up).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from django.utils import timezone
 
 from core.queues import ENRICHMENT_QUEUE, QUEUES
 from jobs import dispatch, progress, services
+from jobs.flows import history
 from jobs.models import Job
+from wallets.selectors import wallets_wanting_history_work
 
 logger = logging.getLogger(__name__)
 
 STALL_MARGIN_S = 60
 SWEEP_BATCH = 500
+# Wallets whose background deepening the sweep may queue at a time (each is one task a page).
+HISTORY_SWEEP_BATCH = 100
 
 
 def stall_timeout_s(queue: str) -> int:
@@ -74,6 +80,10 @@ def jobs_sweep_stalled() -> dict[str, int]:
         if services.job_redrive(job=job, reason="queued message presumed lost"):
             counts["requeued"] += 1
     counts["enrichment_resent"] = _resend_pending_enrichment(now=now)
+    counts["history_deepening_queued"] = sum(
+        history.queue_background_deepening(wallet=wallet)
+        for wallet in wallets_wanting_history_work(limit=HISTORY_SWEEP_BATCH)
+    )
     return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,6 +175,60 @@ def job_tree_state(*, job_id: uuid.UUID | str) -> JobTreeState:
         by_status[status] = by_status.get(status, 0) + 1
     ended = sum(count for status, count in by_status.items() if status in Job.TERMINAL_STATUSES)
     return JobTreeState(job, sum(by_status.values()), ended, by_status)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkWalletProgress:
+    """Where the wallets of bulk jobs stand, for a waiting command's progress bar: a wallet is done when
+    every one-wallet analysis of it (PnL, behaviour) has ended, failed when one of them did not complete."""
+
+    wallets_total: int
+    wallets_done: int
+    wallets_failed: int
+    analyses_total: int
+    analyses_ended: int
+
+
+def bulk_wallet_progress(*, parents: Sequence[Job]) -> BulkWalletProgress:
+    """One light query over the parents' children (kind, wallet, status; not their results)."""
+    wanted: dict[str, int] = {}
+    analyses_total = 0
+    for parent in parents:
+        per_wallet = [kind for kind in parent.params.get("types", []) if kind != Job.Kind.SIMILARITY]
+        for wallet in parent.params.get("wallets", []):
+            wanted[wallet] = wanted.get(wallet, 0) + len(per_wallet)
+        analyses_total += len(bulk_analysis_children_wanted(params=parent.params))
+    ended: dict[str, int] = {}
+    failed: set[str] = set()
+    analyses_ended = 0
+    rows = Job.objects.filter(parent_id__in=[parent.id for parent in parents]).values_list(
+        "kind", "params__wallet", "status"
+    )
+    for kind, wallet, status in rows.iterator(chunk_size=5000):
+        if status not in Job.TERMINAL_STATUSES:
+            continue
+        analyses_ended += 1
+        if kind == Job.Kind.SIMILARITY:
+            continue
+        ended[wallet] = ended.get(wallet, 0) + 1
+        if status != Job.Status.COMPLETED:
+            failed.add(wallet)
+    done = [wallet for wallet, count in wanted.items() if count and ended.get(wallet, 0) >= count]
+    return BulkWalletProgress(
+        wallets_total=sum(1 for count in wanted.values() if count),
+        wallets_done=len(done),
+        wallets_failed=len(failed.intersection(done)),
+        analyses_total=analyses_total,
+        analyses_ended=analyses_ended,
+    )
+
+
+def jobs_statuses(*, job_ids: list[str]) -> dict[str, str]:
+    """{job id: status}, without the jobs' results (a command polling thousands of jobs reads this)."""
+    return {
+        str(job_id): status
+        for job_id, status in Job.objects.filter(id__in=job_ids).values_list("id", "status")
+    }
 
 
 def jobs_by_ids(*, job_ids: list[str]) -> list[Job]:

@@ -160,14 +160,31 @@ def job_submit_similarity(
     return job_submit(kind=Job.Kind.SIMILARITY, owner=owner, params=params, priority=priority, force=force)
 
 
+HISTORY_DEPTHS = ("initial", "full")
+"""How much of a wallet's history a one-wallet job reads: what is stored (a first sync stores the newest
+WALLET_SYNC_INITIAL_SIGNATURES), or everything up to the caps, deepened by the job before it computes."""
+
+
 def job_submit_wallet_job(
-    *, kind: str, owner: User, wallet: object, force: bool = False, priority: int = Priority.HIGH
+    *,
+    kind: str,
+    owner: User,
+    wallet: object,
+    force: bool = False,
+    history: object = "initial",
+    priority: int = Priority.HIGH,
 ) -> JobSubmission:
-    """A one-wallet job: PnL, behaviour or sync (bodies `{wallet, force?}`)."""
+    """A one-wallet job: PnL, behaviour or sync (bodies `{wallet, force?, history?}`)."""
     if kind not in WALLET_JOB_KINDS:
         raise ValueError(f"{kind} is not a one-wallet job kind")
-    # `force` is part of the request's identity: a forced job never stands in for an ordinary one.
+    if history not in HISTORY_DEPTHS:
+        message = f"must be one of {', '.join(HISTORY_DEPTHS)}"
+        raise InvalidInputError(f"history {message}.", fields={"history": [message]})
+    # `force` is part of the request's identity: a forced job never stands in for an ordinary one. So is a
+    # full history (kept out of the default's params, so the keys of existing jobs stay what they were).
     params: dict[str, Any] = {"wallet": validate_address(wallet), "force": bool(force)}
+    if history == "full":
+        params["history"] = "full"
     return job_submit(kind=kind, owner=owner, params=params, priority=priority, force=force)
 
 

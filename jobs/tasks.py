@@ -23,7 +23,7 @@ from celery import Task
 
 from core.task_policy import describe, error_type, queue_task
 from jobs import dispatch, recovery, services
-from jobs.flows import analysis, bulk, enrichment, similarity, token_holders, wallet_sync
+from jobs.flows import analysis, bulk, enrichment, history, similarity, token_holders, wallet_sync
 from jobs.maintenance import maintenance_cleanup
 
 
@@ -176,6 +176,33 @@ def wallet_sync_flow_task(*, job_id: str) -> None:
 @queue_task(dispatch.WALLET_SYNC_RUN, on_give_up=fail_job)
 def wallet_sync_run_task(*, job_id: str, attempt: int) -> None:
     wallet_sync.run(job_id=job_id, attempt=attempt)
+
+
+@queue_task(dispatch.WALLET_SYNC_FINISH, on_give_up=fail_job)
+def wallet_sync_finish_task(*, job_id: str, attempt: int, synced: dict[str, Any]) -> None:
+    wallet_sync.finish(job_id=job_id, attempt=attempt, synced=synced)
+
+
+# --- history depth -----------------------------------------------------------------------------------------
+
+
+def history_background_failed(task: Task, exc: BaseException, kwargs: Mapping[str, Any]) -> None:
+    """A background deepening that failed for good is filed (replayable) and forgotten, so the next sync of
+    the wallet, or the sweep, queues it again; the wallet records the error (`history_error`)."""
+    services.dead_letter_record(
+        error_type=error_type(exc), message=describe(exc), **_dead_letter(task, exc, kwargs)
+    )
+    history.background_ended(wallet=kwargs["wallet"])
+
+
+@queue_task(dispatch.WALLET_HISTORY_DEEPEN, on_give_up=history_background_failed)
+def wallet_history_deepen_task(*, wallet: str) -> None:
+    history.background_slice(wallet=wallet)
+
+
+@queue_task(dispatch.JOB_HISTORY_DEEPEN, on_give_up=fail_job)
+def job_history_deepen_task(*, job_id: str, attempt: int, then: str, then_kwargs: dict[str, Any]) -> None:
+    history.job_deepen(job_id=job_id, attempt=attempt, then=then, then_kwargs=then_kwargs)
 
 
 # --- bulk analysis -----------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from wallets.selectors import (
     wallet_latest_balances,
     wallet_swap_legs,
     wallets_funding,
+    wallets_history,
 )
 from wallets.services import wallet_fetch_balances, wallet_sync
 
@@ -279,7 +280,10 @@ def similarity_analyze(
     # (similarity_validate_options) and internal callers may tag a job's params with their own. A bad value
     # of a known option raises InvalidInputError before any work, which fails the job for good.
     engine_options = similarity_options_from({k: v for k, v in options.items() if k in _OPTION_CHECKS})
-    funding = wallets_funding(addresses=wallets)
+    # Each wallet's stored history, read once: its swaps, transfers and PnL all come from that stretch,
+    # and the result names it (`history`), with `funders.*.history_complete` from the same.
+    histories = wallets_history(addresses=wallets)
+    funding = wallets_funding(addresses=wallets, histories=histories)
     engine_options = dataclasses.replace(
         engine_options,
         ignored_funders=similarity_ignored_funders(
@@ -294,7 +298,7 @@ def similarity_analyze(
     # so memory stays bounded by the batch however many large wallets a request names.
     for start in range(0, len(wallets), SUMMARY_BATCH_WALLETS):
         batch = list(wallets[start : start + SUMMARY_BATCH_WALLETS])
-        legs = {wallet: wallet_swap_legs(address=wallet) for wallet in batch}
+        legs = {wallet: wallet_swap_legs(address=wallet, history=histories[wallet]) for wallet in batch}
         activities.extend(
             activity_from_legs(
                 wallet, legs[wallet], holdings.get(wallet, {}), funding=_wallet_funding(funding[wallet])
@@ -303,7 +307,11 @@ def similarity_analyze(
         )
         summaries.update(
             analysis_wallet_summaries(
-                addresses=batch, legs_by_wallet=legs, balances_by_wallet=balances, fetch_sol_usd=fetch_sol_usd
+                addresses=batch,
+                legs_by_wallet=legs,
+                balances_by_wallet=balances,
+                histories=histories,
+                fetch_sol_usd=fetch_sol_usd,
             )
         )
     result = compute_similarity(activities, options=engine_options, failed_wallets=failed_wallets)
@@ -311,6 +319,7 @@ def similarity_analyze(
     output["balances"] = {wallet: balance for wallet, balance in balances.items() if balance is not None}
     # Each wallet's PnL and behaviour headline (docs/METHODS.md §2, §3).
     output["wallet_summaries"] = summaries
+    output["history"] = {wallet: histories[wallet].to_dict() for wallet in wallets}
     return output
 
 

@@ -3,7 +3,8 @@ Helius Enhanced API
 for parsed transactions, over `requests` with retries, timeouts and a global rate limit.
 
 Every call goes through `core.http.request_json` (urllib3 `Retry` on 429/5xx honouring `Retry-After`, a
-timeout on every call, errors mapped onto UpstreamTransientError / UpstreamFatalError). The API key travels
+timeout on every call, errors mapped onto UpstreamTransientError / UpstreamFatalError). Every attempt, the
+first and each retry, takes a slot of its API's global rate limit (RPC or Enhanced API). The API key travels
 as the `api-key` query parameter, as Helius requires, so it is scrubbed from every exception message and from
 urllib3's debug log lines, which print request URLs.
 """
@@ -162,9 +163,18 @@ class HeliusChainProvider:
         self.max_parallel_batches = max_parallel_batches
         self.commitment = commitment
         self.rate_limiter = rate_limiter
-        self.session = session or build_session(
-            retries=retries, backoff_factor=backoff_factor, max_backoff_s=max_backoff_s
-        )
+
+        def session_for(api: str, limit: str) -> requests.Session:
+            # One session per limit: each retry its urllib3 Retry makes takes a slot of that limit.
+            return session or build_session(
+                retries=retries,
+                backoff_factor=backoff_factor,
+                max_backoff_s=max_backoff_s,
+                before_retry=lambda: self.rate_limiter(api, limit),
+            )
+
+        self.rpc_session = session_for(RPC_API, rpc_rate_limit)
+        self.api_session = session_for(ENHANCED_API, api_rate_limit)
         self._request_ids = itertools.count(1)
 
     @classmethod
@@ -176,6 +186,8 @@ class HeliusChainProvider:
             rpc_rate_limit=settings.HELIUS_RPC_RATE_LIMIT,
             api_rate_limit=settings.HELIUS_API_RATE_LIMIT,
             timeout_s=settings.UPSTREAM_TIMEOUT_S,
+            retries=settings.UPSTREAM_RETRIES,
+            backoff_factor=settings.UPSTREAM_RETRY_BACKOFF_S,
         )
 
     def __repr__(self) -> str:
@@ -285,7 +297,10 @@ class HeliusChainProvider:
     def _post_transactions(self, signatures: list[str]) -> list[dict[str, Any]]:
         self.rate_limiter(ENHANCED_API, self.api_rate_limit)
         body = self._request(
-            "Helius POST /v0/transactions", self._transactions_endpoint, {"transactions": signatures}
+            "Helius POST /v0/transactions",
+            self._transactions_endpoint,
+            {"transactions": signatures},
+            session=self.api_session,
         )
         transactions = self._expect_list("POST /v0/transactions", body)
         if not all(isinstance(item, dict) and "signature" in item for item in transactions):
@@ -296,7 +311,7 @@ class HeliusChainProvider:
         """One JSON-RPC call; params by position (Solana RPC) or by name (Helius DAS)."""
         self.rate_limiter(RPC_API, self.rpc_rate_limit)
         payload = {"jsonrpc": "2.0", "id": next(self._request_ids), "method": method, "params": params}
-        body = self._request(f"Solana RPC {method}", self._rpc_endpoint, payload)
+        body = self._request(f"Solana RPC {method}", self._rpc_endpoint, payload, session=self.rpc_session)
         if not isinstance(body, dict):
             raise UpstreamTransientError(f"Solana RPC {method} answered a body that is not a JSON-RPC object")
         if body.get("error") is not None:
@@ -305,9 +320,9 @@ class HeliusChainProvider:
             raise UpstreamTransientError(f"Solana RPC {method} answered neither `result` nor `error`")
         return body["result"]
 
-    def _request(self, label: str, url: str, payload: dict[str, Any]) -> Any:
+    def _request(self, label: str, url: str, payload: dict[str, Any], *, session: requests.Session) -> Any:
         try:
-            return request_json(self.session, "POST", url, api=label, timeout_s=self.timeout_s, json=payload)
+            return request_json(session, "POST", url, api=label, timeout_s=self.timeout_s, json=payload)
         except (UpstreamTransientError, UpstreamFatalError) as exc:
             raise self._scrubbed(exc) from None
 

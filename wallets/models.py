@@ -9,7 +9,15 @@ from django.utils import timezone
 
 
 class Wallet(models.Model):
-    """A wallet's sync state. Swaps and balances hang off it."""
+    """A wallet's sync state and the stretch of its history that is stored (docs/ARCHITECTURE.md, "History
+    depth"). Swaps and balances hang off it.
+
+    The stored history is one run of the wallet's transactions, from `oldest_*` to `newest_*`, with every
+    transaction in between stored (`history_signatures` of them): results read exactly that run. A sync
+    extends it upward; deepening extends it downward, up to the caps (WALLET_HISTORY_MAX_SIGNATURES,
+    WALLET_HISTORY_MAX_DAYS). Rows below `oldest_slot` can exist after a sync that found more new
+    transactions than its window (the run restarts at the window; deepening walks back down through them).
+    """
 
     class SyncStatus(models.TextChoices):
         NEVER = "never", "Never synced"
@@ -17,20 +25,53 @@ class Wallet(models.Model):
         SYNCED = "synced", "Synced"
         FAILED = "failed", "Failed"
 
+    class HistoryLimit(models.TextChoices):
+        NONE = "", "Not limited"
+        SIGNATURES = "signatures", "WALLET_HISTORY_MAX_SIGNATURES"
+        DAYS = "days", "WALLET_HISTORY_MAX_DAYS"
+
     address = models.CharField(max_length=44, primary_key=True)
     sync_status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.NEVER)
     # Newest signature whose transactions are all stored; the next sync pages back only to here.
     newest_signature = models.CharField(max_length=100, blank=True, default="")
+    newest_slot = models.BigIntegerField(null=True, blank=True)
+    newest_at = models.BigIntegerField(null=True, blank=True, help_text="Block time of newest_signature")
+    # The bottom of the stored run; deepening pages back from here.
+    oldest_signature = models.CharField(max_length=100, blank=True, default="")
+    oldest_slot = models.BigIntegerField(null=True, blank=True)
+    oldest_at = models.BigIntegerField(null=True, blank=True, help_text="Block time of oldest_signature")
+    history_signatures = models.PositiveIntegerField(
+        default=0, help_text="Transactions stored from oldest_slot to newest_slot"
+    )
+    history_complete = models.BooleanField(
+        default=False, help_text="The stored run reaches the wallet's first transaction"
+    )
+    history_limited_by = models.CharField(
+        max_length=12,
+        choices=HistoryLimit.choices,
+        blank=True,
+        default=HistoryLimit.NONE,
+        help_text="The cap that stopped deepening short of the first transaction",
+    )
+    history_error = models.TextField(blank=True, default="", help_text="Why the last deepening failed")
     last_synced_at = models.DateTimeField(null=True, blank=True)
     sync_error = models.TextField(blank=True, default="")
-    transactions_seen = models.PositiveIntegerField(default=0)
+    transactions_seen = models.PositiveIntegerField(default=0, help_text="Transactions stored in all")
     sync_count = models.PositiveIntegerField(default=0, help_text="Syncs that reached the upstream")
     swaps_unparsed = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["last_synced_at"])]
+        indexes = [
+            models.Index(fields=["last_synced_at"]),
+            # The sweep's look for wallets whose history is short of its caps, among incomplete ones only.
+            models.Index(
+                fields=["history_signatures"],
+                name="wallet_history_incomplete",
+                condition=models.Q(history_complete=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.address
@@ -101,7 +142,12 @@ class TransactionEffect(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["wallet", "signature"], name="transaction_effect_one_per_tx")
         ]
-        indexes = [models.Index(fields=["wallet", "timestamp"]), models.Index(fields=["kind"])]
+        indexes = [
+            models.Index(fields=["wallet", "timestamp"]),
+            models.Index(fields=["kind"]),
+            # The stored run's bounds and count, and pruning the oldest slots past the cap.
+            models.Index(fields=["wallet", "slot", "block_position"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.signature[:8]}… ({self.wallet_id})"

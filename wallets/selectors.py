@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -36,6 +36,156 @@ class WalletSyncState:
     transactions_seen: int  # transactions stored for the wallet, failed ones included
     swaps_unparsed: int  # swaps (typed SWAP or with events.swap) that produced no legs, and unreadable ones
     newest_signature: str  # newest signature whose transactions are all stored; "" before the first sync
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCaps:
+    """How much of a wallet's history is kept (docs/ARCHITECTURE.md, "History depth"): a first sync's
+    window, the most transactions stored, and the oldest block time fetched (None: no limit in days)."""
+
+    initial: int
+    max_signatures: int
+    cutoff_ts: int | None
+
+    @classmethod
+    def from_settings(cls, *, now: datetime | None = None) -> HistoryCaps:
+        days = settings.WALLET_HISTORY_MAX_DAYS
+        moment = now or timezone.now()
+        return cls(
+            initial=settings.WALLET_SYNC_INITIAL_SIGNATURES,
+            max_signatures=settings.WALLET_HISTORY_MAX_SIGNATURES,
+            cutoff_ts=int((moment - timedelta(days=days)).timestamp()) if days else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WalletHistory:
+    """The stored history of a wallet that results read: every transaction from `oldest_slot` to
+    `newest_slot` (None: unbounded on that side), `signatures` of them, from block time `from_ts` to
+    `to_ts`. `complete`: it reaches the wallet's first transaction; `limited_by`: the cap that stopped it
+    short ("signatures", "days"), "" while it is still being deepened."""
+
+    address: str
+    from_ts: int | None
+    to_ts: int | None
+    signatures: int
+    complete: bool
+    limited_by: str
+    oldest_slot: int | None
+    newest_slot: int | None
+
+    @classmethod
+    def of(cls, wallet: Wallet) -> WalletHistory:
+        return cls(
+            address=wallet.address,
+            from_ts=wallet.oldest_at,
+            to_ts=wallet.newest_at,
+            signatures=wallet.history_signatures,
+            complete=wallet.history_complete,
+            limited_by=wallet.history_limited_by,
+            oldest_slot=wallet.oldest_slot,
+            newest_slot=wallet.newest_slot,
+        )
+
+    @classmethod
+    def empty(cls, address: str) -> WalletHistory:
+        """A wallet never synced: nothing stored, nothing known."""
+        return cls(address, None, None, 0, False, "", None, None)
+
+    def holds_slot(self, slot: int) -> bool:
+        return (self.oldest_slot is None or slot >= self.oldest_slot) and (
+            self.newest_slot is None or slot <= self.newest_slot
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `history` field of results: {from, to, signatures, complete, limited_by}, times in ISO 8601."""
+        return {
+            "from": _iso(self.from_ts),
+            "to": _iso(self.to_ts),
+            "signatures": self.signatures,
+            "complete": self.complete,
+            "limited_by": self.limited_by or None,
+        }
+
+
+def _iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
+def wallet_history(*, address: str) -> WalletHistory:
+    """What is stored of the wallet's history now; read it once and pass it to the reads of one result, so
+    swaps, chain records and transfers all come from the same stretch (a deepening may be storing more)."""
+    wallet = Wallet.objects.filter(address=address).first()
+    return WalletHistory.of(wallet) if wallet is not None else WalletHistory.empty(address)
+
+
+def wallets_history(*, addresses: Sequence[str]) -> dict[str, WalletHistory]:
+    """`wallet_history` of many wallets in one query, in the order given."""
+    found = {wallet.address: wallet for wallet in Wallet.objects.filter(address__in=list(addresses))}
+    return {
+        address: WalletHistory.of(found[address]) if address in found else WalletHistory.empty(address)
+        for address in addresses
+    }
+
+
+def _within(rows: QuerySet[Any], history: WalletHistory | None) -> QuerySet[Any]:
+    """Rows (with a `slot`) of the stored stretch only: rows below it (left by a sync that restarted the
+    stretch) or being stored right now beyond it are not part of what a result covers."""
+    if history is None:
+        return rows
+    if history.oldest_slot is not None:
+        rows = rows.filter(slot__gte=history.oldest_slot)
+    if history.newest_slot is not None:
+        rows = rows.filter(slot__lte=history.newest_slot)
+    return rows
+
+
+def history_deepening_wanted(wallet: Wallet, caps: HistoryCaps, *, recheck_days: bool = False) -> bool:
+    """The wallet's stored history stops short of its first transaction and of every cap. A wallet limited
+    by days stays so (the cutoff only moves forward) unless `recheck_days` (one signature page tells)."""
+    if not wallet.newest_signature or wallet.history_complete or not wallet.oldest_signature:
+        return False
+    if wallet.history_signatures >= caps.max_signatures:
+        return False
+    if wallet.history_limited_by == Wallet.HistoryLimit.DAYS and not recheck_days:
+        return False
+    return caps.cutoff_ts is None or wallet.oldest_at is None or wallet.oldest_at >= caps.cutoff_ts
+
+
+def history_pruning_wanted(wallet: Wallet, caps: HistoryCaps) -> bool:
+    """The wallet stores more transactions than the cap allows: the oldest must go."""
+    return wallet.transactions_seen > caps.max_signatures
+
+
+def wallet_history_work_wanted(*, address: str, recheck_days: bool = False) -> bool:
+    """Deepening or pruning would change the wallet's stored history under today's caps."""
+    wallet = Wallet.objects.filter(address=address).first()
+    if wallet is None:
+        return False
+    caps = HistoryCaps.from_settings()
+    return history_deepening_wanted(wallet, caps, recheck_days=recheck_days) or history_pruning_wanted(
+        wallet, caps
+    )
+
+
+def wallets_wanting_history_work(*, limit: int) -> list[str]:
+    """Wallets whose stored history is short of its caps (and not limited by days), or over the cap in
+    rows: the background deepening's backlog, for the periodic sweep."""
+    caps = HistoryCaps.from_settings()
+    candidates = (
+        Wallet.objects.filter(history_complete=False)
+        .exclude(newest_signature="")
+        .filter(
+            Q(history_signatures__lt=caps.max_signatures) & ~Q(history_limited_by=Wallet.HistoryLimit.DAYS)
+            | Q(transactions_seen__gt=caps.max_signatures)
+        )
+        .order_by("history_signatures")[: limit * 2]
+    )
+    return [
+        wallet.address
+        for wallet in candidates
+        if history_deepening_wanted(wallet, caps) or history_pruning_wanted(wallet, caps)
+    ][:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +291,26 @@ def _leg(values: tuple[Any, ...]) -> SwapLeg:
     )
 
 
-def wallet_swap_legs(*, address: str) -> list[SwapLeg]:
+def wallet_swap_legs(*, address: str, history: WalletHistory | None = None) -> list[SwapLeg]:
+    """The wallet's swap legs, oldest first; within `history`'s stretch when given."""
     # Rows as tuples, not model instances: every analysis and similarity job reads every leg of its
     # wallets, and building a model instance per row cost more than the query (docs/BENCHMARKS.md, task
     # overhead).
     rows = (
-        Swap.objects.filter(wallet_id=address)
+        _within(Swap.objects.filter(wallet_id=address), history)
         .order_by("timestamp", "slot", "signature", "direction")
         .values_list(*_LEG_COLUMNS)
     )
     return [_leg(values) for values in rows.iterator(chunk_size=2000)]
 
 
-def wallet_chain_records(*, address: str) -> list[ChainRecord] | None:
-    """What each stored transaction did to the wallet's SOL, oldest first; None when the wallet's swaps were
-    stored before these records were kept (its fees and reconciliation are then unknown, not zero)."""
-    rows = TransactionEffect.objects.filter(wallet_id=address).order_by("timestamp", "slot", "block_position")
+def wallet_chain_records(*, address: str, history: WalletHistory | None = None) -> list[ChainRecord] | None:
+    """What each stored transaction did to the wallet's SOL, oldest first (within `history`'s stretch when
+    given); None when the wallet's swaps were stored before these records were kept (its fees and
+    reconciliation are then unknown, not zero)."""
+    rows = _within(TransactionEffect.objects.filter(wallet_id=address), history).order_by(
+        "timestamp", "slot", "block_position"
+    )
     records = [
         ChainRecord(
             signature=signature,
@@ -253,30 +407,33 @@ class WalletFundingRecord:
     history_complete: bool
 
 
-def wallets_funding(*, addresses: Sequence[str]) -> dict[str, WalletFundingRecord]:
-    """Funding of each address, in the order given.
-
-    A sync reads a wallet's history back to its first signature, so a synced wallet's history is complete;
-    a wallet never synced has no history to tell, and its funding is unknown.
+def wallets_funding(
+    *, addresses: Sequence[str], histories: Mapping[str, WalletHistory] | None = None
+) -> dict[str, WalletFundingRecord]:
+    """Funding of each address, in the order given, from its stored history (each wallet's stretch in
+    `histories` when given). `history_complete` says whether that history reaches the wallet's first
+    transaction (its funding); a wallet never synced has no history to tell, and its funding is unknown.
     """
-    synced = set(
-        Wallet.objects.filter(address__in=addresses, last_synced_at__isnull=False).values_list(
-            "address", flat=True
-        )
-    )
+    known = histories if histories is not None else wallets_history(addresses=addresses)
     earliest: dict[str, dict[str, FundingTransferRecord]] = {address: {} for address in addresses}
     rows = (
         NativeTransfer.objects.filter(wallet_id__in=addresses)
         .order_by("wallet_id", "timestamp", "slot", "signature", "source")
-        .values_list("wallet_id", "source", "lamports", "timestamp", "signature")
+        .values_list("wallet_id", "source", "lamports", "timestamp", "slot", "signature")
     )
-    for wallet, source, lamports, timestamp, signature in rows.iterator(chunk_size=2000):
+    for wallet, source, lamports, timestamp, slot, signature in rows.iterator(chunk_size=2000):
+        history = known.get(wallet)
+        if history is not None and not history.holds_slot(slot):
+            continue
         earliest[wallet].setdefault(source, FundingTransferRecord(source, lamports, timestamp, signature))
     out = {}
     for address in addresses:
         received = list(earliest[address].values())  # insertion order is time order
+        history = known.get(address)
         out[address] = WalletFundingRecord(
-            first=received[0] if received else None, received=received, history_complete=address in synced
+            first=received[0] if received else None,
+            received=received,
+            history_complete=history is not None and history.complete,
         )
     return out
 

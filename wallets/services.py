@@ -1,8 +1,18 @@
-"""Writes of chain data: wallet sync, swap re-extraction and balance fetches."""
+"""Writes of chain data: wallet sync and history depth, swap re-extraction and balance fetches.
+
+History depth (docs/ARCHITECTURE.md, "History depth"): a wallet's stored history is one unbroken stretch of
+its transactions. `wallet_sync` extends it at the newest end, at most WALLET_SYNC_INITIAL_SIGNATURES at a
+time, so a result never waits for a deep history; `wallet_history_deepen` extends it at the oldest end, a page
+at a time, up to WALLET_HISTORY_MAX_SIGNATURES or WALLET_HISTORY_MAX_DAYS, and keeps the rows within the cap.
+Each end has its own lock, so a sync never waits on a deepening; each moves its end of the stretch only once
+the transactions it adds are stored, so a crash at any point resumes from the last end, re-reading what it
+stored from the transaction cache.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,22 +23,36 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from core.http import UpstreamTransientError
+from core.http import UpstreamFatalError, UpstreamTransientError
 from core.redis import balance_key, get_redis
 from wallets.addresses import validate_address
 from wallets.extraction import extract_wallet_swaps
-from wallets.locks import WalletSyncLock
-from wallets.models import BalanceSnapshot, Swap, Token, Transaction, TransactionEffect, Wallet
+from wallets.locks import WalletHistoryLock, WalletSyncLock
+from wallets.models import (
+    BalanceSnapshot,
+    NativeTransfer,
+    Swap,
+    Token,
+    Transaction,
+    TransactionEffect,
+    Wallet,
+)
 from wallets.providers import (
     SIGNATURE_PAGE_LIMIT,
     TRANSACTIONS_BATCH_LIMIT,
     ChainProvider,
     get_chain_provider,
 )
-from wallets.selectors import wallet_cached_transactions
+from wallets.selectors import (
+    HistoryCaps,
+    WalletHistory,
+    history_deepening_wanted,
+    history_pruning_wanted,
+    wallet_cached_transactions,
+)
 from wallets.swaps import ChainRecord, SwapLeg
 from wallets.transfer_services import native_transfers_store
 
@@ -36,6 +60,8 @@ Checkpoint = Callable[[], None]
 WalletTransaction = Transaction.wallets.through
 # Cached payloads are decompressed this many at a time when swaps are re-extracted.
 REEXTRACT_CHUNK = 500
+# Rows deleted per statement when a wallet's history is pruned to its cap.
+PRUNE_CHUNK = 1000
 
 
 class IncompleteHistoryError(UpstreamTransientError):
@@ -51,6 +77,20 @@ class WalletSyncOutcome:
     new_transactions: int
     new_swaps: int
     fetched_transactions: int = 0  # of new_transactions, how many came from the upstream (not the cache)
+    history: WalletHistory | None = None  # what is stored after the sync
+    # The stored history stops short of the caps (deepening would add to it) or holds more rows than the
+    # cap (pruning would remove some): the caller queues a background deepening.
+    history_work_wanted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDeepenOutcome:
+    address: str
+    more: bool  # stopped by `max_pages` or the budget with work left: call again
+    pages: int
+    new_transactions: int
+    pruned: int
+    history: WalletHistory
 
 
 @dataclass(slots=True)
@@ -70,20 +110,59 @@ def _is_fresh(wallet: Wallet) -> bool:
     return wallet.last_synced_at >= timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
 
 
-def _new_signatures(
-    provider: ChainProvider, *, address: str, until: str, checkpoint: Checkpoint
-) -> list[dict[str, Any]]:
-    """Page back from the newest signature to the newest one already stored (exclusive)."""
+@dataclass(slots=True)
+class _Listing:
+    """Signature entries of one end of a wallet's history, newest first, whole slots only."""
+
+    entries: list[dict[str, Any]]
+    reached_end: bool  # nothing is left between the entries and `until` (or the wallet's first transaction)
+    cut_by_days: bool  # the next entry is older than the cutoff in days
+
+
+def _slot(entry: Mapping[str, Any]) -> int:
+    return int(entry.get("slot") or 0)
+
+
+def _block_time(entry: Mapping[str, Any]) -> int | None:
+    value = entry.get("blockTime")
+    return int(value) if value is not None else None
+
+
+def _list_back(
+    provider: ChainProvider,
+    *,
+    address: str,
+    before: str | None,
+    until: str | None,
+    limit: int,
+    cutoff_ts: int | None,
+    checkpoint: Checkpoint,
+    whole_slots: bool = True,
+) -> _Listing:
+    """Page back from `before` (None: the newest signature) towards `until` (exclusive; None: the wallet's
+    first transaction), keeping at most `limit` entries and none older than `cutoff_ts`.
+
+    When `limit` stops the listing, the last slot is left out unless it is all there is (or `whole_slots`
+    is off): its other transactions may be on the next page, and a slot is stored whole so that block
+    positions are right and a stretch never ends inside a slot."""
     collected: list[dict[str, Any]] = []
-    before: str | None = None
     while True:
         checkpoint()
-        page = provider.get_signatures(
-            address, before=before, until=until or None, limit=SIGNATURE_PAGE_LIMIT
-        )
-        collected.extend(page)
-        if len(page) < SIGNATURE_PAGE_LIMIT:
-            return collected
+        wanted = min(SIGNATURE_PAGE_LIMIT, limit - len(collected))
+        page = provider.get_signatures(address, before=before, until=until, limit=wanted)
+        for entry in page:
+            block_time = _block_time(entry)
+            if cutoff_ts is not None and block_time is not None and block_time < cutoff_ts:
+                return _Listing(collected, reached_end=False, cut_by_days=True)
+            collected.append(entry)
+        if len(page) < wanted:
+            return _Listing(collected, reached_end=True, cut_by_days=False)
+        if len(collected) >= limit:
+            if whole_slots:
+                last_slot = _slot(collected[-1])
+                whole = [entry for entry in collected if _slot(entry) != last_slot]
+                collected = whole or collected
+            return _Listing(collected, reached_end=False, cut_by_days=False)
         before = page[-1]["signature"]
 
 
@@ -304,25 +383,108 @@ def _sync_windows(
     return totals
 
 
+def _store_entries(
+    provider: ChainProvider, *, address: str, entries: Sequence[Mapping[str, Any]], checkpoint: Checkpoint
+) -> _SyncTotals:
+    """Fetch and store the listed transactions (failed ones too: they hold no swap, but their fees were
+    paid); IncompleteHistoryError when the upstream did not return some, after storing the rest."""
+    wanted = list(dict.fromkeys(str(entry["signature"]) for entry in entries))
+    totals = _sync_windows(
+        provider,
+        address=address,
+        signatures=wanted,
+        positions=_block_positions(entries),
+        checkpoint=checkpoint,
+    )
+    if totals.not_returned:
+        raise IncompleteHistoryError(
+            f"the upstream listed {totals.not_returned} transaction(s) of wallet {address} but did not "
+            "return them; the rest is stored and the next attempt asks for these only"
+        )
+    return totals
+
+
+def _stored_between(address: str, oldest_slot: int | None, newest_slot: int | None) -> int:
+    rows = TransactionEffect.objects.filter(wallet_id=address)
+    if oldest_slot is not None:
+        rows = rows.filter(slot__gte=oldest_slot)
+    if newest_slot is not None:
+        rows = rows.filter(slot__lte=newest_slot)
+    return rows.count()
+
+
+def _end_fields(prefix: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        f"{prefix}_signature": str(entry["signature"]),
+        f"{prefix}_slot": _slot(entry),
+        f"{prefix}_at": _block_time(entry),
+    }
+
+
+@transaction.atomic
+def _move_history(address: str, *, expected_oldest: str | None = None, **changes: Any) -> Wallet | None:
+    """Apply `changes` to the wallet's stretch and recount its transactions, under the wallet's row lock so
+    the two ends' moves queue. With `expected_oldest`, only while the oldest end is still there (a sync may
+    have restarted the stretch meanwhile): None when it was not."""
+    wallet = Wallet.objects.select_for_update().get(pk=address)
+    if expected_oldest is not None and wallet.oldest_signature != expected_oldest:
+        return None
+    for name, value in changes.items():
+        setattr(wallet, name, value)
+    wallet.history_signatures = _stored_between(address, wallet.oldest_slot, wallet.newest_slot)
+    wallet.save(update_fields=[*changes, "history_signatures", "updated_at"])
+    return wallet
+
+
+def _synced_history(wallet: Wallet, listing: _Listing, *, first: bool, caps: HistoryCaps) -> dict[str, Any]:
+    """How a sync moves the stretch. Its newest end goes to the newest transaction listed. A first sync (or
+    one that found more new transactions than its window: the stored rows below no longer join up) starts
+    the stretch again at the window's oldest transaction; deepening walks back down from there."""
+    entries = listing.entries
+    if not entries:
+        if first:  # nothing at all (or nothing within the days cap): no stretch to speak of
+            return {
+                "history_complete": listing.reached_end,
+                "history_limited_by": Wallet.HistoryLimit.DAYS if listing.cut_by_days else "",
+            }
+        return {}
+    changes = _end_fields("newest", entries[0])
+    if first or not listing.reached_end:
+        limited = ""
+        if listing.cut_by_days:
+            limited = Wallet.HistoryLimit.DAYS
+        elif not listing.reached_end and len(entries) >= caps.max_signatures:
+            limited = Wallet.HistoryLimit.SIGNATURES
+        changes |= _end_fields("oldest", entries[-1]) | {
+            "history_complete": first and listing.reached_end,
+            "history_limited_by": limited,
+        }
+    return changes
+
+
 def wallet_sync(
     *, address: str, force: bool = False, checkpoint: Checkpoint | None = None
 ) -> WalletSyncOutcome:
-    """Bring a wallet's swaps up to date, incrementally and idempotently.
+    """Bring the newest end of a wallet's stored history up to date, incrementally and idempotently.
 
-    The newest stored signature moves only after every transaction newer than it is stored, so a sync
-    killed half way starts again from the old mark: what it already stored is skipped, what another wallet
-    or run fetched is read from the transaction cache, and the unique legs absorb any overlap.
+    A first sync stores the newest WALLET_SYNC_INITIAL_SIGNATURES transactions; later ones page back to the
+    newest stored signature, at most that many again. Anything deeper is `wallet_history_deepen`'s, and the
+    outcome says when some is wanted (`history_work_wanted`). The newest stored signature moves only after
+    every transaction newer than it is stored, so a sync killed half way starts again from the old mark:
+    what it already stored is skipped, what another wallet or run fetched is read from the transaction
+    cache, and the unique legs absorb any overlap.
     """
     address = validate_address(address)
     check = checkpoint or (lambda: None)
+    caps = HistoryCaps.from_settings()
     wallet, _ = Wallet.objects.get_or_create(address=address)
     if not force and _is_fresh(wallet):
-        return WalletSyncOutcome(address, skipped_fresh=True, new_transactions=0, new_swaps=0)
+        return _skipped_fresh(wallet, caps)
 
     with WalletSyncLock(address) as lock:
         wallet.refresh_from_db()
         if not force and _is_fresh(wallet):
-            return WalletSyncOutcome(address, skipped_fresh=True, new_transactions=0, new_swaps=0)
+            return _skipped_fresh(wallet, caps)
         Wallet.objects.filter(pk=address).update(sync_status=Wallet.SyncStatus.SYNCING, sync_error="")
         provider = get_chain_provider()
 
@@ -332,51 +494,200 @@ def wallet_sync(
 
         try:
             # A wallet synced before chain records were kept gets them from its cached transactions, and
-            # its whole history is listed once more for the failed transactions that were never fetched.
+            # its history is listed again from the top for the failed transactions that were never fetched.
             legacy = bool(wallet.newest_signature) and not _has_chain_records(address)
             if legacy:
                 with transaction.atomic():
                     _rebuild_from_cache(address)
-            signatures = _new_signatures(
+            first = legacy or not wallet.newest_signature
+            listing = _list_back(
                 provider,
                 address=address,
-                until="" if legacy else wallet.newest_signature,
+                before=None,
+                until=None if first else wallet.newest_signature,
+                limit=caps.initial,
+                cutoff_ts=caps.cutoff_ts,
                 checkpoint=checkpoint_and_renew,
             )
-            # Failed transactions are fetched too: they hold no swap, but their fees were paid.
-            wanted = list(dict.fromkeys(entry["signature"] for entry in signatures))
-            totals = _sync_windows(
-                provider,
-                address=address,
-                signatures=wanted,
-                positions=_block_positions(signatures),
-                checkpoint=checkpoint_and_renew,
+            totals = _store_entries(
+                provider, address=address, entries=listing.entries, checkpoint=checkpoint_and_renew
             )
-            if totals.not_returned:
-                raise IncompleteHistoryError(
-                    f"the upstream listed {totals.not_returned} transaction(s) of wallet {address} but did "
-                    "not return them; the rest is stored and the next attempt asks for these only"
-                )
         except Exception as exc:  # whatever stopped the sync is recorded on the wallet, then raised
             Wallet.objects.filter(pk=address).update(
                 sync_status=Wallet.SyncStatus.FAILED, sync_error=str(exc)[:2000]
             )
             raise
 
-        newest = signatures[0]["signature"] if signatures else wallet.newest_signature
-        Wallet.objects.filter(pk=address).update(
+        moved = _move_history(
+            address,
+            **_synced_history(wallet, listing, first=first, caps=caps),
             sync_status=Wallet.SyncStatus.SYNCED,
-            newest_signature=newest,
             last_synced_at=timezone.now(),
-            sync_count=F("sync_count") + 1,
         )
+        Wallet.objects.filter(pk=address).update(sync_count=F("sync_count") + 1)
+    assert moved is not None
+    moved.refresh_from_db()
     return WalletSyncOutcome(
         address,
         skipped_fresh=False,
         new_transactions=totals.stored,
         new_swaps=totals.swaps,
         fetched_transactions=totals.fetched,
+        history=WalletHistory.of(moved),
+        history_work_wanted=_history_work_wanted(moved, caps),
     )
+
+
+def _skipped_fresh(wallet: Wallet, caps: HistoryCaps) -> WalletSyncOutcome:
+    return WalletSyncOutcome(
+        wallet.address,
+        skipped_fresh=True,
+        new_transactions=0,
+        new_swaps=0,
+        history=WalletHistory.of(wallet),
+        history_work_wanted=_history_work_wanted(wallet, caps),
+    )
+
+
+def _history_work_wanted(wallet: Wallet, caps: HistoryCaps) -> bool:
+    return history_deepening_wanted(wallet, caps) or history_pruning_wanted(wallet, caps)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# History depth: the oldest end
+# ---------------------------------------------------------------------------------------------------------
+
+
+def wallet_history_deepen(
+    *,
+    address: str,
+    checkpoint: Checkpoint | None = None,
+    max_pages: int = 1,
+    budget_s: float | None = None,
+    recheck_days: bool = False,
+) -> HistoryDeepenOutcome:
+    """Extend the oldest end of a wallet's stored history back, a signature page at a time, until it reaches
+    the wallet's first transaction or a cap; first drop the oldest rows beyond WALLET_HISTORY_MAX_SIGNATURES.
+
+    Stops after `max_pages` pages or once `budget_s` has passed (`more` says whether work is left);
+    `checkpoint` runs before every page and every fetch window (a job's cancellation stops it there). The
+    oldest end moves once a page is stored, so a crash resumes at the last stored page. A wallet limited by
+    days is probed again only with `recheck_days` (a job that asked for the full history). Raises
+    WalletLockBusyError while another task deepens the wallet; never waits on a sync.
+    """
+    address = validate_address(address)
+    check = checkpoint or (lambda: None)
+    started = time.monotonic()
+    with WalletHistoryLock(address) as lock:
+
+        def checkpoint_and_renew() -> None:
+            check()
+            lock.renew()
+
+        caps = HistoryCaps.from_settings()
+        pruned = _prune_to_cap(address, caps)
+        pages = stored = 0
+        more = False
+        provider = get_chain_provider()
+        while True:
+            wallet = Wallet.objects.get(pk=address)
+            if not history_deepening_wanted(wallet, caps, recheck_days=recheck_days):
+                _mark_limit(wallet, caps)
+                break
+            if pages >= max_pages or (budget_s is not None and time.monotonic() - started >= budget_s):
+                more = True
+                break
+            remaining = caps.max_signatures - wallet.history_signatures
+            try:
+                listing = _list_back(
+                    provider,
+                    address=address,
+                    before=wallet.oldest_signature,
+                    until=None,
+                    limit=min(SIGNATURE_PAGE_LIMIT, remaining),
+                    cutoff_ts=caps.cutoff_ts,
+                    checkpoint=checkpoint_and_renew,
+                    # A page that fills the cap is the last: stored whole, the stretch ends exactly there.
+                    whole_slots=remaining > SIGNATURE_PAGE_LIMIT,
+                )
+                totals = _store_entries(
+                    provider, address=address, entries=listing.entries, checkpoint=checkpoint_and_renew
+                )
+            except (UpstreamTransientError, UpstreamFatalError) as exc:  # for operators; then the retries
+                Wallet.objects.filter(pk=address).update(history_error=f"{type(exc).__name__}: {exc}"[:2000])
+                raise
+            pages += 1
+            stored += totals.stored
+            if _deepened(wallet, listing, caps) is None:
+                more = True  # a sync started the stretch again meanwhile: go on from its new oldest end
+                break
+            if listing.reached_end or listing.cut_by_days:
+                break
+    history = WalletHistory.of(Wallet.objects.get(pk=address))
+    return HistoryDeepenOutcome(address, more, pages, stored, pruned, history)
+
+
+def _deepened(wallet: Wallet, listing: _Listing, caps: HistoryCaps) -> Wallet | None:
+    changes: dict[str, Any] = {"history_error": ""}
+    if listing.entries:
+        changes |= _end_fields("oldest", listing.entries[-1])
+    moved = _move_history(
+        wallet.address,
+        expected_oldest=wallet.oldest_signature,
+        history_complete=listing.reached_end,
+        history_limited_by=Wallet.HistoryLimit.DAYS if listing.cut_by_days else "",
+        **changes,
+    )
+    if moved is not None:
+        _mark_limit(moved, caps)
+    return moved
+
+
+def _mark_limit(wallet: Wallet, caps: HistoryCaps) -> None:
+    """Record that the stretch stopped at the cap in signatures (the days cap is recorded when met)."""
+    at_cap = not wallet.history_complete and wallet.history_signatures >= caps.max_signatures
+    if at_cap and wallet.history_limited_by != Wallet.HistoryLimit.SIGNATURES:
+        Wallet.objects.filter(pk=wallet.pk).update(history_limited_by=Wallet.HistoryLimit.SIGNATURES)
+
+
+def _prune_to_cap(address: str, caps: HistoryCaps) -> int:
+    """Delete the wallet's oldest transactions, whole slots, until at most the cap is stored; returns how
+    many. Their swaps, chain records and transfers go with them, and so do the cached payloads no other
+    wallet links. When the cut reaches into the stored stretch its oldest end moves up (incomplete now,
+    limited by signatures)."""
+    effects = TransactionEffect.objects.filter(wallet_id=address)
+    excess = effects.count() - caps.max_signatures
+    if excess <= 0:
+        return 0
+    cut_slot = effects.order_by("slot", "block_position").values_list("slot", flat=True)[excess - 1]
+    doomed = list(effects.filter(slot__lte=cut_slot).values_list("signature", flat=True))
+    removed = 0
+    with transaction.atomic():
+        for start in range(0, len(doomed), PRUNE_CHUNK):
+            chunk = doomed[start : start + PRUNE_CHUNK]
+            mine = Q(wallet_id=address, signature__in=chunk)
+            Swap.objects.filter(mine).delete()
+            TransactionEffect.objects.filter(mine).delete()
+            NativeTransfer.objects.filter(mine).delete()
+            removed += WalletTransaction.objects.filter(wallet_id=address, transaction_id__in=chunk).delete()[
+                0
+            ]
+            Transaction.objects.filter(signature__in=chunk, wallets__isnull=True).delete()
+        Wallet.objects.filter(pk=address).update(transactions_seen=F("transactions_seen") - removed)
+    wallet = Wallet.objects.get(pk=address)
+    if wallet.oldest_slot is not None and wallet.oldest_slot <= cut_slot:
+        oldest = effects.order_by("slot", "block_position").values("signature", "slot", "timestamp").first()
+        ends: dict[str, Any] = {"oldest_signature": "", "oldest_slot": None, "oldest_at": None}
+        if oldest is not None:
+            ends = {
+                "oldest_signature": oldest["signature"],
+                "oldest_slot": oldest["slot"],
+                "oldest_at": oldest["timestamp"],
+            }
+        _move_history(
+            address, **ends, history_complete=False, history_limited_by=Wallet.HistoryLimit.SIGNATURES
+        )
+    return removed
 
 
 def _has_chain_records(address: str) -> bool:

@@ -4,9 +4,12 @@
       ├─ the wallet needs a sync, or (PnL) fresher balances:
       │     chain(prepare: sync and/or fetch balances (wallet-operations), compute (analysis-operations))
       └─ otherwise: compute (analysis-operations)
+    with `history: "full"`, a deepening of the wallet's history to the caps (wallet-operations) comes
+    between them and sends the compute itself (jobs.flows.history).
 
 A failed preparation fails the job itself; the chained compute task then finds the run over and does
-nothing.
+nothing. A sync that leaves the wallet's history short of its caps queues its background deepening, which
+the job does not wait for.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from analysis.services import (
     analysis_prefetch_sol_usd,
 )
 from jobs import dispatch, progress, services
+from jobs.flows import history
 from jobs.flows.common import (
     COMPUTED_PROGRESS,
     PARALLEL_PHASE_END,
@@ -31,7 +35,7 @@ from jobs.flows.common import (
     job_complete_without_enrichment,
 )
 from jobs.models import Job
-from wallets.selectors import wallets_needing_sync
+from wallets.selectors import wallet_history_work_wanted, wallets_needing_sync
 from wallets.services import wallet_fetch_balances, wallet_sync
 
 logger = logging.getLogger(__name__)
@@ -46,12 +50,24 @@ def start(*, job_id: str) -> None:
     sync = bool(wallets_needing_sync(addresses=[wallet]))
     # Behaviour reads swaps only; PnL also values what the wallet holds now.
     balances = job.kind == Job.Kind.PNL and (sync or analysis_balances_stale(address=wallet))
-    compute = dispatch.signature(
-        dispatch.ANALYSIS_COMPUTE, priority=job.priority, immutable=True, job_id=job_id, attempt=job.attempts
+    full = job.params.get("history") == "full" and (
+        sync or wallet_history_work_wanted(address=wallet, recheck_days=True)
+    )
+    # With the full history asked for, the deepening step sends the compute once the history is deep.
+    next_step = (
+        history.job_deepen_signature(job, then=dispatch.ANALYSIS_COMPUTE.name)
+        if full
+        else dispatch.signature(
+            dispatch.ANALYSIS_COMPUTE,
+            priority=job.priority,
+            immutable=True,
+            job_id=job_id,
+            attempt=job.attempts,
+        )
     )
     if not (sync or balances):
-        services.job_record_run_tasks(job=job, task_ids=[str(compute.id)])
-        compute.apply_async()
+        services.job_record_run_tasks(job=job, task_ids=[str(next_step.id)])
+        next_step.apply_async()
         return
     prepare = dispatch.signature(
         dispatch.ANALYSIS_PREPARE_WALLET,
@@ -61,8 +77,8 @@ def start(*, job_id: str) -> None:
         sync=sync,
         balances=balances,
     )
-    services.job_record_run_tasks(job=job, task_ids=[str(prepare.id), str(compute.id)])
-    chain(prepare, compute).apply_async()
+    services.job_record_run_tasks(job=job, task_ids=[str(prepare.id), str(next_step.id)])
+    chain(prepare, next_step).apply_async()
 
 
 def prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> None:
@@ -77,6 +93,8 @@ def prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> 
         outcome = wallet_sync(
             address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
         )
+        if params.get("history") != "full":  # a job that asked for the full history deepens it itself
+            history.after_sync(outcome)
         if kind == Job.Kind.PNL:
             # The SOL/USD history the PnL needs, fetched here on the I/O queue, not by the compute step.
             analysis_prefetch_sol_usd(address=wallet)

@@ -22,6 +22,7 @@ from celery import chord
 
 from analysis.services import analysis_prefetch_sol_usd
 from jobs import dispatch, progress, services
+from jobs.flows import history
 from jobs.flows.common import COMPUTED_PROGRESS, PARALLEL_PHASE_END, STARTED_PROGRESS
 from jobs.models import Job
 from similarity.services import NotEnoughWalletsError, similarity_analyze, similarity_wallets_comparable
@@ -134,6 +135,7 @@ def sync_wallet(*, job_id: str, attempt: int, wallet: str, total_units: int) -> 
     outcome = wallet_sync(
         address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
     )
+    history.after_sync(outcome)
     # Here on the I/O queue, not in the body on the one-process similarity queue.
     analysis_prefetch_sol_usd(address=wallet)
     _unit_done(

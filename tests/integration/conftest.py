@@ -58,6 +58,11 @@ def live_stack(django_db_setup: None, django_db_blocker: object, artifacts_dir: 
         "STALLED_SWEEP_INTERVAL_S": "2",
         # and a killed sync's wallet lock frees itself before the re-drive's sync needs it.
         "WALLET_SYNC_LOCK_TTL_S": "15",
+        # Retries inside a call still happen, only closer together, so a permanently failing upstream
+        # exhausts them (and the tasks' attempts) in a test's time.
+        "UPSTREAM_RETRY_BACKOFF_S": "0.05",
+        # Heavy bots' histories deepen to a cap a test can wait for (ordinary wallets stay far below it).
+        "WALLET_HISTORY_MAX_SIGNATURES": "3000",
         "MONITORING_TOKEN": MONITORING_TOKEN,
         "PYTHONUNBUFFERED": "1",
     }

@@ -108,7 +108,8 @@ def test_analyze_wallets_waits_with_a_progress_bar_and_prints_a_summary(
     assert parent.params["wallets"] == sorted(ANALYZE_WALLETS)
     assert f"bulk job {parent.id}: 4 wallet(s) x pnl,behavior,similarity (queued)" in out
     bars = [line for line in err.splitlines() if line.startswith("[")]
-    assert bars and bars[-1].startswith("[" + "#" * 30 + "] 9/9 analyses ended, 0 failed"), err
+    assert bars and bars[-1].startswith("[" + "#" * 30 + "] 4/4 wallets done, 0 failed"), err
+    assert bars[-1].endswith("(9/9 analyses ended)"), err
     table = out.splitlines()[-6:]
     assert table[0].split() == ["type", "completed", "failed", "cancelled", "total"]
     rows = {line.split()[0]: line.split()[1:] for line in table[2:]}
@@ -130,7 +131,7 @@ def test_sync_wallets_waits_and_prints_what_each_sync_found(live_stack: Stack) -
     out, err = _run("sync_wallets", *SYNC_WALLETS, "--user", operator.username, "--wait", "--poll", "0.2")
     jobs = list(Job.objects.filter(kind=Job.Kind.WALLET_SYNC, owner=operator))
     assert len(jobs) == 3 and {job.status for job in jobs} == {Job.Status.COMPLETED}
-    assert err.splitlines()[-1].startswith("[" + "#" * 30 + "] 3/3 syncs ended, 0 failed")
+    assert err.splitlines()[-1].startswith("[" + "#" * 30 + "] 3/3 wallets done, 0 failed")
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("wallet "))
     rows = {line.split()[0]: line.split() for line in lines[header + 2 :]}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
+from redis.exceptions import RedisError
 
 from core.errors import ApplicationError
+from core.metrics import metric_counters
 
 CLI_USERNAME = "cli"
 
@@ -81,29 +84,64 @@ def check_wait_arguments(timeout: float, poll: float) -> None:
         raise CommandError("--timeout and --poll must be positive")
 
 
+class UpstreamCallRate:
+    """Upstream calls per second over the last few seconds, from the counters every process shares
+    (`upstream_calls_total` in /metrics, every API and attempt); None until two samples are apart."""
+
+    WINDOW_S = 10.0
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def sample(self) -> float | None:
+        try:
+            total = sum(value for name, _, value in metric_counters() if name == "upstream_calls_total")
+        except RedisError:
+            return None
+        now = time.monotonic()
+        self.samples.append((now, total))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= self.WINDOW_S:
+            self.samples.popleft()
+        (first_at, first), (last_at, last) = self.samples[0], self.samples[-1]
+        return (last - first) / (last_at - first_at) if last_at - first_at >= 0.5 else None
+
+
 class ProgressBar:
-    """A one-line bar on stderr: redrawn in place on a terminal, one line per change otherwise (logs)."""
+    """A one-line bar on stderr: redrawn in place on a terminal; otherwise (logs) one line when the counts
+    change, and at most every LOG_EVERY_S for the call rate alone."""
 
     WIDTH = 30
+    LOG_EVERY_S = 10.0
 
     def __init__(self, stream: OutputWrapper, total: int, label: str) -> None:
         self.stream = stream
         self.total = max(1, total)
         self.label = label
         self.last = ""
+        self.last_counts: tuple[int, int, str] | None = None
+        self.last_written_at = 0.0
         self.tty = stream.isatty()
 
-    def update(self, done: int, failed: int, note: str = "") -> None:
-        """Redraw with `done` of the total ended, `failed` of them failed, and a short `note` after them."""
+    def update(self, done: int, failed: int, *, rate: float | None = None, note: str = "") -> None:
+        """`done` of the total `label` (e.g. "wallets done"), `failed` of them; the upstream call rate and
+        a note (what else is counted) after them."""
         filled = self.WIDTH * min(done, self.total) // self.total
         line = (
-            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {self.label} ended"
-            f", {failed} failed" + (f" · {note}" if note else "")
+            f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} {self.label}, {failed} failed"
         )
-        if line == self.last:
+        if rate is not None:
+            line += f", {rate:.1f} upstream calls/s"
+        if note:
+            line += f" ({note})"
+        counts = (done, failed, note)
+        now = time.monotonic()
+        changed = counts != self.last_counts
+        if line == self.last or (
+            not self.tty and not changed and now - self.last_written_at < self.LOG_EVERY_S
+        ):
             return
-        self.last = line
-        self.stream.write(f"\r{line}" if self.tty else f"{line}\n", ending="")
+        self.last, self.last_counts, self.last_written_at = line, counts, now
+        self.stream.write(f"\r{line}\033[K" if self.tty else f"{line}\n", ending="")
         self.stream.flush()
 
     def close(self) -> None:

@@ -65,7 +65,7 @@ class Command(BaseCommand):
             self._wait([str(s.job.id) for s in submissions], options["timeout"], options["poll"])
 
     def _wait(self, job_ids: list[str], timeout_s: float, poll_s: float) -> None:
-        bar = _cli.ProgressBar(self.stderr, len(job_ids), "holders analyses")
+        bar = _cli.ProgressBar(self.stderr, len(job_ids), "holders analyses ended")
         jobs: list[Job] = []
 
         def finished() -> bool:
@@ -73,7 +73,7 @@ class Command(BaseCommand):
             ended = [job for job in jobs if job.is_terminal]
             running = [job for job in jobs if not job.is_terminal]
             note = ", ".join(f"{job.params['mint'][:6]}… {job.stage} {job.progress}%" for job in running[:3])
-            bar.update(len(ended), sum(1 for job in ended if job.status != Job.Status.COMPLETED), note)
+            bar.update(len(ended), sum(1 for job in ended if job.status != Job.Status.COMPLETED), note=note)
             return len(ended) == len(job_ids)
 
         def timed_out() -> str:

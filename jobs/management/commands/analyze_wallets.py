@@ -1,8 +1,9 @@
 """Bulk analysis from the command line: the same parent/children jobs as `POST /jobs/bulk-analysis`.
 
 More wallets than MAX_WALLETS_PER_JOB are split into several bulk jobs (not with similarity, which is
-computed over one set). `--wait` follows the jobs in the ledger with a progress bar on stderr and prints a
-summary table; it exits non-zero when an analysis failed or was cancelled.
+computed over one set). `--wait` follows the jobs in the ledger with a progress bar on stderr (wallets done
+and failed, the upstream call rate, analyses ended) and prints a summary table; it exits non-zero when an
+analysis failed or was cancelled.
 """
 
 from __future__ import annotations
@@ -67,28 +68,38 @@ class Command(BaseCommand):
             self._wait([str(s.job.id) for s in submissions], options["timeout"], options["poll"])
 
     def _wait(self, job_ids: list[str], timeout_s: float, poll_s: float) -> None:
-        expected = sum(
-            len(selectors.bulk_analysis_children_wanted(params=job.params))
-            for job in selectors.jobs_by_ids(job_ids=job_ids)
+        parents = selectors.jobs_by_ids(job_ids=job_ids)
+        first = selectors.bulk_wallet_progress(parents=parents)
+        per_wallet = first.wallets_total > 0  # similarity alone has no per-wallet analyses to count
+        bar = _cli.ProgressBar(
+            self.stderr,
+            first.wallets_total if per_wallet else first.analyses_total,
+            "wallets done" if per_wallet else "analyses ended",
         )
-        bar = _cli.ProgressBar(self.stderr, expected, "analyses")
+        rate = _cli.UpstreamCallRate()
         states: list[selectors.JobTreeState] = []
+        progress: list[selectors.BulkWalletProgress] = [first]
 
         def finished() -> bool:
             states[:] = [selectors.job_tree_state(job_id=job_id) for job_id in job_ids]
-            ended = sum(state.children_ended for state in states)
-            failed = sum(
-                state.by_status.get(status, 0)
-                for state in states
-                for status in (Job.Status.FAILED, Job.Status.CANCELLED)
-            )
-            bar.update(ended, failed)
+            now = progress[0] = selectors.bulk_wallet_progress(parents=[state.job for state in states])
+            note = f"{now.analyses_ended}/{now.analyses_total} analyses ended"
+            if per_wallet:
+                bar.update(now.wallets_done, now.wallets_failed, rate=rate.sample(), note=note)
+            else:
+                failed = sum(
+                    state.by_status.get(status, 0)
+                    for state in states
+                    for status in (Job.Status.FAILED, Job.Status.CANCELLED)
+                )
+                bar.update(now.analyses_ended, failed, rate=rate.sample())
             return all(state.job.is_terminal for state in states)
 
         def timed_out() -> str:
-            ended = sum(state.children_ended for state in states)
+            now = progress[0]
             return (
-                f"timed out after {timeout_s:.0f}s: {ended} of {expected} analyses ended; follow {job_ids[0]}"
+                f"timed out after {timeout_s:.0f}s: {now.analyses_ended} of {now.analyses_total} analyses "
+                f"ended; follow {job_ids[0]}"
             )
 
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -16,6 +16,7 @@ from enrichment.services import enrichment_quotes
 from similarity.services import similarity_analyze
 from tests.django.analysis.conftest import PRICED, T0, UNIT, UNPRICED_MINT, address
 from wallets.addresses import InvalidAddressError
+from wallets.models import Wallet
 from wallets.swaps import SOL_MINT
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,66 @@ def test_summaries_that_may_not_fetch_sol_usd_reuse_a_run_without_it_and_a_pnl_j
     pnl = services.analysis_compute_pnl(address=WALLET)["pnl"]
     assert AnalysisRun.objects.get(wallet=WALLET, kind="pnl").compute_count == 2
     assert pnl["usd_unavailable_reason"] is None and pnl["realized_pnl_usd"] is not None
+
+
+def _stretch(wallet: str, *, oldest_ts: int, newest_ts: int, signatures: int, complete: bool) -> None:
+    """Mark the wallet's stored history as the stretch between two legs' times (add_leg puts slot = 2 ts)."""
+    Wallet.objects.filter(address=wallet).update(
+        oldest_slot=oldest_ts * 2,
+        oldest_at=oldest_ts,
+        newest_slot=newest_ts * 2,
+        newest_at=newest_ts,
+        history_signatures=signatures,
+        history_complete=complete,
+        history_limited_by="" if complete else "signatures",
+    )
+
+
+def test_results_name_the_stored_history_and_read_nothing_outside_it(add_leg) -> None:
+    # A leg older than the stored stretch (left by a sync that restarted it) is not part of the result.
+    add_leg(WALLET, mint=PRICED.mint, direction="buy", qty=5, sol=5.0, ts=T0 - 86_400)
+    _partial_exit(add_leg)
+    _stretch(WALLET, oldest_ts=T0, newest_ts=T0 + 120, signatures=2, complete=False)
+
+    pnl = services.analysis_compute_pnl(address=WALLET)
+    behavior = services.analysis_compute_behavior(address=WALLET)
+
+    expected = {
+        "from": datetime.fromtimestamp(T0, tz=UTC).isoformat(),
+        "to": datetime.fromtimestamp(T0 + 120, tz=UTC).isoformat(),
+        "signatures": 2,
+        "complete": False,
+        "limited_by": "signatures",
+    }
+    assert pnl["history"] == pnl["pnl"]["history"] == behavior["history"] == expected
+    assert pnl["inputs"]["swap_count"] == 2 and pnl["pnl"]["invested_sol"] == pytest.approx(1.0)
+    assert behavior["behavior"]["trades"] == 2
+
+
+def test_a_stored_run_stands_only_while_the_wallets_history_is_the_one_it_read(add_leg) -> None:
+    _partial_exit(add_leg)
+    _stretch(WALLET, oldest_ts=T0, newest_ts=T0 + 120, signatures=2, complete=False)
+    assert services.analysis_compute_pnl(address=WALLET)["recomputed"] is True
+    assert services.analysis_compute_pnl(address=WALLET)["recomputed"] is False
+
+    # A deepening stored three older failed transactions: no new swap, but a longer history.
+    _stretch(WALLET, oldest_ts=T0 - 600, newest_ts=T0 + 120, signatures=5, complete=True)
+
+    again = services.analysis_compute_pnl(address=WALLET)
+    assert again["recomputed"] is True and again["history"]["signatures"] == 5
+    assert again["history"]["complete"] is True
+
+
+def test_similarity_names_each_wallets_history_and_funders_know_whether_it_is_complete(add_leg) -> None:
+    other = address(13)
+    _partial_exit(add_leg)
+    _partial_exit(add_leg, wallet=other)
+    _stretch(WALLET, oldest_ts=T0, newest_ts=T0 + 120, signatures=2, complete=True)
+    _stretch(other, oldest_ts=T0, newest_ts=T0 + 120, signatures=2, complete=False)
+
+    result = similarity_analyze(wallets=[WALLET, other], failed_wallets=[], options={})
+
+    assert result["history"][WALLET]["complete"] is True and result["history"][other]["complete"] is False
+    assert result["history"][other]["signatures"] == 2
+    assert result["funders"][WALLET]["history_complete"] is True
+    assert result["funders"][other]["history_complete"] is False

@@ -33,6 +33,8 @@ def client() -> APIClient:
         ({"wallet": 12345}, "wallet"),
         ({"wallet": [address(1)]}, "wallet"),
         ({"wallet": address(1), "force": "maybe"}, "force"),
+        ({"wallet": address(1), "history": "deep"}, "history"),
+        ({"wallet": address(1), "history": True}, "history"),
     ],
 )
 def test_bad_input_is_400_naming_the_field(client: APIClient, url: str, payload: dict, field: str) -> None:
@@ -76,3 +78,20 @@ def test_forced_submission_is_its_own_job(client: APIClient) -> None:
     forced = client.post(URLS[0], {"wallet": wallet, "force": True}, format="json")
     assert forced.status_code == 202 and forced.json()["job_id"] != plain["job_id"]
     assert Job.objects.get(id=forced.json()["job_id"]).params["force"] is True
+
+
+@pytest.mark.parametrize("url", [*URLS, "/jobs/wallets/sync"])
+def test_history_full_is_its_own_job_and_initial_is_the_default(client: APIClient, url: str) -> None:
+    wallet = address(3)
+    plain = client.post(url, {"wallet": wallet}, format="json").json()
+    initial = client.post(url, {"wallet": wallet, "history": "initial"}, format="json")
+    full = client.post(url, {"wallet": wallet, "history": "full"}, format="json")
+
+    assert initial.status_code == 200 and initial.json()["job_id"] == plain["job_id"]
+    assert full.status_code == 202 and full.json()["job_id"] != plain["job_id"]
+    assert Job.objects.get(id=plain["job_id"]).params == {"wallet": wallet, "force": False}
+    assert Job.objects.get(id=full.json()["job_id"]).params == {
+        "wallet": wallet,
+        "force": False,
+        "history": "full",
+    }

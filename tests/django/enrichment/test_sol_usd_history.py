@@ -52,7 +52,7 @@ class Feed:
         }
 
 
-def test_minutes_are_fetched_once_in_ranges_and_stored() -> None:
+def test_minutes_are_fetched_once_in_whole_days_and_stored() -> None:
     feed = Feed()
     minutes = [T0, T0 + 60, T0 + 3_600, T0 + 30 * 86_400]  # two days: the first three, then a month later
     day = T0 - T0 % 86_400

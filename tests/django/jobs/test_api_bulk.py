@@ -186,6 +186,7 @@ def test_sweep_leaves_a_waiting_parent_alone_and_settles_a_lost_check(
         "dead_lettered": 0,
         "requeued": 0,
         "enrichment_resent": 0,
+        "history_deepening_queued": 0,
     }
     parent.refresh_from_db()
     assert parent.status == Job.Status.RUNNING and parent.attempts == 1

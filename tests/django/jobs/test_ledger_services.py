@@ -75,6 +75,7 @@ def test_sweep_leaves_a_job_with_a_fresh_heartbeat_alone(owner: User, settings) 
         "dead_lettered": 0,
         "requeued": 0,
         "enrichment_resent": 0,
+        "history_deepening_queued": 0,
     }
 
 

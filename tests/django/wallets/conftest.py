@@ -40,6 +40,13 @@ def upstream(market: SimulatedMarket) -> Iterator[FakeUpstream]:
 
 
 @pytest.fixture(autouse=True)
+def whole_histories_in_one_sync(settings: Settings) -> None:
+    """These tests sync histories of up to 5,000 transactions whole: a first sync's window covers them all
+    (the window and deepening are tested in test_history_depth.py, which sets its own caps)."""
+    settings.WALLET_SYNC_INITIAL_SIGNATURES = settings.WALLET_HISTORY_MAX_SIGNATURES
+
+
+@pytest.fixture(autouse=True)
 def clean_redis() -> Iterator[None]:
     # This run's own Redis database: sync locks, rate-limit windows and balance copies start empty.
     get_redis().flushdb()

@@ -135,6 +135,17 @@ def test_global_limiter_is_taken_before_every_request(upstream: FakeUpstream) ->
     assert calls == [("dexscreener", "7/minute")] * 2
 
 
+def test_every_retry_takes_its_own_slot_of_the_limit(upstream: FakeUpstream) -> None:
+    calls: list[str] = []
+    client = make_client(upstream, rate_limiter=lambda api, limit: calls.append(api))
+    upstream.fail_next(429, 500)
+
+    client.get_pairs(market_mints(2))
+
+    assert calls == ["dexscreener"] * 3
+    assert upstream.requests_by_route["dexscreener"] == 3
+
+
 def test_from_settings_uses_the_shared_redis_limiter(settings: Any) -> None:
     settings.DEXSCREENER_API_URL = "https://dex.example.test/prefix/"
     settings.DEXSCREENER_RATE_LIMIT = "120/minute"

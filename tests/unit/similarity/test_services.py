@@ -15,7 +15,7 @@ from similarity.services import (
     similarity_options_from,
     similarity_validate_options,
 )
-from wallets.selectors import WalletFundingRecord
+from wallets.selectors import WalletFundingRecord, WalletHistory
 
 
 def fields_of(raw: object) -> dict[str, list[str]]:
@@ -130,10 +130,17 @@ def test_the_worker_ignores_keys_it_does_not_read_but_refuses_bad_values(monkeyp
 
     reads: list[str] = []
     monkeypatch.setattr(services, "wallet_latest_balances", lambda *, address: reads.append(address))
-    monkeypatch.setattr(services, "wallet_swap_legs", lambda *, address: [])
+    monkeypatch.setattr(services, "wallet_swap_legs", lambda *, address, history: [])
     monkeypatch.setattr(services, "analysis_wallet_summaries", lambda **_: {})
+    monkeypatch.setattr(
+        services,
+        "wallets_history",
+        lambda *, addresses: {address: WalletHistory.empty(address) for address in addresses},
+    )
     unknown = WalletFundingRecord(first=None, received=[], history_complete=False)
-    monkeypatch.setattr(services, "wallets_funding", lambda *, addresses: dict.fromkeys(addresses, unknown))
+    monkeypatch.setattr(
+        services, "wallets_funding", lambda *, addresses, histories: dict.fromkeys(addresses, unknown)
+    )
     monkeypatch.setattr(services, "funders_fanout", lambda *, sources: {})
 
     # Internal callers tag params with keys of their own; the API refuses those at submit time instead.

@@ -271,6 +271,28 @@ def test_retry_after_is_honoured(upstream: FakeUpstream) -> None:
     assert upstream.responses_by_status == {429: 1, 200: 1}
 
 
+def test_a_retry_takes_a_new_slot_of_its_apis_limit_after_the_retry_after_wait(
+    upstream: FakeUpstream,
+) -> None:
+    slots: list[tuple[str, float]] = []
+    provider = make_provider(
+        upstream,
+        rate_limiter=lambda api, limit: slots.append((api, time.monotonic())),
+        backoff_factor=0.0,
+    )
+    newest = provider.get_signatures(BIG_WALLET, limit=1)[0]["signature"]
+    upstream.retry_after_s = 1
+    upstream.fail_next(429)
+    provider.get_transactions([newest])
+    upstream.fail_next(503)
+    provider.get_sol_balance(WALLET_3JOV)
+
+    assert [api for api, _ in slots] == ["helius-rpc", "helius-api", "helius-api", "helius-rpc", "helius-rpc"]
+    # The retried enhanced-transactions call took its slot once the 1 s Retry-After had passed.
+    assert slots[2][1] - slots[1][1] >= 0.95
+    assert upstream.responses_by_status == {200: 3, 429: 1, 503: 1}
+
+
 def test_hanging_upstream_times_out_in_bounded_time(upstream: FakeUpstream) -> None:
     upstream.hang_s = 3.0
     provider = make_provider(upstream, timeout_s=0.3, retries=1)
@@ -483,5 +505,6 @@ def test_holder_calls_take_the_rate_limit_and_retry_429(
     provider.get_mint_token_accounts(item.mint, page=1)
     provider.get_multiple_accounts([item.pool])
 
-    assert [api for api, _ in calls] == ["helius-rpc"] * 3
+    # Three calls and two retries: every request sent took its own slot of the limit.
+    assert [api for api, _ in calls] == ["helius-rpc"] * 5
     assert upstream.responses_by_status[429] == 1 and upstream.responses_by_status[503] == 1
