@@ -368,13 +368,13 @@ SIMILARITY_COMMON_TOKEN_SHARE = env.get_float("SIMILARITY_COMMON_TOKEN_SHARE", 0
 SIMILARITY_COMMON_TOKEN_WEIGHT = env.get_float(
     "SIMILARITY_COMMON_TOKEN_WEIGHT", 0.25, minimum=0.0, maximum=1.0
 )
-# Goes with the default weights, calibrated on the simulated market (docs/notes/similarity.md).
+# Goes with the default weights, calibrated on the simulated market (docs/METHODS.md §5).
 SIMILARITY_CLUSTER_THRESHOLD = env.get_float("SIMILARITY_CLUSTER_THRESHOLD", 0.06, minimum=0.01, maximum=1.0)
-# Co-buys two wallets need before co_trade scores above 0 (docs/notes/similarity.md, "co_trade").
+# Co-buys two wallets need before co_trade scores above 0 (docs/METHODS.md §5, "co_trade").
 CO_TRADE_MIN_EVENTS = env.get_int("CO_TRADE_MIN_EVENTS", 3, minimum=1, maximum=1000)
 # A funder seen sending SOL to more distinct wallets than this is a service, not an owner: it links none.
 FUNDER_MAX_FANOUT = env.get_int("FUNDER_MAX_FANOUT", 100, minimum=1)
-# Token holders (docs/notes/holders.md, "Bounds"): a holders job reads at most HOLDERS_MAX_ACCOUNTS token
+# Token holders (docs/METHODS.md §6, "Bounds"): a holders job reads at most HOLDERS_MAX_ACCOUNTS token
 # accounts of a mint (DAS pages of 1,000; the result says when it stopped there) and pages the mint's
 # transactions back at most HOLDERS_MAX_MINT_SIGNATURES looking for its creation and first buyers.
 HOLDERS_MAX_ACCOUNTS = env.get_int("HOLDERS_MAX_ACCOUNTS", 20_000, minimum=100, maximum=10_000_000)

@@ -1,5 +1,5 @@
 """Who the holders of a token are and how much of its supply acts together: the classes of docs/METHODS.md §6,
-supply shares, holder clusters and the risk level (docs/notes/holders.md, "Classes" and "Risk"). Pure: no
+supply shares, holder clusters and the risk level (docs/METHODS.md §6, "Classes" and "Risk"). Pure: no
 Django, no Redis; every input is a plain value the holders service gathered.
 
 Classes of a wallet (several may apply):
@@ -34,7 +34,7 @@ DEFAULT_SNIPER_WINDOW_SLOTS = 20
 # A wallet made for one launch is funded hours before it buys: a day separates it from a wallet with a past.
 FRESH_WINDOW_S = 86_400
 
-# Risk thresholds, in percent of the supply (docs/notes/holders.md, "Risk"): a level is `high` when any share
+# Risk thresholds, in percent of the supply (docs/METHODS.md §6, "Risk"): a level is `high` when any share
 # reaches its high threshold, else `medium` when any reaches its medium one, else `low`.
 HIGH_THRESHOLDS_PCT = {
     "bundled_supply_pct": 5.0,

@@ -3,7 +3,7 @@ together.
 
 The job (jobs.flows.token_holders) runs these in order: `holders_discover` reads the mint from the chain,
 the wallets are synced, `holders_analyse_wallets` profiles each batch of them, and `holders_result`
-compares them all and classifies them (holders.classes) into the result. docs/notes/holders.md defines
+compares them all and classifies them (holders.classes) into the result. docs/METHODS.md §6 defines
 every figure.
 """
 

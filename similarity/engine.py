@@ -1,7 +1,7 @@
 """Pairwise wallet similarity, vectorised with numpy + scipy.sparse. No Django, no Redis.
 
 Every channel scores each pair of wallets of one set in [0, 1] (the definitions users read are in
-docs/notes/similarity.md; this is how they are computed):
+docs/METHODS.md §5; this is how they are computed):
 
 - ``capital_cosine``: cosine of the wallets' capital vectors (SOL spent per token / total SOL spent).
 - ``binary_cosine``: cosine of the traded-token indicator vectors, |A and B| / sqrt(|A|·|B|) unweighted.
@@ -101,7 +101,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     }
 )
 """Weights of ``combined``; they sum to 1 so ``combined`` stays in [0, 1]. Why these values, and the
-distributions they were calibrated on (``bench/calibrate_similarity.py``), are in docs/notes/similarity.md."""
+distributions they were calibrated on (``bench/calibrate_similarity.py``), are in docs/METHODS.md §5."""
 
 DEFAULT_CLUSTER_THRESHOLD = 0.06
 DEFAULT_COMMON_TOKEN_SHARE = 0.5
@@ -112,7 +112,7 @@ DEFAULT_FUNDER_MAX_FANOUT = 100
 DEFAULT_DENSE_MATRICES_MAX_WALLETS = 2_000
 # Two wallets are linked (for finding hubs) when their co-buys make up this share of the smaller one's buys:
 # low enough that two followers of one leader who also trade on their own stay linked (the simulated market's
-# lowest is 0.32), so the leader is no hub between strangers (docs/notes/similarity.md, "Hubs").
+# lowest is 0.32), so the leader is no hub between strangers (docs/METHODS.md §5, "Hubs").
 LINK_MIN_CO_BUY_SHARE = 0.25
 # A cluster's reasons are the channels that bring at least this share of its mean combined score.
 REASON_MIN_SHARE = 0.25

@@ -2,7 +2,7 @@
 §13 token holders).
 
 Reads only (nothing is stored): the holders analysis keeps what it needs with its job. Every read is bounded
-and says whether its bound was reached (docs/notes/holders.md, "Bounds"):
+and says whether its bound was reached (docs/METHODS.md §6, "Bounds"):
 
 - holders: Helius DAS `getTokenAccounts` by mint, a page of up to 1,000 token accounts per call, until a
   short page or `max_accounts` accounts; amounts are summed per owner;

@@ -1,6 +1,6 @@
 """Native SOL transfers into one wallet, from Helius enhanced transactions. No Django, no Redis.
 
-They are the funding data of wallet linking (docs/notes/similarity.md, "funding"): who sent a wallet its
+They are the funding data of wallet linking (docs/METHODS.md §5, "funding"): who sent a wallet its
 SOL, when, and how much. A transfer in is an entry of the transaction's `nativeTransfers` whose
 `toUserAccount` is the wallet and whose `fromUserAccount` is another account, kept when:
 

@@ -1,4 +1,4 @@
-"""Token holders of a mint (docs/notes/holders.md, "The flow").
+"""Token holders of a mint (docs/ARCHITECTURE.md §5, "The token holders flow").
 
     start (similarity-operations): claim the job
       └─ discover (wallet-operations): supply, holders, pools, the creation and the first buyers of the mint

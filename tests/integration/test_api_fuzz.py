@@ -16,7 +16,7 @@ The stack here is gunicorn alone, on its own database and Redis database: submit
 workers, no beat), so the fuzzing neither waits for nor loads the live stack of the other integration
 tests. The submission throttle is raised out of the way, or most submissions would meet a 429 before their
 body is read. Generation is deterministic (the same cases every run); `TEST_FUZZ_SEED=<n>` draws a
-different set. Cost (docs/notes/sec-bounds.md): about 1,700 cases over 21 operations; the schemathesis run
+different set. Cost (docs/ARCHITECTURE.md §11): about 1,700 cases over 21 operations; the schemathesis run
 took 42-68 s on this shared 2-core machine (load 3 to 8), plus ~25 s to create the database, migrate and
 start gunicorn. Its output and JUnit report are kept in var/test-artifacts/schemathesis/.
 """

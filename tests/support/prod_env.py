@@ -25,7 +25,7 @@ def clean_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
 
 
 def production_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """What an operator must set in production (docs/notes/sec-deploy.md), and nothing else."""
+    """What an operator must set in production (docs/ARCHITECTURE.md §10), and nothing else."""
     required = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -1,7 +1,7 @@
 """Settings are production-safe by default: development mode is something a process asks for.
 
 Each test starts a fresh Python process with a clean environment (no DEBUG, no `.env`), as a production
-host that only sets what docs/notes/sec-deploy.md lists would.
+host that only sets what docs/ARCHITECTURE.md §10 lists would.
 """
 
 from __future__ import annotations

@@ -265,5 +265,5 @@ def test_the_catalogues_organic_launch_is_low_risk(seed: int) -> None:
 def test_the_catalogues_bundled_launch_is_high_risk(seed: int) -> None:
     # Seeds 0 and 2 launch at a memecoin's low starting price, so the bundle holds 9 % and 14 % of the supply;
     # other seeds launch up to thirty times higher and their bundles hold under 1 %, which a coordinated sale
-    # cannot turn into a crash (docs/notes/holders.md, "Risk").
+    # cannot turn into a crash (docs/METHODS.md §6, "Risk").
     assert catalogue_risk(seed, "bundled") == "high"

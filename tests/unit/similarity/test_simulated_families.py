@@ -3,7 +3,7 @@
 Each wallet goes the way the job takes it (tests/support/market_activity.py): its transactions from the
 market, swaps by `wallets.extraction`, funding transfers by `wallets.transfers`, holdings normalised per
 token, the shipped custodial list, then the engine with its defaults. This guards the calibration written
-in docs/notes/similarity.md (bench/calibrate_similarity.py prints its figures).
+in docs/METHODS.md §5 (bench/calibrate_similarity.py prints its figures).
 
 The market has three kinds of family: copy traders (a leader and followers with a steady 30-90 s lag, each
 funded from an exchange: only their timing links them), bundles (one fresh funder, the same launches in the

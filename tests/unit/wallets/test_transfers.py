@@ -71,7 +71,7 @@ def _first_funding(market: SimulatedMarket, wallet: str) -> NativeTransferIn:
 
 
 def test_every_simulated_history_starts_with_its_funding_transfer() -> None:
-    # What the market guarantees (docs/notes/market.md): every history opens with the SOL that brought the
+    # What the market guarantees (docs/METHODS.md §8): every history opens with the SOL that brought the
     # wallet to life, from the funder the market planned; bundles and funded groups share one fresh funder
     # (no exchange), while copy traders, sniper bots and every other wallet withdrew from an exchange.
     market = SimulatedMarket(seed=0)
