@@ -231,9 +231,12 @@ def finish(
         fetch_sol_usd=False,
     )
     result["balances_failed"] = failed_wallets(header_results, "balances")
-    progress.job_report_progress(
-        job_id=job_id, progress=COMPUTED_PROGRESS, stage="similarity_computed", detail={}
-    )
+    if claimed is None:
+        # Inside the start task the job completes a moment after its claim: a report between them would
+        # only cost a ledger write and an event.
+        progress.job_report_progress(
+            job_id=job_id, progress=COMPUTED_PROGRESS, stage="similarity_computed", detail={}
+        )
     summary = {
         "wallets": len(synced),
         "failed_wallets": len(failed),
