@@ -101,3 +101,20 @@ export function showConnection(node, status) {
     closed: "Offline: retrying, updates by polling",
   }[status];
 }
+
+export function showNotice(text) {
+  const node = document.getElementById("job-notice");
+  node.textContent = text;
+  node.hidden = false;
+}
+
+// Draws the job's progress bar; reports of parallel tasks can cross in flight, so it never goes back
+// (unless `reset`, for a new job). Returns the progress shown.
+export function showProgress(job, value, reset = false) {
+  const progress = reset ? value : Math.max(job.progress || 0, value || 0);
+  job.progress = progress;
+  document.getElementById("progress").setAttribute("aria-valuenow", String(progress));
+  document.getElementById("progress-fill").style.width = `${progress}%`;
+  document.getElementById("progress-value").textContent = `${progress}%`;
+  return progress;
+}

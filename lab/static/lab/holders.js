@@ -2,7 +2,7 @@
 // WebSocket, then show the holders and first buyers with their classes and clusters, the supply by class and
 // by cluster (SVG drawn here), and the risk level. Everything from the API goes in as text, never as HTML.
 
-import { api, JobSocket, showConnection, urlFor, websocketUrl } from "./client.js";
+import { api, JobSocket, showConnection, showNotice, showProgress, urlFor, websocketUrl } from "./client.js";
 import { CLUSTER_COLOURS, fmt, fmtSigned, h, short, walletCode } from "./render.js";
 
 const config = JSON.parse(document.getElementById("lab-config").textContent);
@@ -157,18 +157,9 @@ function startJob(body) {
   schedulePoll();
 }
 
-function showNotice(text) {
-  $("job-notice").textContent = text;
-  $("job-notice").hidden = false;
-}
 
 function setProgress(value, reset = false) {
-  const job = state.job;
-  const progress = reset ? value : Math.max(job.progress || 0, value || 0);
-  job.progress = progress;
-  $("progress").setAttribute("aria-valuenow", String(progress));
-  $("progress-fill").style.width = `${progress}%`;
-  $("progress-value").textContent = `${progress}%`;
+  showProgress(state.job, value, reset);
 }
 
 function detailText(detail) {

@@ -1,7 +1,7 @@
 // The Similarity Lab: submit wallets to the job API, follow the job on the job-progress WebSocket, render
 // the result, and merge enriched balances in when `enrichment-completed` arrives.
 
-import { api, JobSocket, showConnection, urlFor, websocketUrl } from "./client.js";
+import { api, JobSocket, showConnection, showNotice, showProgress, urlFor, websocketUrl } from "./client.js";
 import { Heatmap } from "./heatmap.js";
 import {
   CHANNELS,
@@ -169,19 +169,9 @@ function startJob(body) {
   schedulePoll();
 }
 
-function showNotice(text) {
-  $("job-notice").textContent = text;
-  $("job-notice").hidden = false;
-}
 
 function setProgress(value, reset = false) {
-  const job = state.job;
-  // Reports of parallel tasks can cross in flight; the bar never goes back.
-  const progress = reset ? value : Math.max(job.progress || 0, value || 0);
-  job.progress = progress;
-  $("progress").setAttribute("aria-valuenow", String(progress));
-  $("progress-fill").style.width = `${progress}%`;
-  $("progress-value").textContent = `${progress}%`;
+  showProgress(state.job, value, reset);
 }
 
 function detailText(detail) {
