@@ -16,7 +16,7 @@ for its body; every other task's outcome is in the ledger.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery import Task
@@ -50,9 +50,11 @@ def fail_job(task: Task, exc: BaseException, kwargs: Mapping[str, Any]) -> None:
     )
 
 
-def report_sync_failed(
-    task: Task, exc: BaseException, kwargs: Mapping[str, Any]
+def _sync_failed(
+    task: Task, exc: BaseException, kwargs: Mapping[str, Any], *, count_failed: Callable[..., None]
 ) -> similarity.WalletStepResult:
+    """A chord header's sync gave up: file its dead letter, count the wallet as ended in its flow
+    (`count_failed`), and return the failure as the header's result, never raise into the chord."""
     error = describe(exc)
     if not isinstance(exc, services.JobNotRunningError):
         services.dead_letter_record(
@@ -61,8 +63,14 @@ def report_sync_failed(
             message=error,
             **_dead_letter(task, exc, kwargs),
         )
-        similarity.sync_wallet_failed(**kwargs, error=error)
+        count_failed(**kwargs, error=error)
     return similarity.sync_result(wallet=kwargs["wallet"], error=error)
+
+
+def report_sync_failed(
+    task: Task, exc: BaseException, kwargs: Mapping[str, Any]
+) -> similarity.WalletStepResult:
+    return _sync_failed(task, exc, kwargs, count_failed=similarity.sync_wallet_failed)
 
 
 def report_balances_failed(
@@ -78,16 +86,7 @@ def report_balances_failed(
 def report_holders_sync_failed(
     task: Task, exc: BaseException, kwargs: Mapping[str, Any]
 ) -> similarity.WalletStepResult:
-    error = describe(exc)
-    if not isinstance(exc, services.JobNotRunningError):
-        services.dead_letter_record(
-            job_id=kwargs["job_id"],
-            error_type=error_type(exc),
-            message=error,
-            **_dead_letter(task, exc, kwargs),
-        )
-        token_holders.sync_wallet_failed(**kwargs, error=error)
-    return similarity.sync_result(wallet=kwargs["wallet"], error=error)
+    return _sync_failed(task, exc, kwargs, count_failed=token_holders.sync_wallet_failed)
 
 
 def record_metadata_failed(task: Task, exc: BaseException, kwargs: Mapping[str, Any]) -> None:
