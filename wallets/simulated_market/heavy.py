@@ -33,6 +33,7 @@ from wallets.simulated_market.histories import (
     TRANSFER_OUT,
     Tx,
     WalletProfile,
+    transfer_tx,
     wallet_native_change,
 )
 from wallets.simulated_market.universe import (
@@ -157,7 +158,7 @@ class HeavyHistory:
         ]
         txs: list[Tx] = []
         if number == 0:
-            txs.append(_transfer(moments[0], TRANSFER_IN, WORKING_LAMPORTS, plan.funder, fee=0))
+            txs.append(transfer_tx(moments[0], TRANSFER_IN, WORKING_LAMPORTS, plan.funder, fee=0))
         position = len(txs)
         while len(txs) < BLOCK_SIZE - 1:
             token_index = rng.choice(universe.established)
@@ -221,9 +222,9 @@ class HeavyHistory:
         sweep_at = start + plan.block_seconds - 1
         # Back to the working capital: profits go to the treasury (which pays that fee), losses are topped up.
         if net > 0:
-            txs.append(_transfer(sweep_at, TRANSFER_OUT, -net, plan.treasury, fee=0))
+            txs.append(transfer_tx(sweep_at, TRANSFER_OUT, -net, plan.treasury, fee=0))
         else:
-            txs.append(_transfer(sweep_at, TRANSFER_IN, -net, plan.treasury, fee=0))
+            txs.append(transfer_tx(sweep_at, TRANSFER_IN, -net, plan.treasury, fee=0))
         keep = plan.size - number * BLOCK_SIZE
         return tuple(txs[:keep])
 
@@ -236,26 +237,6 @@ def _native_change(tx: Tx) -> int:
     if tx.kind == FAILED:
         return -tx.fee
     return wallet_native_change(tx)
-
-
-def _transfer(ts: int, kind: int, sol_delta: int, counterparty: str, *, fee: int) -> Tx:
-    return Tx(
-        ts=ts,
-        kind=kind,
-        token=-1,
-        token_delta=0,
-        sol_delta=sol_delta,
-        fee=fee,
-        rent_delta=0,
-        via_wsol=False,
-        source="SYSTEM_PROGRAM",
-        counterparty=counterparty,
-        wsol_in_lamports=False,
-        stable=False,
-        quote_raw=0,
-        tip=0,
-        tip_account="",
-    )
 
 
 def _swap(

@@ -428,9 +428,9 @@ class HistoryGenerator:
         rng = self._derive.rng("funder-history", address_bytes)
         remainder = int(rng.uniform(0.01, 0.2) * LAMPORTS_PER_SOL)
         withdrawn = sum(deposits) + BASE_FEE_LAMPORTS * len(deposits) + remainder
-        txs = [_transfer(plan.funded_at, TRANSFER_IN, withdrawn, plan.source, fee=0)]
+        txs = [transfer_tx(plan.funded_at, TRANSFER_IN, withdrawn, plan.source, fee=0)]
         for (member, moment), amount in zip(plan.transfers, deposits, strict=True):
-            txs.append(_transfer(moment, TRANSFER_OUT, -amount, member, fee=BASE_FEE_LAMPORTS))
+            txs.append(transfer_tx(moment, TRANSFER_OUT, -amount, member, fee=BASE_FEE_LAMPORTS))
         profile = WalletProfile(plan.funder, "funder", None, None)
         return History(profile, address_bytes, 0, tuple(txs), remainder, 0, 0, {})
 
@@ -819,7 +819,8 @@ class HistoryGenerator:
         return trades
 
 
-def _transfer(ts: int, kind: int, sol_delta: int, counterparty: str, *, fee: int) -> Tx:
+def transfer_tx(ts: int, kind: int, sol_delta: int, counterparty: str, *, fee: int) -> Tx:
+    """A plain SOL transfer in or out of the wallet (funding, a sweep): no token, no swap fields."""
     return Tx(
         ts=ts,
         kind=kind,

@@ -1,5 +1,7 @@
 // What every Lab page shares: calls to the job API with the session cookie and CSRF token, and the
 // job-progress WebSocket (reconnecting, re-subscribing, with a status indicator in the top bar).
+import { h } from "./render.js";
+
 
 export function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -117,4 +119,34 @@ export function showProgress(job, value, reset = false) {
   document.getElementById("progress-fill").style.width = `${progress}%`;
   document.getElementById("progress-value").textContent = `${progress}%`;
   return progress;
+}
+
+// The API's 400 answer under the form: its message and one line per field. Returns the fields' names.
+export function renderFormError(body) {
+  const error = (body && body.error) || {};
+  document.getElementById("form-error-message").textContent = error.message || "The request was refused.";
+  const fields = Object.entries(error.fields || {});
+  document.getElementById("field-errors").replaceChildren(
+    ...fields.map(([name, messages]) =>
+      h("li", { "data-testid": "field-error", "data-field": name }, `${name}: ${[].concat(messages).join(" ")}`),
+    ),
+  );
+  document.getElementById("form-error").hidden = false;
+  return fields.map(([name]) => name);
+}
+
+// Asks the server to cancel `job`; `onCancelled` runs when it did, a notice says why when it did not.
+// The cancel button stays disabled unless the job is still active afterwards.
+export async function cancelJob(job, cancelUrl, onCancelled, isActive) {
+  const button = document.getElementById("cancel-button");
+  button.disabled = true;
+  try {
+    const { status, body } = await api("POST", urlFor(cancelUrl, job.id));
+    if (status === 200) onCancelled();
+    else showNotice(body.error ? body.error.message : `Cancel failed (HTTP ${status}).`);
+  } catch (error) {
+    showNotice(`Could not reach the server to cancel (${error.message}).`);
+  } finally {
+    button.disabled = !isActive();
+  }
 }

@@ -2,7 +2,17 @@
 // WebSocket, then show the holders and first buyers with their classes and clusters, the supply by class and
 // by cluster (SVG drawn here), and the risk level. Everything from the API goes in as text, never as HTML.
 
-import { api, JobSocket, showConnection, showNotice, showProgress, urlFor, websocketUrl } from "./client.js";
+import {
+  api,
+  cancelJob,
+  JobSocket,
+  showConnection,
+  renderFormError,
+  showNotice,
+  showProgress,
+  urlFor,
+  websocketUrl,
+} from "./client.js";
 import { CLUSTER_COLOURS, fmt, fmtSigned, h, short, walletCode } from "./render.js";
 
 const config = JSON.parse(document.getElementById("lab-config").textContent);
@@ -63,19 +73,10 @@ function clearFormError() {
 }
 
 function showFormError(body) {
-  const error = (body && body.error) || {};
-  $("form-error-message").textContent = error.message || "The request was refused.";
-  const fields = Object.entries(error.fields || {});
-  $("field-errors").replaceChildren(
-    ...fields.map(([name, messages]) =>
-      h("li", { "data-testid": "field-error", "data-field": name }, `${name}: ${[].concat(messages).join(" ")}`),
-    ),
-  );
-  for (const [name] of fields) {
+  for (const name of renderFormError(body)) {
     const input = $(`${name}-input`);
     if (input) input.setAttribute("aria-invalid", "true");
   }
-  $("form-error").hidden = false;
 }
 
 function countOf(id) {
@@ -114,16 +115,12 @@ async function submit(event) {
 
 async function cancel() {
   if (!state.job) return;
-  $("cancel-button").disabled = true;
-  try {
-    const { status, body } = await api("POST", urlFor(config.cancelUrl, state.job.id));
-    if (status === 200) applyStatus({ status: "cancelled", stage: "cancelled" });
-    else showNotice(body.error ? body.error.message : `Cancel failed (HTTP ${status}).`);
-  } catch (error) {
-    showNotice(`Could not reach the server to cancel (${error.message}).`);
-  } finally {
-    $("cancel-button").disabled = !(state.job && ACTIVE.has(state.job.status));
-  }
+  await cancelJob(
+    state.job,
+    config.cancelUrl,
+    () => applyStatus({ status: "cancelled", stage: "cancelled" }),
+    () => Boolean(state.job && ACTIVE.has(state.job.status)),
+  );
 }
 
 // --- Job ---

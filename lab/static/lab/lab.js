@@ -1,7 +1,17 @@
 // The Similarity Lab: submit wallets to the job API, follow the job on the job-progress WebSocket, render
 // the result, and merge enriched balances in when `enrichment-completed` arrives.
 
-import { api, JobSocket, showConnection, showNotice, showProgress, urlFor, websocketUrl } from "./client.js";
+import {
+  api,
+  cancelJob,
+  JobSocket,
+  showConnection,
+  renderFormError,
+  showNotice,
+  showProgress,
+  urlFor,
+  websocketUrl,
+} from "./client.js";
 import { Heatmap } from "./heatmap.js";
 import {
   CHANNELS,
@@ -79,15 +89,7 @@ function clearFormError() {
 }
 
 function showFormError(body) {
-  const error = (body && body.error) || {};
-  $("form-error-message").textContent = error.message || "The request was refused.";
-  const fields = Object.entries(error.fields || {});
-  $("field-errors").replaceChildren(
-    ...fields.map(([name, messages]) =>
-      h("li", { "data-testid": "field-error", "data-field": name }, `${name}: ${[].concat(messages).join(" ")}`),
-    ),
-  );
-  $("form-error").hidden = false;
+  renderFormError(body);
   $("wallets-input").setAttribute("aria-invalid", "true");
 }
 
@@ -115,17 +117,12 @@ async function submit(event) {
 
 async function cancel() {
   if (!state.job) return;
-  const button = $("cancel-button");
-  button.disabled = true;
-  try {
-    const { status, body } = await api("POST", urlFor(config.cancelUrl, state.job.id));
-    if (status === 200) applyStatus({ status: "cancelled", stage: "cancelled" });
-    else showNotice(body.error ? body.error.message : `Cancel failed (HTTP ${status}).`);
-  } catch (error) {
-    showNotice(`Could not reach the server to cancel (${error.message}).`);
-  } finally {
-    button.disabled = !(state.job && ACTIVE.has(state.job.status));
-  }
+  await cancelJob(
+    state.job,
+    config.cancelUrl,
+    () => applyStatus({ status: "cancelled", stage: "cancelled" }),
+    () => Boolean(state.job && ACTIVE.has(state.job.status)),
+  );
 }
 
 // --- Job ---
