@@ -80,6 +80,18 @@ def analysis_runs_for(*, addresses: Sequence[str], kind: str) -> dict[str, Analy
     return {run.wallet: run for run in AnalysisRun.objects.filter(wallet__in=list(addresses), kind=kind)}
 
 
+def analysis_runs_with_headlines(*, addresses: Sequence[str]) -> dict[str, dict[str, AnalysisRun]]:
+    """{kind: {wallet: run}} of the wallets' stored PnL and behaviour runs, each with its wallet summary or
+    profile loaded in the same query, so `analysis_headlines` of the runs kept needs no other read."""
+    runs: dict[str, dict[str, AnalysisRun]] = {AnalysisRun.Kind.PNL: {}, AnalysisRun.Kind.BEHAVIOR: {}}
+    rows = AnalysisRun.objects.filter(
+        wallet__in=list(addresses), kind__in=[AnalysisRun.Kind.PNL, AnalysisRun.Kind.BEHAVIOR]
+    ).select_related("pnl_summary", "behavior")
+    for run in rows:
+        runs[run.kind][run.wallet] = run
+    return runs
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -127,24 +139,42 @@ def analysis_behavior_result(*, run: AnalysisRun, recomputed: bool) -> dict[str,
 
 
 def analysis_headlines(*, runs: Sequence[AnalysisRun]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Headline figures of runs, keyed by (wallet, kind), in two queries whatever the number of runs."""
-    pnl_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.PNL]
-    behavior_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR]
+    """Headline figures of runs, keyed by (wallet, kind): from the summaries and profiles loaded with the
+    runs (`analysis_runs_with_headlines`), the others in at most two queries whatever the number of runs."""
+    pnl_loaded = [run for run in runs if run.kind == AnalysisRun.Kind.PNL and _loaded(run, "pnl_summary")]
+    behavior_loaded = [
+        run for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR and _loaded(run, "behavior")
+    ]
+    loaded = {run.pk for run in [*pnl_loaded, *behavior_loaded]}
+    pnl_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.PNL and run.pk not in loaded]
+    behavior_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR and run.pk not in loaded]
     computed_at = {run.pk: run.computed_at.isoformat() for run in runs}
+    summaries = [run.pnl_summary for run in pnl_loaded]
+    if pnl_ids:
+        summaries += WalletPnlSummary.objects.filter(run_id__in=pnl_ids).only("run_id", "wallet", "data")
+    profiles = [run.behavior for run in behavior_loaded]
+    if behavior_ids:
+        profiles += WalletBehavior.objects.filter(run_id__in=behavior_ids).only("run_id", "wallet", "data")
     headlines: dict[tuple[str, str], dict[str, Any]] = {}
-    for summary in WalletPnlSummary.objects.filter(run_id__in=pnl_ids).only("run_id", "wallet", "data"):
+    for summary in summaries:
         figures = pnl_headline(summary.data)
         headlines[(summary.wallet, AnalysisRun.Kind.PNL)] = {
             **figures,
             "computed_at": computed_at[summary.run_id],
         }
-    for profile in WalletBehavior.objects.filter(run_id__in=behavior_ids).only("run_id", "wallet", "data"):
+    for profile in profiles:
         figures = {field: profile.data.get(field) for field in BEHAVIOR_HEADLINE_FIELDS}
         headlines[(profile.wallet, AnalysisRun.Kind.BEHAVIOR)] = {
             **figures,
             "computed_at": computed_at[profile.run_id],
         }
     return headlines
+
+
+def _loaded(run: AnalysisRun, relation: str) -> bool:
+    """The run's summary or profile was loaded with it, and exists."""
+    descriptor = getattr(AnalysisRun, relation)
+    return bool(descriptor.is_cached(run) and getattr(run, relation) is not None)
 
 
 def pnl_headline(data: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,7 +41,7 @@ from redis.exceptions import RedisError
 from analysis import selectors
 from analysis.behavior import BehaviorProfile, compute_behavior
 from analysis.models import AnalysisRun, TokenPnlRow, WalletBehavior, WalletPnlSummary
-from analysis.pnl import WalletPnl, compute_pnl, usd_minutes
+from analysis.pnl import WalletPnl, compute_pnl, minute_of, usd_minutes
 from core.errors import FatalError, TransientError
 from enrichment.services import Marks, SolUsdHistory, enrichment_marks, sol_usd_history
 from wallets.addresses import validate_address
@@ -350,13 +350,15 @@ def _pnl_runs(
     histories: Mapping[str, WalletHistory],
     force: bool,
     fetch_sol_usd: bool = True,
+    stored: Mapping[str, AnalysisRun] | None = None,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     """(run, recomputed) per wallet: stored runs where reusable, the others computed with one price lookup
     and one SOL/USD history lookup between them (from the stored candles alone without `fetch_sol_usd`).
     Each wallet's legs and chain records come from the same stored stretch of its history (`histories`),
     which the result names."""
     now = timezone.now()
-    stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
+    if stored is None:
+        stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.PNL)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
     pending: dict[str, _PendingPnl] = {}
     for address in addresses:
@@ -500,9 +502,11 @@ def _behavior_runs(
     legs_by_wallet: Mapping[str, Sequence[SwapLeg]],
     histories: Mapping[str, WalletHistory],
     force: bool,
+    stored: Mapping[str, AnalysisRun] | None = None,
 ) -> dict[str, tuple[AnalysisRun, bool]]:
     now = timezone.now()
-    stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.BEHAVIOR)
+    if stored is None:
+        stored = selectors.analysis_runs_for(addresses=addresses, kind=AnalysisRun.Kind.BEHAVIOR)
     outcome: dict[str, tuple[AnalysisRun, bool]] = {}
     for address in addresses:
         legs = legs_by_wallet[address]
@@ -560,10 +564,8 @@ def analysis_wallet_summaries(
     """
     given_legs = legs_by_wallet or {}
     given_balances = balances_by_wallet or {}
-    coverage = {
-        **wallets_history(addresses=[a for a in addresses if a not in (histories or {})]),
-        **(histories or {}),
-    }
+    unread = [address for address in addresses if address not in (histories or {})]
+    coverage = {**(wallets_history(addresses=unread) if unread else {}), **(histories or {})}
     legs = {
         address: given_legs[address]
         if address in given_legs
@@ -576,6 +578,8 @@ def analysis_wallet_summaries(
         else wallet_latest_balances(address=address)
         for address in addresses
     }
+    # Both kinds of stored run with their headline figures, in one query.
+    stored = selectors.analysis_runs_with_headlines(addresses=addresses)
     pnl_runs = _pnl_runs(
         addresses=addresses,
         legs_by_wallet=legs,
@@ -583,8 +587,15 @@ def analysis_wallet_summaries(
         histories=coverage,
         force=False,
         fetch_sol_usd=fetch_sol_usd,
+        stored=stored[AnalysisRun.Kind.PNL],
     )
-    behavior_runs = _behavior_runs(addresses=addresses, legs_by_wallet=legs, histories=coverage, force=False)
+    behavior_runs = _behavior_runs(
+        addresses=addresses,
+        legs_by_wallet=legs,
+        histories=coverage,
+        force=False,
+        stored=stored[AnalysisRun.Kind.BEHAVIOR],
+    )
     runs = [run for run, _ in [*pnl_runs.values(), *behavior_runs.values()]]
     headlines = selectors.analysis_headlines(runs=runs)
     return {
@@ -604,6 +615,13 @@ def analysis_prefetch_sol_usd(*, address: str) -> int:
     legs = wallet_swap_legs(address=address, history=history)
     records = wallet_chain_records(address=address, history=history)
     return _lookup_sol_usd(usd_minutes(legs, records or ())).calls
+
+
+def analysis_prefetch_sol_usd_days(*, timestamps: Iterable[int]) -> int:
+    """Fetch and store the SOL/USD of the UTC days holding these block times (a sync's listed transactions,
+    before their payloads arrive): the days `analysis_prefetch_sol_usd` will want after the sync, fetched
+    while it runs. Returns the provider calls made; never raises for the provider's sake."""
+    return _lookup_sol_usd({minute_of(timestamp) for timestamp in timestamps}).calls
 
 
 # ---------------------------------------------------------------------------------------------------------

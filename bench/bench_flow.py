@@ -44,13 +44,12 @@ from tests.support.stack import wait_for
 class FlowRun:
     seconds: float
     enrichment_s: float | None
-    header_s: float
-    compute_s: float
     longest_sync_s: float
     slowest_sync_start_s: float
     balances_s: float
     floor_sync_s: float
     floor_compute_s: float
+    timeline: tuple[float, float, float, float, float]
     calls: int
     max_calls: int
     load: str
@@ -110,6 +109,32 @@ def _slowest_sync_start_s(job_id: str) -> float:
     return (slowest.started_at - min(run.started_at for run in header)).total_seconds()
 
 
+def _timeline(job_id: str, submitted_at: float) -> tuple[float, float, float, float, float]:
+    """Seconds after the submission (one clock: workers and benchmark share the machine): the start task
+    began, the first header task began, the last header task ended, the body began, the body ended."""
+    from jobs.models import TaskRun
+
+    runs = list(TaskRun.objects.filter(job_id=job_id))
+
+    def seconds(moment: Any) -> float:
+        return float(moment.timestamp() - submitted_at) if moment is not None else float("nan")
+
+    start = [run for run in runs if run.task_name == "jobs.similarity_flow"]
+    header = [
+        run
+        for run in runs
+        if run.task_name in ("jobs.similarity_sync_wallet", "jobs.similarity_fetch_balances")
+    ]
+    body = [run for run in runs if run.task_name == "jobs.similarity_finish"]
+    return (
+        seconds(min(run.started_at for run in start)) if start else float("nan"),
+        seconds(min(run.started_at for run in header)) if header else float("nan"),
+        seconds(max(run.finished_at for run in header if run.finished_at)) if header else float("nan"),
+        seconds(body[0].started_at) if body else float("nan"),
+        seconds(body[0].finished_at) if body else float("nan"),
+    )
+
+
 def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) -> FlowRun:
     from tests.support.ws import JobSocket
     from wallets.services import wallet_sync
@@ -117,15 +142,12 @@ def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) 
     load = load_average()
     with JobSocket(bench.stack.ws_url, token=bench.user.token) as socket:
         start = time.perf_counter()
+        submitted_at = time.time()
         job_id = bench.submit_similarity(wallets)
         snapshot = socket.subscribe(job_id)
-        stamps: dict[str, float] = {}
         if snapshot.get("status") != "completed":
             while True:
                 event = socket.next_event(180)
-                now = time.perf_counter() - start
-                if event.get("type") == "job-progress":
-                    stamps.setdefault(str(event.get("stage")), now)
                 if event.get("type") == "job-failed":
                     raise RuntimeError(f"flow failed: {event}")
                 if event.get("type") == "job-completed":
@@ -139,7 +161,7 @@ def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) 
             pass
     wait_for(partial(_body_recorded, job_id), timeout_s=30, interval_s=0.05, what="the body's TaskRun row")
     tasks = _task_seconds(job_id)
-    header_s = stamps.get("computing", seconds)
+    timeline = _timeline(job_id, submitted_at)
 
     started = time.perf_counter()
     wallet_sync(address=twin)
@@ -149,13 +171,12 @@ def _flow_once(bench: Harness, pool: WalletPool, wallets: list[str], twin: str) 
     return FlowRun(
         seconds=seconds,
         enrichment_s=enrichment_s,
-        header_s=header_s,
-        compute_s=seconds - header_s,
         longest_sync_s=max(tasks.get("jobs.similarity_sync_wallet", [0.0])),
         slowest_sync_start_s=_slowest_sync_start_s(job_id),
         balances_s=max(tasks.get("jobs.similarity_fetch_balances", [0.0])),
         floor_sync_s=floor_sync_s,
         floor_compute_s=floor_compute_s,
+        timeline=timeline,
         calls=sum(calls),
         max_calls=max(calls),
         load=load,
@@ -223,7 +244,7 @@ def run(
             f"flow {i + 1}",
             f"{f.calls} / {f.max_calls}",
             f"{f.seconds:.2f}",
-            f"{f.header_s:.2f} / {f.compute_s:.2f}",
+            " / ".join(f"{moment:.2f}" for moment in f.timeline),
             f"{f.longest_sync_s:.2f} / {f.balances_s:.2f}",
             f"{f.slowest_sync_start_s:.2f}",
             f"{f.floor_sync_s:.2f} + {f.floor_compute_s:.2f} = {f.floor_s:.2f}",
@@ -255,7 +276,7 @@ def run(
             "run",
             "upstream calls of the syncs: total / slowest wallet",
             "s to result",
-            "s: syncs+balances / compute+complete",
+            "s after submit: start task / first header task / last header end / body start / body end",
             "s: longest sync task / balances task",
             "s: slowest sync waited for a thread",
             "floor s: sync alone + body task",

@@ -25,12 +25,13 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.db import JSONSetKey, update_returning
 from core.errors import ConflictError, FatalError, InvalidInputError, TooManyRequestsError
 from core.queues import Priority
 from core.redis import get_redis, job_cancelled_key
 from holders.services import holders_params
 from jobs import dispatch, selectors
-from jobs.events import job_event_publish, result_url
+from jobs.events import job_event_publish, job_events_publish, result_url
 from jobs.models import DeadLetter, Job
 from jobs.progress import job_report_progress
 from similarity.services import SIMILARITY_MIN_WALLETS, similarity_validate_options
@@ -339,7 +340,8 @@ def job_start(*, job_id: str) -> Job | None:
     # The claim writes the "started" milestone itself (never lowering a re-driven job's progress): the flow's
     # first report follows at once, so a separate report here would cost a Redis script, an event and a
     # ledger write per job for nothing a subscriber needs (its snapshot says the job runs).
-    claimed = Job.objects.filter(id=job_id, status=Job.Status.QUEUED).update(
+    claimed = update_returning(
+        Job.objects.filter(id=job_id, status=Job.Status.QUEUED),
         status=Job.Status.RUNNING,
         started_at=Coalesce(F("started_at"), now),
         heartbeat_at=now,
@@ -350,7 +352,7 @@ def job_start(*, job_id: str) -> Job | None:
     if not claimed:
         logger.info("job %s not started: it is no longer queued", job_id)
         return None
-    job = Job.objects.get(id=job_id)
+    job = claimed[0]
     logger.info("job %s started (%s, attempt %s)", job_id, job.kind, job.attempts)
     return job
 
@@ -451,7 +453,6 @@ def job_redrive(*, job: Job, reset_attempts: bool = False, reason: str) -> bool:
     return True
 
 
-@transaction.atomic
 def job_complete(
     *,
     job_id: str,
@@ -464,32 +465,53 @@ def job_complete(
     Without `enrichment`, the result's enrichment stays pending until an enrichment task attaches it (or
     keeps what one attached first); a job that starts no enrichment passes `NO_ENRICHMENT`.
     """
-    job = Job.objects.select_for_update().get(id=job_id)
-    if job.status != Job.Status.RUNNING:
-        return False
+    now = timezone.now()
+    ending = {
+        "status": Job.Status.COMPLETED,
+        "progress": 100,
+        "stage": "completed",
+        "finished_at": now,
+        "heartbeat_at": now,
+    }
     if enrichment is None:
-        enrichment = (job.result or {}).get("enrichment") or {"status": "pending"}
-    job.result = {**result, "enrichment": enrichment}
-    job.status = Job.Status.COMPLETED
-    job.progress = 100
-    job.stage = "completed"
-    job.finished_at = job.heartbeat_at = timezone.now()
-    job.save(update_fields=["result", "status", "progress", "stage", "finished_at", "heartbeat_at"])
-
-    def publish() -> None:
-        job_event_publish(
-            job_id=job_id, event_type="job-progress", progress=100, stage="completed", detail={}
+        # Usually nothing is attached yet (the result is still empty): then the job ends in one statement,
+        # with no row lock and no read of the row first.
+        pending = {"status": "pending"}
+        ended = update_returning(
+            Job.objects.filter(id=job_id, status=Job.Status.RUNNING, result__isnull=True),
+            fields=("parent_id",),
+            result={**result, "enrichment": pending},
+            **ending,
         )
-        job_event_publish(
-            job_id=job_id, event_type="job-completed", result_url=result_url(job_id), summary=summary or {}
-        )
-        # Enrichment that finished first was held back so subscribers always see the job complete first.
-        if enrichment.get("status") not in ("pending", NO_ENRICHMENT["status"]):
-            job_event_publish(job_id=job_id, event_type="enrichment-completed", **enrichment)
-
-    transaction.on_commit(publish)
-    _settle_parent_after_commit(job_id=job_id, parent_id=job.parent_id)
+        if ended:
+            _after_completion(
+                job_id=job_id, parent_id=ended[0].parent_id, summary=summary, enrichment=pending
+            )
+            return True
+    with transaction.atomic():
+        job = Job.objects.select_for_update().only("status", "result", "parent_id").get(id=job_id)
+        if job.status != Job.Status.RUNNING:
+            return False
+        if enrichment is None:
+            enrichment = (job.result or {}).get("enrichment") or {"status": "pending"}
+        Job.objects.filter(id=job_id).update(result={**result, "enrichment": enrichment}, **ending)
+        _after_completion(job_id=job_id, parent_id=job.parent_id, summary=summary, enrichment=enrichment)
     return True
+
+
+def _after_completion(
+    *, job_id: str, parent_id: Any, summary: dict[str, Any] | None, enrichment: dict[str, Any]
+) -> None:
+    """After the commit: tell subscribers (held-back enrichment last, so they always see the job complete
+    first), and let the parent settle."""
+    events: list[dict[str, Any]] = [
+        {"type": "job-progress", "progress": 100, "stage": "completed", "detail": {}},
+        {"type": "job-completed", "result_url": result_url(job_id), "summary": summary or {}},
+    ]
+    if enrichment.get("status") not in ("pending", NO_ENRICHMENT["status"]):
+        events.append({"type": "enrichment-completed", **enrichment})
+    transaction.on_commit(partial(job_events_publish, job_id=job_id, events=events))
+    _settle_parent_after_commit(job_id=job_id, parent_id=parent_id)
 
 
 def job_fail(
@@ -563,13 +585,18 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> str:
     return outcome
 
 
-@transaction.atomic
 def job_attach_enrichment(*, job_id: str, enrichment: dict[str, Any]) -> None:
-    """Merge enrichment into the job's result; announce it now if the job is complete, else at completion."""
-    job = Job.objects.select_for_update().get(id=job_id)
-    job.result = {**(job.result or {}), "enrichment": enrichment}
-    job.save(update_fields=["result"])
-    if job.status == Job.Status.COMPLETED:
+    """Merge enrichment into the job's result; announce it now if the job is complete, else at completion.
+
+    One statement sets the key in the database and says the job's status after it: the completion either
+    ended the job before (it is completed: announce now) or will find the enrichment in the result under
+    its row lock and announce it itself, never both."""
+    updated = update_returning(
+        Job.objects.filter(id=job_id),
+        fields=("status",),
+        result=JSONSetKey("result", key="enrichment", value=enrichment),
+    )
+    if updated and updated[0].status == Job.Status.COMPLETED:
         transaction.on_commit(
             lambda: job_event_publish(job_id=job_id, event_type="enrichment-completed", **enrichment)
         )

@@ -123,6 +123,10 @@ REASON_MIN_SHARE = 0.25
 # wallets).
 _DENSE_COLUMN_SHARE = 1 / 64
 _DENSE_COLUMN_MIN = 8
+# Up to this many cells (wallets x tokens) a matrix is multiplied all dense: below it, scipy's fixed cost per
+# sparse operation (some 80 of them per analysis) was most of a few-wallet job's similarity time
+# (docs/BENCHMARKS.md, "Task overhead"), and the dense product of so few cells is microseconds.
+_ALL_DENSE_MAX_CELLS = 1 << 16
 # Upper bound of co-buy pairs materialised at once (a few int64 arrays each): keeps memory flat under bundles.
 _PAIR_CHUNK = 4_000_000
 # Rows scored at once above dense_matrices_max_wallets: a block holds ~10 float64 arrays of rows x n.
@@ -645,8 +649,8 @@ class _GramOperand:
     which halves the memory traffic and doubles the BLAS rate (the scores are published to 4 decimals)."""
 
     head: NDArray[np.float32]  # n x h
-    tail: Any  # csr n x (m - h)
-    tail_t: Any  # csc (m - h) x n, so column ranges are cheap
+    tail: Any  # csr n x (m - h); None when every column is dense
+    tail_t: Any  # csc (m - h) x n, so column ranges are cheap; None when every column is dense
     squared_norms: FloatArray  # diag of X·Xᵀ
     rows: Any  # X itself (csr, float64), for dot products of chosen pairs
 
@@ -655,6 +659,16 @@ class _GramOperand:
         """`dense_head` False keeps every column sparse: for sets that only score chosen pairs and a few
         sampled rows, where n x (popular tokens) dense floats would be memory spent for nothing."""
         n, m = matrix.shape
+        if dense_head and n * m <= _ALL_DENSE_MAX_CELLS:
+            dense = matrix.toarray()
+            squared_norms = np.einsum("ij,ij->i", dense, dense)
+            return cls(
+                head=dense.astype(np.float32),
+                tail=None,
+                tail_t=None,
+                squared_norms=squared_norms,
+                rows=matrix.tocsr(),
+            )
         wallets_per_token = np.bincount(matrix.indices, minlength=m)
         is_dense = wallets_per_token > max(_DENSE_COLUMN_MIN, _DENSE_COLUMN_SHARE * n)
         if not dense_head:
@@ -672,7 +686,8 @@ class _GramOperand:
 
     def gram(self, rows: Index, cols: Index) -> NDArray[np.float32]:
         out: NDArray[np.float32] = self.head[rows] @ self.head[cols].T
-        out += (self.tail[rows] @ self.tail_t[:, cols]).toarray()
+        if self.tail is not None:
+            out += (self.tail[rows] @ self.tail_t[:, cols]).toarray()
         return out
 
 

@@ -38,12 +38,14 @@ from wallets.addresses import TooManyAddressesError, validate_addresses
 from wallets.selectors import (
     FundingTransferRecord,
     WalletFundingRecord,
+    WalletHistory,
     custodial_wallets,
     funders_fanout,
     wallet_latest_balances,
     wallet_swap_legs,
     wallets_funding,
     wallets_history,
+    wallets_swap_legs,
 )
 from wallets.services import wallet_fetch_balances, wallet_sync
 
@@ -271,18 +273,22 @@ def similarity_analyze(
     failed_wallets: Sequence[Mapping[str, str]],
     options: Mapping[str, Any],
     fetch_sol_usd: bool = True,
+    histories: Mapping[str, WalletHistory] | None = None,
+    balances: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Similarity of the wallets from their stored swaps, funding and latest balances, with each wallet's PnL
     and behaviour headline. The queued flow passes `fetch_sol_usd=False`: its body runs on the one-process
     similarity queue, which must not wait on the network, and its sync steps prefetched the SOL/USD history
-    (`analysis_wallet_summaries`)."""
+    (`analysis_wallet_summaries`). A caller that has just read the wallets' stored `histories` or their
+    cached `balances` passes them; the others are read here."""
     # Keys the engine does not read are left alone: the API refuses them at submit time
     # (similarity_validate_options) and internal callers may tag a job's params with their own. A bad value
     # of a known option raises InvalidInputError before any work, which fails the job for good.
     engine_options = similarity_options_from({k: v for k, v in options.items() if k in _OPTION_CHECKS})
     # Each wallet's stored history, read once: its swaps, transfers and PnL all come from that stretch,
     # and the result names it (`history`), with `funders.*.history_complete` from the same.
-    histories = wallets_history(addresses=wallets)
+    if histories is None or any(wallet not in histories for wallet in wallets):
+        histories = wallets_history(addresses=wallets)
     funding = wallets_funding(addresses=wallets, histories=histories)
     engine_options = dataclasses.replace(
         engine_options,
@@ -290,15 +296,17 @@ def similarity_analyze(
             funding=funding, max_fanout=engine_options.funder_max_fanout
         ),
     )
-    balances = {wallet: wallet_latest_balances(address=wallet) for wallet in wallets}
-    holdings = normalised_holdings(balances)
+    latest = {
+        wallet: (balances or {}).get(wallet) or wallet_latest_balances(address=wallet) for wallet in wallets
+    }
+    holdings = normalised_holdings(latest)
     activities: list[WalletActivity] = []
     summaries: dict[str, dict[str, Any]] = {}
     # A few wallets at a time: each one's legs serve its activity and its PnL/behaviour summary, then go,
     # so memory stays bounded by the batch however many large wallets a request names.
     for start in range(0, len(wallets), SUMMARY_BATCH_WALLETS):
         batch = list(wallets[start : start + SUMMARY_BATCH_WALLETS])
-        legs = {wallet: wallet_swap_legs(address=wallet, history=histories[wallet]) for wallet in batch}
+        legs = wallets_swap_legs(histories={wallet: histories[wallet] for wallet in batch})
         activities.extend(
             activity_from_legs(
                 wallet, legs[wallet], holdings.get(wallet, {}), funding=_wallet_funding(funding[wallet])
@@ -309,14 +317,14 @@ def similarity_analyze(
             analysis_wallet_summaries(
                 addresses=batch,
                 legs_by_wallet=legs,
-                balances_by_wallet=balances,
+                balances_by_wallet=latest,
                 histories=histories,
                 fetch_sol_usd=fetch_sol_usd,
             )
         )
     result = compute_similarity(activities, options=engine_options, failed_wallets=failed_wallets)
     output: dict[str, Any] = result.to_dict()
-    output["balances"] = {wallet: balance for wallet, balance in balances.items() if balance is not None}
+    output["balances"] = {wallet: balance for wallet, balance in latest.items() if balance is not None}
     # Each wallet's PnL and behaviour headline (docs/METHODS.md §2, §3).
     output["wallet_summaries"] = summaries
     output["history"] = {wallet: histories[wallet].to_dict() for wallet in wallets}

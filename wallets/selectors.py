@@ -223,15 +223,52 @@ def wallet_cached_transactions(*, address: str, chunk_size: int = 500) -> Iterat
         yield Transaction.unpack(payload)
 
 
+def _fresh_since() -> datetime:
+    """Wallets synced since then are fresh: their stored swaps are what a sync now would store."""
+    return timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
+
+
+def _is_fresh(sync_status: str, last_synced_at: datetime | None, fresh_since: datetime) -> bool:
+    return (
+        sync_status == Wallet.SyncStatus.SYNCED
+        and last_synced_at is not None
+        and last_synced_at >= fresh_since
+    )
+
+
 def wallets_needing_sync(*, addresses: Sequence[str]) -> list[str]:
     """Addresses never synced, or synced longer ago than WALLET_SYNC_FRESHNESS, in the order given."""
-    fresh_since = timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
-    fresh = set(
-        Wallet.objects.filter(
-            address__in=addresses, sync_status=Wallet.SyncStatus.SYNCED, last_synced_at__gte=fresh_since
-        ).values_list("address", flat=True)
+    fresh_since = _fresh_since()
+    rows = Wallet.objects.filter(address__in=list(addresses)).values_list(
+        "address", "sync_status", "last_synced_at"
     )
+    fresh = {address for address, status, synced_at in rows if _is_fresh(status, synced_at, fresh_since)}
     return [address for address in addresses if address not in fresh]
+
+
+@dataclass(frozen=True, slots=True)
+class WalletsSyncNeeds:
+    needing_sync: list[str]  # as `wallets_needing_sync`
+    histories: dict[str, WalletHistory]  # as `wallets_history`, from the same read
+
+
+def wallets_sync_needs(*, addresses: Sequence[str]) -> WalletsSyncNeeds:
+    """Which wallets need a sync, and what is stored of each one's history, in one query: a job that needs
+    no sync computes from these histories at once."""
+    fresh_since = _fresh_since()
+    found = {wallet.address: wallet for wallet in Wallet.objects.filter(address__in=list(addresses))}
+    return WalletsSyncNeeds(
+        needing_sync=[
+            address
+            for address in addresses
+            if address not in found
+            or not _is_fresh(found[address].sync_status, found[address].last_synced_at, fresh_since)
+        ],
+        histories={
+            address: WalletHistory.of(found[address]) if address in found else WalletHistory.empty(address)
+            for address in addresses
+        },
+    )
 
 
 _LEG_COLUMNS = (
@@ -306,6 +343,30 @@ def wallet_swap_legs(*, address: str, history: WalletHistory | None = None) -> l
     return [_leg(values) for values in rows]
 
 
+def wallets_swap_legs(*, histories: Mapping[str, WalletHistory]) -> dict[str, list[SwapLeg]]:
+    """`wallet_swap_legs` of several wallets (each within its stretch in `histories`) in one query: for the
+    few wallets a job reads together, one round trip instead of one per wallet."""
+    legs: dict[str, list[SwapLeg]] = {address: [] for address in histories}
+    if not histories:
+        return legs
+    within = Q()
+    for address, history in histories.items():
+        stretch = Q(wallet_id=address)
+        if history.oldest_slot is not None:
+            stretch &= Q(slot__gte=history.oldest_slot)
+        if history.newest_slot is not None:
+            stretch &= Q(slot__lte=history.newest_slot)
+        within |= stretch
+    rows = (
+        Swap.objects.filter(within)
+        .order_by("wallet_id", "timestamp", "slot", "signature", "direction")
+        .values_list("wallet_id", *_LEG_COLUMNS)
+    )
+    for row in rows:
+        legs[row[0]].append(_leg(row[1:]))
+    return legs
+
+
 def wallet_chain_records(*, address: str, history: WalletHistory | None = None) -> list[ChainRecord] | None:
     """What each stored transaction did to the wallet's SOL, oldest first (within `history`'s stretch when
     given); None when the wallet's swaps were stored before these records were kept (its fees and
@@ -355,19 +416,29 @@ def balances_fetched_at(balances: dict[str, Any] | None) -> datetime | None:
 def wallets_needing_balances(*, addresses: Sequence[str]) -> list[str]:
     """Addresses whose balances were not fetched within BALANCE_REUSE_S (their Redis copy is gone or older),
     in the order given; all of them when Redis does not answer or reuse is off."""
+    reusable = wallets_reusable_balances(addresses=addresses)
+    return [address for address in addresses if address not in reusable]
+
+
+def wallets_reusable_balances(*, addresses: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The balances fetched within BALANCE_REUSE_S (their Redis copies), by address: a fetch now would
+    store the same. None of them when Redis does not answer or reuse is off."""
     reuse_s = settings.BALANCE_REUSE_S
     if not addresses or reuse_s <= 0:
-        return list(addresses)
+        return {}
     try:
         cached = get_redis().mget([balance_key(address) for address in addresses])
     except RedisError:
-        return list(addresses)
+        return {}
     fetched_since = timezone.now() - timedelta(seconds=reuse_s)
-    return [
-        address
-        for address, value in zip(addresses, cached, strict=True)
-        if value is None or (balances_fetched_at(json.loads(value)) or fetched_since) < fetched_since
-    ]
+    reusable = {}
+    for address, value in zip(addresses, cached, strict=True):
+        if value is None:
+            continue
+        balances = json.loads(value)
+        if (balances_fetched_at(balances) or fetched_since) >= fetched_since:
+            reusable[address] = balances
+    return reusable
 
 
 def wallet_latest_balances(*, address: str) -> dict[str, Any] | None:
@@ -409,6 +480,10 @@ class WalletFundingRecord:
     history_complete: bool
 
 
+# Up to this many wallets, their transfers are read in one go (wallets_funding).
+_FUNDING_READ_AT_ONCE = 20
+
+
 def wallets_funding(
     *, addresses: Sequence[str], histories: Mapping[str, WalletHistory] | None = None
 ) -> dict[str, WalletFundingRecord]:
@@ -423,7 +498,10 @@ def wallets_funding(
         .order_by("wallet_id", "timestamp", "slot", "signature", "source")
         .values_list("wallet_id", "source", "lamports", "timestamp", "slot", "signature")
     )
-    for wallet, source, lamports, timestamp, slot, signature in rows.iterator(chunk_size=2000):
+    # A job's few wallets are read in one go; many at once (a token's holders) through a server-side cursor,
+    # so their transfers are never all in memory. The cursor costs round trips a small read does not need.
+    batches = rows if len(addresses) <= _FUNDING_READ_AT_ONCE else rows.iterator(chunk_size=2000)
+    for wallet, source, lamports, timestamp, slot, signature in batches:
         history = known.get(wallet)
         if history is not None and not history.holds_slot(slot):
             continue

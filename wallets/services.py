@@ -463,7 +463,11 @@ def _synced_history(wallet: Wallet, listing: _Listing, *, first: bool, caps: His
 
 
 def wallet_sync(
-    *, address: str, force: bool = False, checkpoint: Checkpoint | None = None
+    *,
+    address: str,
+    force: bool = False,
+    checkpoint: Checkpoint | None = None,
+    on_listed: Callable[[list[int]], object] | None = None,
 ) -> WalletSyncOutcome:
     """Bring the newest end of a wallet's stored history up to date, incrementally and idempotently.
 
@@ -473,6 +477,9 @@ def wallet_sync(
     every transaction newer than it is stored, so a sync killed half way starts again from the old mark:
     what it already stored is skipped, what another wallet or run fetched is read from the transaction
     cache, and the unique legs absorb any overlap.
+
+    `on_listed` is called with the block times of the transactions the sync is about to fetch, as soon as
+    they are listed: a caller starts work that needs only their days while the payloads arrive.
     """
     address = validate_address(address)
     check = checkpoint or (lambda: None)
@@ -509,6 +516,8 @@ def wallet_sync(
                 cutoff_ts=caps.cutoff_ts,
                 checkpoint=checkpoint_and_renew,
             )
+            if on_listed is not None and listing.entries:
+                on_listed([ts for entry in listing.entries if (ts := _block_time(entry)) is not None])
             totals = _store_entries(
                 provider, address=address, entries=listing.entries, checkpoint=checkpoint_and_renew
             )

@@ -15,16 +15,13 @@ the job does not wait for.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from celery import chain
 
 from analysis.selectors import analysis_balances_stale, analysis_result_summary
-from analysis.services import (
-    analysis_compute_behavior,
-    analysis_compute_pnl,
-    analysis_prefetch_sol_usd,
-)
+from analysis.services import analysis_compute_behavior, analysis_compute_pnl
 from jobs import dispatch, progress, services
 from jobs.flows import history
 from jobs.flows.common import (
@@ -33,6 +30,7 @@ from jobs.flows.common import (
     WALLET_SYNC_PROGRESS,
     WALLET_SYNCED_PROGRESS,
     job_complete_without_enrichment,
+    wallet_sync_with_sol_usd,
 )
 from jobs.models import Job
 from wallets.selectors import wallet_history_work_wanted, wallets_needing_sync
@@ -90,14 +88,16 @@ def prepare_wallet(*, job_id: str, attempt: int, sync: bool, balances: bool) -> 
         progress.job_report_progress(
             job_id=job_id, progress=WALLET_SYNC_PROGRESS, stage="syncing", detail={"wallet": wallet}
         )
-        outcome = wallet_sync(
-            address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
+        checkpoint = partial(services.job_checkpoint, job_id=job_id, attempt=attempt)
+        # A PnL needs the SOL/USD history of the trades, fetched here on the I/O queue, not by the compute
+        # step.
+        outcome = (
+            wallet_sync_with_sol_usd(wallet=wallet, checkpoint=checkpoint)
+            if kind == Job.Kind.PNL
+            else wallet_sync(address=wallet, checkpoint=checkpoint)
         )
         if params.get("history") != "full":  # a job that asked for the full history deepens it itself
             history.after_sync(outcome)
-        if kind == Job.Kind.PNL:
-            # The SOL/USD history the PnL needs, fetched here on the I/O queue, not by the compute step.
-            analysis_prefetch_sol_usd(address=wallet)
         progress.job_report_progress(
             job_id=job_id,
             progress=WALLET_SYNCED_PROGRESS,

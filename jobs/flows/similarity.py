@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
 
 from celery import chord
 
-from analysis.services import analysis_prefetch_sol_usd
 from jobs import dispatch, progress, services
 from jobs.flows import history
-from jobs.flows.common import COMPUTED_PROGRESS, PARALLEL_PHASE_END, STARTED_PROGRESS
+from jobs.flows.common import (
+    COMPUTED_PROGRESS,
+    PARALLEL_PHASE_END,
+    STARTED_PROGRESS,
+    wallet_sync_with_sol_usd,
+)
 from jobs.models import Job
 from similarity.services import NotEnoughWalletsError, similarity_analyze, similarity_wallets_comparable
-from wallets.selectors import wallets_needing_balances, wallets_needing_sync
-from wallets.services import wallet_fetch_balances, wallet_sync
+from wallets.selectors import WalletHistory, wallets_reusable_balances, wallets_sync_needs
+from wallets.services import wallet_fetch_balances
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +67,21 @@ def start(*, job_id: str) -> None:
     if job is None:
         return
     wallets: list[str] = job.params["wallets"]
-    needing = wallets_needing_sync(addresses=wallets)
+    sync_needs = wallets_sync_needs(addresses=wallets)
+    needing = sync_needs.needing_sync
     # Balances fetched within BALANCE_CACHE_TTL_S are what a fetch now would store: they are read from the
     # cache, like swaps synced within WALLET_SYNC_FRESHNESS, instead of asked again.
-    stale_balances = wallets_needing_balances(addresses=wallets)
+    cached_balances = wallets_reusable_balances(addresses=wallets)
+    stale_balances = [wallet for wallet in wallets if wallet not in cached_balances]
     if not (needing or stale_balances):
-        # Nothing to fetch: no parallel phase (its progress range is skipped), the body runs here and
-        # enrichment starts from the cache.
-        finish(job_id=job_id, attempt=job.attempts, header_results=[], claimed=job)
+        # Nothing to fetch: no parallel phase (its progress range is skipped), the body runs here on what
+        # was just read, and enrichment starts from the cache.
+        finish(
+            job_id=job_id,
+            attempt=job.attempts,
+            header_results=[],
+            inline=Inline(job=job, histories=sync_needs.histories, balances=cached_balances),
+        )
         _start_enrichment(job_id=job_id)
         return
     # Every sync and every balances fetch is one unit of the parallel phase's progress range.
@@ -132,12 +144,10 @@ def _unit_done(*, job_id: str, attempt: int, stage: str, total_units: int, detai
 
 def sync_wallet(*, job_id: str, attempt: int, wallet: str, total_units: int) -> WalletStepResult:
     services.job_checkpoint(job_id=job_id, attempt=attempt)
-    outcome = wallet_sync(
-        address=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
+    outcome = wallet_sync_with_sol_usd(
+        wallet=wallet, checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt)
     )
     history.after_sync(outcome)
-    # Here on the I/O queue, not in the body on the one-process similarity queue.
-    analysis_prefetch_sol_usd(address=wallet)
     _unit_done(
         job_id=job_id,
         attempt=attempt,
@@ -193,13 +203,22 @@ def balances_ended(
         _start_enrichment(job_id=job_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """What the start task read when it runs the body itself (nothing to fetch), which the body does not
+    read again: the job as its claim returned it (the claim is the checkpoint), the wallets' stored
+    histories and their cached balances."""
+
+    job: Job
+    histories: dict[str, WalletHistory]
+    balances: dict[str, dict[str, Any]]
+
+
 def finish(
-    *, job_id: str, attempt: int, header_results: Sequence[WalletStepResult], claimed: Job | None = None
+    *, job_id: str, attempt: int, header_results: Sequence[WalletStepResult], inline: Inline | None = None
 ) -> None:
-    """The body: compare the synced wallets and complete the job. `claimed` is the job as the start task's
-    claim just returned it, when the body runs inside that task (nothing to fetch): the claim is the
-    checkpoint, and the row is not read again."""
-    job = claimed
+    """The body: compare the synced wallets and complete the job (inside the start task with `inline`)."""
+    job = inline.job if inline is not None else None
     if job is None:
         try:
             services.job_checkpoint(job_id=job_id, attempt=attempt)
@@ -229,9 +248,11 @@ def finish(
         failed_wallets=[{"wallet": wallet, "error": error} for wallet, error in failed.items()],
         options=job.params.get("options") or {},
         fetch_sol_usd=False,
+        histories=inline.histories if inline is not None else None,
+        balances=inline.balances if inline is not None else None,
     )
     result["balances_failed"] = failed_wallets(header_results, "balances")
-    if claimed is None:
+    if inline is None:
         # Inside the start task the job completes a moment after its claim: a report between them would
         # only cost a ledger write and an event.
         progress.job_report_progress(

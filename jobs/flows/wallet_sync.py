@@ -13,13 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from analysis.services import analysis_prefetch_sol_usd
 from jobs import dispatch, progress, services
 from jobs.flows import history
-from jobs.flows.common import PARALLEL_PHASE_END, WALLET_SYNC_PROGRESS, job_complete_without_enrichment
+from jobs.flows.common import (
+    PARALLEL_PHASE_END,
+    WALLET_SYNC_PROGRESS,
+    job_complete_without_enrichment,
+    wallet_sync_with_sol_usd,
+)
 from jobs.models import Job
 from wallets.selectors import wallet_history, wallet_sync_state
-from wallets.services import wallet_fetch_balances, wallet_sync
+from wallets.services import wallet_fetch_balances
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +50,15 @@ def run(*, job_id: str, attempt: int) -> None:
     progress.job_report_progress(
         job_id=job_id, progress=WALLET_SYNC_PROGRESS, stage="syncing", detail={"wallet": wallet}
     )
-    outcome = wallet_sync(
-        address=wallet,
+    # With the SOL/USD history of the wallet's trades, so the PnL and similarity computations that follow
+    # (prefork queues) find it stored.
+    outcome = wallet_sync_with_sol_usd(
+        wallet=wallet,
         force=bool(params.get("force")),
         checkpoint=lambda: services.job_checkpoint(job_id=job_id, attempt=attempt),
     )
     if not full:
         history.after_sync(outcome)
-    # The SOL/USD history of the wallet's trades, fetched here on the I/O queue so that the PnL and
-    # similarity computations that follow (prefork queues) find it stored.
-    analysis_prefetch_sol_usd(address=wallet)
     progress.job_report_progress(
         job_id=job_id,
         progress=PARALLEL_PHASE_END,

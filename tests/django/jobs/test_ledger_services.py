@@ -161,3 +161,25 @@ def test_sweep_resends_an_enrichment_left_pending(owner: User, settings) -> None
     get_redis().delete(enrichment_resent_key(str(job.id)))
     assert recovery.jobs_sweep_stalled()["enrichment_resent"] == 1
     assert recovery.jobs_sweep_stalled()["enrichment_resent"] == 0  # once per window
+
+
+def test_completion_and_enrichment_merge_in_either_order(owner: User) -> None:
+    first, second = _submit(owner).job, _submit(owner, params={**PARAMS, "options": {"top_pairs": 3}}).job
+    for job in (first, second):
+        assert services.job_start(job_id=str(job.id)) is not None
+    enrichment = {"status": "completed", "balances": []}
+
+    # Enrichment first: the completion keeps it (the locked path), whatever the result it stores.
+    services.job_attach_enrichment(job_id=str(first.id), enrichment=enrichment)
+    assert services.job_complete(job_id=str(first.id), result={"pairs": []})
+    assert Job.objects.get(id=first.id).result == {"pairs": [], "enrichment": enrichment}
+
+    # Completion first (one statement, enrichment pending), then the enrichment replaces only its key.
+    assert services.job_complete(job_id=str(second.id), result={"pairs": [1]})
+    assert Job.objects.get(id=second.id).result == {"pairs": [1], "enrichment": {"status": "pending"}}
+    services.job_attach_enrichment(job_id=str(second.id), enrichment=enrichment)
+    assert Job.objects.get(id=second.id).result == {"pairs": [1], "enrichment": enrichment}
+
+    # An ended job is not completed again.
+    assert not services.job_complete(job_id=str(second.id), result={"pairs": [2]})
+    assert (Job.objects.get(id=second.id).result or {})["pairs"] == [1]

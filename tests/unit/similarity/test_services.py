@@ -130,7 +130,7 @@ def test_the_worker_ignores_keys_it_does_not_read_but_refuses_bad_values(monkeyp
 
     reads: list[str] = []
     monkeypatch.setattr(services, "wallet_latest_balances", lambda *, address: reads.append(address))
-    monkeypatch.setattr(services, "wallet_swap_legs", lambda *, address, history: [])
+    monkeypatch.setattr(services, "wallets_swap_legs", lambda *, histories: {key: [] for key in histories})
     monkeypatch.setattr(services, "analysis_wallet_summaries", lambda **_: {})
     monkeypatch.setattr(
         services,

@@ -1,0 +1,101 @@
+"""Database helpers the ORM lacks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
+
+from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Func, Value
+from django.db.models.sql import UpdateQuery
+from django.db.models.sql.compiler import SQLCompiler
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def update_returning(
+    rows: models.QuerySet[ModelT], /, *, fields: Sequence[str] | None = None, **values: Any
+) -> list[ModelT]:
+    """`rows.update(**values)` that also returns the rows it changed, as they are after the update, in the
+    same statement (UPDATE ... RETURNING: PostgreSQL, SQLite 3.35+): every field, or only `fields` (and the
+    primary key; the others are deferred, loaded if touched).
+
+    A conditional claim (`filter(id=..., status=...)`) followed by a read of the row is two round trips on
+    the hottest path of every job; this is one. The statement is Django's own UPDATE (values, expressions
+    and filters compiled as `update()` compiles them), and each column is converted as a query would
+    convert it."""
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values(values)
+    query.clear_select_clause()
+    update_sql, params = query.get_compiler(rows.db).as_sql()
+    if not update_sql:
+        return []
+    meta = rows.model._meta
+    quote = query.get_compiler(rows.db).quote_name_unless_alias
+    names = set(fields or ())
+    wanted = [
+        field
+        for field in meta.concrete_fields
+        if fields is None or field.primary_key or {field.name, field.attname} & names
+    ]
+    if unknown := names - {name for field in wanted for name in (field.name, field.attname)}:
+        raise ValueError(f"{rows.model.__name__} has no concrete field(s) {sorted(unknown)}")
+    columns = ", ".join(quote(field.column) for field in wanted)
+    connection = connections[rows.db]
+    with transaction.mark_for_rollback_on_error(using=rows.db), connection.cursor() as cursor:
+        cursor.execute(f"{update_sql} RETURNING {columns}", params)
+        fetched = cursor.fetchall()
+    # What a query's compiler would apply to each column (e.g. JSON text to objects, SQLite's dates).
+    converters: list[tuple[Any, list[Any]]] = []
+    for field in wanted:
+        column = field.get_col(meta.db_table)
+        field_converters = cast(Any, field).get_db_converters(connection)
+        converters.append((column, [*connection.ops.get_db_converters(column), *field_converters]))
+    attnames = [field.attname for field in wanted]
+    found = []
+    for row in fetched:
+        converted_row = []
+        for stored, (column, applied) in zip(row, converters, strict=True):
+            converted = stored
+            for converter in applied:
+                converted = converter(converted, column, connection)
+            converted_row.append(converted)
+        found.append(rows.model.from_db(rows.db, attnames, converted_row))
+    return found
+
+
+class JSONSetKey(Func):
+    """A JSON object column (NULL taken as `{}`) with one top-level `key` set to `value`, computed by the
+    database: an UPDATE with it neither reads the column into Python nor writes the whole object back
+    (a job's result is the whole similarity output; its enrichment is one key of it)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, column: str, *, key: str, value: Any) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"JSON key {key!r} must be a plain identifier")
+        super().__init__(F(column), Value(json.dumps(value)))
+        self.key = key
+
+    def _parts(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, str, list[Any]]:
+        column, value = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        value_sql, value_params = compiler.compile(value)
+        return column_sql, value_sql, [*column_params, *value_params]
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        column_sql, value_sql, params = self._parts(compiler, connection)
+        return f"json_set(COALESCE({column_sql}, '{{}}'), '$.{self.key}', json({value_sql}))", params
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        column_sql, value_sql, params = self._parts(compiler, connection)
+        return (
+            f"jsonb_set(COALESCE({column_sql}, '{{}}'::jsonb), '{{{self.key}}}', ({value_sql})::jsonb)",
+            params,
+        )
