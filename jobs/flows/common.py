@@ -74,7 +74,7 @@ def _prefetch_days(timestamps: Sequence[int]) -> int:
     own database connection, which nothing else would."""
     try:
         return analysis_prefetch_sol_usd_days(timestamps=timestamps)
-    except Exception:
+    except Exception:  # the fetch after the sync asks again: the sync must not fail for this one
         logger.warning("SOL/USD prefetch of a sync's days failed; retried after the sync", exc_info=True)
         return 0
     finally:
