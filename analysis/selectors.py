@@ -140,35 +140,31 @@ def analysis_behavior_result(*, run: AnalysisRun, recomputed: bool) -> dict[str,
 
 def analysis_headlines(*, runs: Sequence[AnalysisRun]) -> dict[tuple[str, str], dict[str, Any]]:
     """Headline figures of runs, keyed by (wallet, kind): from the summaries and profiles loaded with the
-    runs (`analysis_runs_with_headlines`), the others in at most two queries whatever the number of runs."""
-    pnl_loaded = [run for run in runs if run.kind == AnalysisRun.Kind.PNL and _loaded(run, "pnl_summary")]
-    behavior_loaded = [
-        run for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR and _loaded(run, "behavior")
-    ]
-    loaded = {run.pk for run in [*pnl_loaded, *behavior_loaded]}
-    pnl_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.PNL and run.pk not in loaded]
-    behavior_ids = [run.pk for run in runs if run.kind == AnalysisRun.Kind.BEHAVIOR and run.pk not in loaded]
+    runs (`analysis_runs_with_headlines`), the others in one query per kind whatever the number of runs."""
     computed_at = {run.pk: run.computed_at.isoformat() for run in runs}
-    summaries = [run.pnl_summary for run in pnl_loaded]
-    if pnl_ids:
-        summaries += WalletPnlSummary.objects.filter(run_id__in=pnl_ids).only("run_id", "wallet", "data")
-    profiles = [run.behavior for run in behavior_loaded]
-    if behavior_ids:
-        profiles += WalletBehavior.objects.filter(run_id__in=behavior_ids).only("run_id", "wallet", "data")
     headlines: dict[tuple[str, str], dict[str, Any]] = {}
-    for summary in summaries:
-        figures = pnl_headline(summary.data)
-        headlines[(summary.wallet, AnalysisRun.Kind.PNL)] = {
-            **figures,
-            "computed_at": computed_at[summary.run_id],
-        }
-    for profile in profiles:
-        figures = {field: profile.data.get(field) for field in BEHAVIOR_HEADLINE_FIELDS}
-        headlines[(profile.wallet, AnalysisRun.Kind.BEHAVIOR)] = {
-            **figures,
-            "computed_at": computed_at[profile.run_id],
-        }
+    for kind, (relation, model) in _HEADLINE_ROWS.items():
+        of_kind = [run for run in runs if run.kind == kind]
+        rows = [getattr(run, relation) for run in of_kind if _loaded(run, relation)]
+        read = {row.run_id for row in rows}
+        unread = [run.pk for run in of_kind if run.pk not in read]
+        if unread:
+            rows += model.objects.filter(run_id__in=unread).only("run_id", "wallet", "data")
+        for row in rows:
+            figures = (
+                pnl_headline(row.data)
+                if kind == AnalysisRun.Kind.PNL
+                else {field: row.data.get(field) for field in BEHAVIOR_HEADLINE_FIELDS}
+            )
+            headlines[(row.wallet, kind)] = {**figures, "computed_at": computed_at[row.run_id]}
     return headlines
+
+
+# Where each kind's headline figures are stored: the run's relation and its model.
+_HEADLINE_ROWS: dict[str, tuple[str, type[WalletPnlSummary] | type[WalletBehavior]]] = {
+    AnalysisRun.Kind.PNL: ("pnl_summary", WalletPnlSummary),
+    AnalysisRun.Kind.BEHAVIOR: ("behavior", WalletBehavior),
+}
 
 
 def _loaded(run: AnalysisRun, relation: str) -> bool:

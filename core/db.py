@@ -29,11 +29,12 @@ def update_returning(
     query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
     query.add_update_values(values)
     query.clear_select_clause()
-    update_sql, params = query.get_compiler(rows.db).as_sql()
+    compiler = query.get_compiler(rows.db)
+    update_sql, params = compiler.as_sql()
     if not update_sql:
         return []
     meta = rows.model._meta
-    quote = query.get_compiler(rows.db).quote_name_unless_alias
+    quote = compiler.quote_name_unless_alias
     names = set(fields or ())
     wanted = [
         field

@@ -128,16 +128,19 @@ def wallets_history(*, addresses: Sequence[str]) -> dict[str, WalletHistory]:
     }
 
 
-def _within(rows: QuerySet[Any], history: WalletHistory | None) -> QuerySet[Any]:
+def _stretch(history: WalletHistory | None) -> Q:
     """Rows (with a `slot`) of the stored stretch only: rows below it (left by a sync that restarted the
     stretch) or being stored right now beyond it are not part of what a result covers."""
-    if history is None:
-        return rows
-    if history.oldest_slot is not None:
-        rows = rows.filter(slot__gte=history.oldest_slot)
-    if history.newest_slot is not None:
-        rows = rows.filter(slot__lte=history.newest_slot)
-    return rows
+    within = Q()
+    if history is not None and history.oldest_slot is not None:
+        within &= Q(slot__gte=history.oldest_slot)
+    if history is not None and history.newest_slot is not None:
+        within &= Q(slot__lte=history.newest_slot)
+    return within
+
+
+def _within(rows: QuerySet[Any], history: WalletHistory | None) -> QuerySet[Any]:
+    return rows.filter(_stretch(history))
 
 
 def history_deepening_wanted(wallet: Wallet, caps: HistoryCaps, *, recheck_days: bool = False) -> bool:
@@ -223,46 +226,38 @@ def wallet_cached_transactions(*, address: str, chunk_size: int = 500) -> Iterat
         yield Transaction.unpack(payload)
 
 
-def _fresh_since() -> datetime:
-    """Wallets synced since then are fresh: their stored swaps are what a sync now would store."""
-    return timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
-
-
-def _is_fresh(sync_status: str, last_synced_at: datetime | None, fresh_since: datetime) -> bool:
+def wallet_is_fresh(wallet: Wallet, *, fresh_since: datetime | None = None) -> bool:
+    """Synced within WALLET_SYNC_FRESHNESS (since `fresh_since` when given): its stored swaps are what a
+    sync now would store."""
+    since = fresh_since or timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
     return (
-        sync_status == Wallet.SyncStatus.SYNCED
-        and last_synced_at is not None
-        and last_synced_at >= fresh_since
+        wallet.sync_status == Wallet.SyncStatus.SYNCED
+        and wallet.last_synced_at is not None
+        and wallet.last_synced_at >= since
     )
 
 
 def wallets_needing_sync(*, addresses: Sequence[str]) -> list[str]:
     """Addresses never synced, or synced longer ago than WALLET_SYNC_FRESHNESS, in the order given."""
-    fresh_since = _fresh_since()
-    rows = Wallet.objects.filter(address__in=list(addresses)).values_list(
-        "address", "sync_status", "last_synced_at"
-    )
-    fresh = {address for address, status, synced_at in rows if _is_fresh(status, synced_at, fresh_since)}
-    return [address for address in addresses if address not in fresh]
+    return wallets_sync_needs(addresses=addresses).needing_sync
 
 
 @dataclass(frozen=True, slots=True)
 class WalletsSyncNeeds:
-    needing_sync: list[str]  # as `wallets_needing_sync`
+    needing_sync: list[str]  # never synced, or not fresh (`wallet_is_fresh`), in the order given
     histories: dict[str, WalletHistory]  # as `wallets_history`, from the same read
 
 
 def wallets_sync_needs(*, addresses: Sequence[str]) -> WalletsSyncNeeds:
     """Which wallets need a sync, and what is stored of each one's history, in one query: a job that needs
     no sync computes from these histories at once."""
-    fresh_since = _fresh_since()
+    fresh_since = timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
     found = {wallet.address: wallet for wallet in Wallet.objects.filter(address__in=list(addresses))}
     return WalletsSyncNeeds(
         needing_sync=[
             address
             for address in addresses
-            if address not in found
-            or not _is_fresh(found[address].sync_status, found[address].last_synced_at, fresh_since)
+            if address not in found or not wallet_is_fresh(found[address], fresh_since=fresh_since)
         ],
         histories={
             address: WalletHistory.of(found[address]) if address in found else WalletHistory.empty(address)
@@ -351,12 +346,7 @@ def wallets_swap_legs(*, histories: Mapping[str, WalletHistory]) -> dict[str, li
         return legs
     within = Q()
     for address, history in histories.items():
-        stretch = Q(wallet_id=address)
-        if history.oldest_slot is not None:
-            stretch &= Q(slot__gte=history.oldest_slot)
-        if history.newest_slot is not None:
-            stretch &= Q(slot__lte=history.newest_slot)
-        within |= stretch
+        within |= Q(wallet_id=address) & _stretch(history)
     rows = (
         Swap.objects.filter(within)
         .order_by("wallet_id", "timestamp", "slot", "signature", "direction")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -52,6 +52,7 @@ from wallets.selectors import (
     history_deepening_wanted,
     history_pruning_wanted,
     wallet_cached_transactions,
+    wallet_is_fresh,
 )
 from wallets.swaps import ChainRecord, SwapLeg
 from wallets.transfer_services import native_transfers_store
@@ -102,12 +103,6 @@ class _Window:
     missing: list[str]
     fetched: dict[str, dict[str, Any]] = field(default_factory=dict)
     packed: dict[str, bytes] = field(default_factory=dict)  # fetched payloads, compressed for the cache
-
-
-def _is_fresh(wallet: Wallet) -> bool:
-    if wallet.sync_status != Wallet.SyncStatus.SYNCED or wallet.last_synced_at is None:
-        return False
-    return wallet.last_synced_at >= timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
 
 
 @dataclass(slots=True)
@@ -485,12 +480,12 @@ def wallet_sync(
     check = checkpoint or (lambda: None)
     caps = HistoryCaps.from_settings()
     wallet, _ = Wallet.objects.get_or_create(address=address)
-    if not force and _is_fresh(wallet):
+    if not force and wallet_is_fresh(wallet):
         return _skipped_fresh(wallet, caps)
 
     with WalletSyncLock(address) as lock:
         wallet.refresh_from_db()
-        if not force and _is_fresh(wallet):
+        if not force and wallet_is_fresh(wallet):
             return _skipped_fresh(wallet, caps)
         Wallet.objects.filter(pk=address).update(sync_status=Wallet.SyncStatus.SYNCING, sync_error="")
         provider = get_chain_provider()

@@ -12,11 +12,14 @@ from wallets.selectors import wallet_latest_balances
 
 def enrich_balances(*, job_id: str) -> None:
     # Not the result: it can be the whole similarity output, and only the key this task sets is written.
-    job = Job.objects.filter(id=job_id).values_list("status", "params").first()
+    row = Job.objects.filter(id=job_id).values_list("status", "params").first()
     # Gone (cleaned up) or ended without a result: there is nothing to enrich.
-    if job is None or job[0] in (Job.Status.CANCELLED, Job.Status.FAILED):
+    if row is None:
         return
-    balances = [wallet_latest_balances(address=wallet) for wallet in job[1]["wallets"]]
+    status, params = row
+    if status in (Job.Status.CANCELLED, Job.Status.FAILED):
+        return
+    balances = [wallet_latest_balances(address=wallet) for wallet in params["wallets"]]
     enriched = enrichment_enrich_balances(job_id=job_id, balances=[b for b in balances if b is not None])
     services.job_attach_enrichment(job_id=job_id, enrichment=enriched)
 
