@@ -310,13 +310,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--wallet-concurrency",
         type=int,
         default=None,
-        help="threads of the wallet queue in all (default: the deployment's, 2 processes x 4)",
+        help="threads of the wallet queue in all (default: the deployment's, 2 processes x 6)",
     )
     parser.add_argument(
         "--wallet-processes",
         type=int,
         default=None,
-        help="wallet-worker processes sharing the queue's threads (default: the deployment's, 2; 8 threads "
+        help="wallet-worker processes sharing the queue's threads (default: the deployment's, 2; 12 threads "
         "in all unless --wallet-concurrency)",
     )
     parser.add_argument(

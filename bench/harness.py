@@ -277,7 +277,7 @@ class Harness:
         timeout_s: float = 90.0,
     ) -> None:
         """Every queue's worker processes as the deployment runs them (core/queues.py: the wallet queue as two
-        processes of four threads); `worker_processes` overrides how many a queue gets, each under its own
+        processes of six threads); `worker_processes` overrides how many a queue gets, each under its own
         node name, and `worker_env` their environment (e.g. its concurrency per process)."""
         from core.queues import QUEUES
 
@@ -377,7 +377,7 @@ class WalletPool:
 
 def wallet_worker_split(processes: int, *, threads: int | None = None) -> dict[str, Any]:
     """`Harness.start` options that run the wallet queue as `processes` worker processes sharing `threads`
-    (the deployment's 2 x 4 = 8 by default); `processes=1` is one process of all of them, as before the
+    (the deployment's 2 x 6 = 12 by default); `processes=1` is one process of all of them, as before the
     deployment split it."""
     from core.queues import QUEUES, WALLET_QUEUE
 

@@ -508,6 +508,11 @@ SIMULATED_SEED = env.get_int("SIMULATED_SEED", 0)
 # HELIUS_*, DEXSCREENER_ and SOL_PRICE_HISTORY_ rate limits), as the real clients do: for benchmarks of runs
 # bound by the upstream's limits. Off, the market answers at its own pace (demos, tests).
 SIMULATED_RATE_LIMITS = env.get_bool("SIMULATED_RATE_LIMITS", False)
+# What the simulated market keeps in each process between calls: generated histories (wallets, least
+# recently used dropped first) and each token's minute prices (hours). It runs inside the workers, so these
+# caches are part of a worker's memory that a real upstream would not add (docs/BENCHMARKS.md, bulk runs).
+SIMULATED_HISTORY_CACHE_WALLETS = env.get_int("SIMULATED_HISTORY_CACHE_WALLETS", 512, minimum=1)
+SIMULATED_PRICE_CACHE_HOURS = env.get_int("SIMULATED_PRICE_CACHE_HOURS", 256, minimum=1)
 
 # Flower's `user:password[,user:password]`; empty is allowed here, but `python -m config.flower` refuses it.
 FLOWER_BASIC_AUTH = env.get_str("FLOWER_BASIC_AUTH", "")

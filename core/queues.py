@@ -70,10 +70,11 @@ class QueueSpec:
 QUEUES: dict[str, QueueSpec] = {
     spec.name: spec
     for spec in (
-        # Eight threads as two processes of four: the sync threads parse and store transactions under one GIL
-        # per process, and one process of eight made a 10-wallet flow 1.17-1.42x its critical-path floor
-        # where two of four made it 1.06x (docs/BENCHMARKS.md, the flow).
-        QueueSpec(WALLET_QUEUE, "threads", 4, 3, "exponential", 2.0, 300, 360, True, default_processes=2),
+        # Two processes (the sync threads parse and store transactions under one GIL per process: one of
+        # eight made a 10-wallet flow 1.17-1.42x its critical-path floor where two of four made it 1.06x)
+        # of six threads: a 10-wallet flow's ten syncs then all start at once, where with four two of them
+        # waited for the first to end (1.31-1.39x against 1.14-1.33x; docs/BENCHMARKS.md, the flow).
+        QueueSpec(WALLET_QUEUE, "threads", 6, 3, "exponential", 2.0, 300, 360, True, default_processes=2),
         QueueSpec(ANALYSIS_QUEUE, "prefork", 2, 2, "fixed", 1.0, 120, 150, False),
         QueueSpec(SIMILARITY_QUEUE, "prefork", 1, 2, "exponential", 5.0, 300, 360, False),
         QueueSpec(ENRICHMENT_QUEUE, "threads", 4, 3, "fixed", 3.0, 120, 150, False),

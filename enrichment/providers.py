@@ -166,9 +166,9 @@ class SimulatedSolUsdHistory:
         rate_limit: str = "",
         rate_limiter: RateLimiter = rate_limit_acquire,
     ) -> None:
-        from wallets.simulated_market import SimulatedMarket
+        from wallets.providers import simulated_market
 
-        self.market = SimulatedMarket(seed=seed)
+        self.market = simulated_market(seed)
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
         self.retry = retry or RetryPolicy(retries=0)
@@ -218,9 +218,9 @@ class SimulatedPriceProvider:
         rate_limit: str = "",
         rate_limiter: RateLimiter = rate_limit_acquire,
     ) -> None:
-        from wallets.simulated_market import SimulatedMarket
+        from wallets.providers import simulated_market
 
-        self.market = SimulatedMarket(seed=seed)
+        self.market = simulated_market(seed)
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
         self.retry = retry or RetryPolicy(retries=0)

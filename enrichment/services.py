@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.db import bulk_insert_new
 from core.errors import FatalError, TransientError
 from core.redis import enrichment_key, get_redis, sol_usd_fetch_lock_key
 from enrichment.candles import (
     GAP_TOLERANCE_S,
     MINUTE_S,
-    Candle,
     HistoryAnswer,
     HistoryAnswerError,
     parse_history,
@@ -225,60 +223,22 @@ def _store_candles(answer: HistoryAnswer, *, start: int, end: int, now: datetime
     """Store the final candles of an answer and, when the range is all in the past, the range itself."""
     final_before = int(now.timestamp()) - CANDLE_FINAL_AFTER_S
     final = [candle for candle in answer.candles if candle.minute + MINUTE_S <= final_before]
-    if connection.vendor == "postgresql":
-        _insert_candles_postgresql(final, now=now)
-    else:
-        SolUsdCandle.objects.bulk_create(
-            [
-                SolUsdCandle(
-                    minute=candle.minute,
-                    open=candle.open,
-                    high=candle.high,
-                    low=candle.low,
-                    close=candle.close,
-                    fetched_at=now,
-                )
-                for candle in final
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
+    bulk_insert_new(
+        [
+            SolUsdCandle(
+                minute=candle.minute,
+                open=candle.open,
+                high=candle.high,
+                low=candle.low,
+                close=candle.close,
+                fetched_at=now,
+            )
+            for candle in final
+        ]
+    )
     if end < final_before:
         SolUsdHistoryRange.objects.create(start_minute=start, end_minute=end, fetched_at=now)
     return {candle.minute: candle.close for candle in answer.candles}
-
-
-_INSERT_CANDLES = f"""
-    INSERT INTO {SolUsdCandle._meta.db_table} (minute, open, high, low, close, fetched_at)
-    SELECT minute, open, high, low, close, %s
-    FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])
-        AS day (minute, open, high, low, close)
-    ON CONFLICT (minute) DO NOTHING
-"""
-
-
-def _insert_candles_postgresql(candles: Sequence[Candle], *, now: datetime) -> None:
-    """A day's 1,440 candles in one statement, each column one array bound server-side (binary). Through
-    the ORM's bulk_create the per-value preparation and client-side quoting cost ~90 ms of CPU per day, and
-    a 10-wallet flow stores some 30 days while its syncs run, on the same cores (docs/BENCHMARKS.md)."""
-    if not candles:
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    assert raw is not None
-    with psycopg.Cursor(raw) as cursor:
-        cursor.execute(
-            _INSERT_CANDLES,
-            [
-                now,
-                [candle.minute for candle in candles],
-                [candle.open for candle in candles],
-                [candle.high for candle in candles],
-                [candle.low for candle in candles],
-                [candle.close for candle in candles],
-            ],
-            binary=True,
-        )
 
 
 # How long a fetch of one day's candles may hold that day for itself; another caller waits that long at most.

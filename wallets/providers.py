@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -24,6 +24,9 @@ from core.ratelimit import rate_limit_acquire
 from core.redis import SIMULATED_FAULT_RATE_KEY, SIMULATED_LATENCY_KEY, get_redis
 from core.upstream import RetryPolicy, call_with_retries, retry_policy_from_settings
 from wallets.helius import ENHANCED_API, RPC_API
+
+if TYPE_CHECKING:
+    from wallets.simulated_market import SimulatedMarket
 
 __all__ = [
     "ChainProvider",
@@ -97,9 +100,7 @@ class SimulatedChainProvider:
         rate_limiter: RateLimiter = rate_limit_acquire,
         max_parallel_batches: int = 3,
     ) -> None:
-        from wallets.simulated_market import SimulatedMarket
-
-        self.market = SimulatedMarket(seed=seed)
+        self.market = simulated_market(seed)
         self.latency_s = latency_ms / 1000
         self.fault_rate = fault_rate
         self.retry = retry or RetryPolicy(retries=0)
@@ -204,6 +205,18 @@ class SimulatedChainProvider:
                 partial(self.market.get_multiple_accounts, addresses[start : start + ACCOUNTS_BATCH_LIMIT]),
             )
         return entries
+
+
+def simulated_market(seed: int) -> SimulatedMarket:
+    """The process's simulated market for `seed`, bounded as the settings say; every simulated provider
+    (chain, prices, SOL/USD) asks this one, so its universe, price paths and histories are kept once."""
+    from wallets.simulated_market import shared_market
+
+    return shared_market(
+        seed,
+        history_cache=settings.SIMULATED_HISTORY_CACHE_WALLETS,
+        price_cache_hours=settings.SIMULATED_PRICE_CACHE_HOURS,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from core.db import bulk_insert_new
 from core.http import UpstreamFatalError, UpstreamTransientError
 from core.redis import balance_key, get_redis
 from wallets.addresses import validate_address
@@ -250,9 +251,7 @@ def _tokens_seen(legs: Iterable[SwapLeg]) -> None:
         if leg.quote_mint:
             decimals.setdefault(leg.quote_mint, leg.quote_decimals)
     # Sorted: concurrent syncs inserting overlapping mints take index locks in one order, so cannot deadlock.
-    Token.objects.bulk_create(
-        [Token(mint=mint, decimals=decimals[mint]) for mint in sorted(decimals)], ignore_conflicts=True
-    )
+    bulk_insert_new([Token(mint=mint, decimals=decimals[mint]) for mint in sorted(decimals)])
 
 
 def _insert_new_legs(address: str, legs: Sequence[SwapLeg]) -> int:
@@ -268,7 +267,7 @@ def _insert_new_legs(address: str, legs: Sequence[SwapLeg]) -> int:
     new = [leg for leg in legs if (leg.signature, leg.mint, leg.direction) not in existing]
     # ignore_conflicts as well: the sync lock makes a concurrent writer unlikely, not impossible (a lock
     # that expired under a stalled worker).
-    Swap.objects.bulk_create(_swap_rows(address, new), ignore_conflicts=True, batch_size=1000)
+    bulk_insert_new(_swap_rows(address, new))
     return len(new)
 
 
@@ -280,7 +279,7 @@ def _store_window(address: str, window: _Window, positions: Mapping[str, int]) -
     transactions = [payloads[signature] for signature in window.signatures if signature in payloads]
     if not transactions:
         return 0, 0
-    Transaction.objects.bulk_create(
+    bulk_insert_new(
         [
             Transaction(
                 signature=payload["signature"],
@@ -289,22 +288,16 @@ def _store_window(address: str, window: _Window, positions: Mapping[str, int]) -
                 payload=window.packed[payload["signature"]],
             )
             for payload in window.fetched.values()
-        ],
-        ignore_conflicts=True,
-        batch_size=500,
+        ]
     )
-    WalletTransaction.objects.bulk_create(
-        [WalletTransaction(wallet_id=address, transaction_id=tx["signature"]) for tx in transactions],
-        ignore_conflicts=True,
-        batch_size=1000,
+    bulk_insert_new(
+        [WalletTransaction(wallet_id=address, transaction_id=tx["signature"]) for tx in transactions]
     )
     extracted = extract_wallet_swaps(transactions, address, positions=positions)
     _tokens_seen(extracted.legs)
     inserted = _insert_new_legs(address, extracted.legs)
     native_transfers_store(address=address, transactions=transactions)
-    TransactionEffect.objects.bulk_create(
-        _effect_rows(address, extracted.records), ignore_conflicts=True, batch_size=1000
-    )
+    bulk_insert_new(_effect_rows(address, extracted.records))
     Wallet.objects.filter(pk=address).update(
         transactions_seen=F("transactions_seen") + len(transactions),
         swaps_unparsed=F("swaps_unparsed") + extracted.unparsed,
@@ -719,9 +712,7 @@ def _rebuild_from_cache(address: str) -> int:
         native_transfers_store(address=address, transactions=chunk)
         _tokens_seen(extracted.legs)
         legs_total += _insert_new_legs(address, extracted.legs)
-        TransactionEffect.objects.bulk_create(
-            _effect_rows(address, extracted.records), ignore_conflicts=True, batch_size=1000
-        )
+        bulk_insert_new(_effect_rows(address, extracted.records))
         unparsed += extracted.unparsed
     Wallet.objects.filter(pk=address).update(swaps_unparsed=unparsed)
     return legs_total

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.db import bulk_insert_new
 from wallets.models import NativeTransfer
 from wallets.transfers import extract_native_transfers_in
 
@@ -16,7 +17,7 @@ def native_transfers_store(*, address: str, transactions: Iterable[Mapping[str, 
     Runs inside the caller's transaction, so transfers are stored exactly when their transaction is linked.
     """
     transfers = extract_native_transfers_in(transactions, address)
-    NativeTransfer.objects.bulk_create(
+    bulk_insert_new(
         [
             NativeTransfer(
                 wallet_id=address,
@@ -27,8 +28,6 @@ def native_transfers_store(*, address: str, transactions: Iterable[Mapping[str, 
                 lamports=transfer.lamports,
             )
             for transfer in transfers
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+        ]
     )
     return len(transfers)

@@ -100,7 +100,7 @@ class Stack:
         self, queue: str, *, extra_env: Mapping[str, str] | None = None, prefix: Sequence[str] = ()
     ) -> None:
         """One worker process for the queue, with all the threads or children the deployment spreads over
-        its processes (core/queues.py: the wallet queue's 2 x 4 threads run here as one process of 8), so a
+        its processes (core/queues.py: the wallet queue's 2 x 6 threads run here as one process of 12), so a
         test can stop, kill or restart "the queue's worker" as one; the benchmarks run the deployment's
         processes (bench/harness.py)."""
         from core.queues import QUEUES

@@ -55,6 +55,7 @@ from wallets.simulated_market.market import (
     SOL_USD_RESOLUTIONS,
     NotAMintError,
     SimulatedMarket,
+    shared_market,
 )
 from wallets.simulated_market.prices import SOL_USD_HISTORY_DAYS, SOL_USD_PRICE
 from wallets.simulated_market.universe import (
@@ -101,5 +102,6 @@ __all__ = [
     "WalletProfile",
     "b58decode",
     "b58encode",
+    "shared_market",
     "slot_at",
 ]

@@ -12,6 +12,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from wallets.simulated_market.derivation import Derivation, address_bytes
@@ -41,7 +42,7 @@ from wallets.simulated_market.launches import (
     _LaunchPlan,
     classes_of,
 )
-from wallets.simulated_market.prices import SOL_USD_PRICE
+from wallets.simulated_market.prices import PRICE_CACHE_HOURS, SOL_USD_PRICE
 from wallets.simulated_market.signatures import SignatureCodec
 from wallets.simulated_market.universe import (
     ANCHOR_TS,
@@ -73,6 +74,7 @@ __all__ = [
     "SOL_USD_RESOLUTIONS",
     "NotAMintError",
     "SimulatedMarket",
+    "shared_market",
 ]
 
 MAX_SIGNATURES_PER_CALL = 1000
@@ -172,12 +174,15 @@ class SimulatedMarket:
         history_size: int | None = None,
         history_sizes: Mapping[str, int] | None = None,
         heavy_bots: Mapping[str, int] | None = None,
+        history_cache: int = HISTORY_CACHE_SIZE,
+        price_cache_hours: int = PRICE_CACHE_HOURS,
     ) -> None:
         """`history_size` fixes every wallet's history length to exactly that many transactions (the oldest
         of a longer plan, so the wallet's newest positions stay open); `history_sizes` does it per address,
         e.g. one 5,000-transaction wallet for a sync benchmark. Default lengths depend on the archetype.
         `heavy_bots` makes chosen addresses heavy bots of chosen sizes (generated page by page), besides
-        the market's own (`heavy_bots()`)."""
+        the market's own (`heavy_bots()`). `history_cache` (wallets) and `price_cache_hours` (per token)
+        bound what the market keeps between calls; anything dropped is generated again, identically."""
         if history_size is not None and history_size < 1:
             raise ValueError("history_size must be at least 1")
         if history_sizes and min(history_sizes.values()) < 1:
@@ -192,7 +197,8 @@ class SimulatedMarket:
         self._derive = Derivation(seed)
         self._lock = threading.Lock()
         self._histories: OrderedDict[str, Ledger] = OrderedDict()
-        self._universe = Universe(self._derive)
+        self._history_cache = max(1, history_cache)
+        self._universe = Universe(self._derive, price_cache_hours=max(1, price_cache_hours))
         self._families = FamilyBook(self._universe)
         self._launches = LaunchBook(self._universe, self._families)
         self._generator = HistoryGenerator(self._universe, self._families)
@@ -377,7 +383,7 @@ class SimulatedMarket:
             history = self._generator.generate(address, raw, size_override=self._size_key(address))
         with self._lock:
             self._histories[address] = history
-            while len(self._histories) > HISTORY_CACHE_SIZE:
+            while len(self._histories) > self._history_cache:
                 self._histories.popitem(last=False)
         return history
 
@@ -755,3 +761,10 @@ class SimulatedMarket:
             elif mint in self._universe.token_index:
                 pairs.append(self._renderer.token_pair(self._universe.token_index[mint]))
         return pairs
+
+
+@lru_cache(maxsize=4)
+def shared_market(seed: int, *, history_cache: int, price_cache_hours: int) -> SimulatedMarket:
+    """The process's one market for `seed`: the chain, price and SOL/USD providers ask the same market, so
+    its universe, price paths and histories are built and kept once, not once per provider."""
+    return SimulatedMarket(seed, history_cache=history_cache, price_cache_hours=price_cache_hours)

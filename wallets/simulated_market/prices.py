@@ -51,18 +51,28 @@ _HOUR_CANDLE_CACHE = 24 * 40  # hours of minute candles kept per path (~1 MB)
 MIN_PRICE_SOL = 2e-8  # ~20 SOL market cap: a dead coin floors here instead of drifting to zero
 MAX_PRICE_SOL = 5e-4  # ~500k SOL market cap
 _PATH_TAIL_DAYS = 3  # the path runs a little past "now", so a price a few days ahead never runs out
-_PRICE_CACHE_HOURS = 256  # per token: bounds a long-lived worker's memory
+PRICE_CACHE_HOURS = 256  # per token (default): bounds a long-lived worker's memory
 _NORMAL_TABLE_SIZE = 1 << 14
 
 
 class PricePath:
     """Log price in SOL per whole token: an early pump trend plus Brownian motion sampled per minute."""
 
-    def __init__(self, seed: bytes, launch_ts: int, end_ts: int, *, established: bool = False) -> None:
+    def __init__(
+        self,
+        seed: bytes,
+        launch_ts: int,
+        end_ts: int,
+        *,
+        established: bool = False,
+        cache_hours: int = PRICE_CACHE_HOURS,
+    ) -> None:
         """`established`: a token that has traded for a long time (no launch pump, no bleed, a calmer walk
-        around a higher price), the kind high-frequency bots trade all year."""
+        around a higher price), the kind high-frequency bots trade all year. `cache_hours`: hours of minute
+        prices kept (then dropped all at once; they are rebuilt on demand, identically)."""
         rng = random.Random(seed)
         self._seed = seed
+        self._cache_hours = cache_hours
         self.launch_ts = launch_ts
         if established:
             self._log_p0 = math.log(10 ** rng.uniform(math.log10(3e-6), math.log10(1e-4)))
@@ -101,7 +111,7 @@ class PricePath:
             hours = self._hours(day)
             key = self._seed + b"m" + hour_key.to_bytes(4, "big")
             minutes = bridge(key, hours[hour], hours[hour + 1], 60, 1.0)
-            if len(self._minute_points) >= _PRICE_CACHE_HOURS:
+            if len(self._minute_points) >= self._cache_hours:
                 self._minute_points.clear()
             self._minute_points[hour_key] = minutes
         start = minutes[minute_of_hour]
@@ -153,10 +163,11 @@ class Candle:
 class SolUsdPath:
     """SOL/USD at minute resolution over `SOL_USD_HISTORY_DAYS` days ending at `end_ts` (a whole minute)."""
 
-    def __init__(self, seed: bytes, end_ts: int) -> None:
+    def __init__(self, seed: bytes, end_ts: int, *, cache_hours: int = PRICE_CACHE_HOURS) -> None:
         if end_ts % 60:
             raise ValueError("the SOL/USD path must end on a whole minute")
         self._seed = seed
+        self._cache_hours = cache_hours
         self.end_ts = end_ts
         self.start_ts = end_ts - SOL_USD_HISTORY_DAYS * 86_400
         rng = random.Random(seed)
@@ -198,7 +209,7 @@ class SolUsdPath:
             hours = self._hours(day)
             key = self._seed + b"m" + hour_key.to_bytes(4, "big")
             minutes = bridge(key, hours[hour], hours[hour + 1], 60, _SOL_USD_DAY_SD / math.sqrt(1440.0))
-            if len(self._minute_points) >= _PRICE_CACHE_HOURS:
+            if len(self._minute_points) >= self._cache_hours:
                 self._minute_points.clear()
             self._minute_points[hour_key] = minutes
         return minutes
@@ -209,7 +220,7 @@ class SolUsdPath:
             key = self._seed + b"h" + day.to_bytes(4, "big")
             start, end = self._day_points[day], self._day_points[day + 1]
             hours = bridge(key, start, end, 24, _SOL_USD_DAY_SD / math.sqrt(24.0))
-            if len(self._hour_points) >= _PRICE_CACHE_HOURS:
+            if len(self._hour_points) >= self._cache_hours:
                 self._hour_points.clear()
             self._hour_points[day] = hours
         return hours

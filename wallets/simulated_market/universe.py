@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 
 from wallets.simulated_market.derivation import Derivation, b58encode
-from wallets.simulated_market.prices import PricePath, SolUsdPath
+from wallets.simulated_market.prices import PRICE_CACHE_HOURS, PricePath, SolUsdPath
 
 __all__ = [
     "ANCHOR_SLOT",
@@ -153,9 +153,10 @@ _NAME_NOUNS = (
 class Universe:
     """The tokens of one seed, their pools and (built on first use) their price paths."""
 
-    def __init__(self, derive: Derivation) -> None:
+    def __init__(self, derive: Derivation, *, price_cache_hours: int = PRICE_CACHE_HOURS) -> None:
         self.derive = derive
-        self.sol_usd = SolUsdPath(derive.digest("sol-usd"), ANCHOR_TS)
+        self._price_cache_hours = price_cache_hours
+        self.sol_usd = SolUsdPath(derive.digest("sol-usd"), ANCHOR_TS, cache_hours=price_cache_hours)
         self.tokens: list[TokenInfo] = []
         self.token_index: dict[str, int] = {}
         self._paths: list[PricePath | None] = []  # built on first use: most tokens are never priced
@@ -235,6 +236,7 @@ class Universe:
                 self.tokens[index].launch_ts,
                 ANCHOR_TS,
                 established=index in self._calm,
+                cache_hours=self._price_cache_hours,
             )
             self._paths[index] = path
         return path

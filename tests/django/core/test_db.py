@@ -1,4 +1,5 @@
-"""`core.db`: an UPDATE that returns the rows it changed, and one JSON key set by the database."""
+"""`core.db`: an UPDATE that returns the rows it changed, one JSON key set by the database, and an insert
+that skips rows already stored."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
-from core.db import JSONSetKey, update_returning
+from core.db import JSONSetKey, bulk_insert_new, update_returning
 from jobs.models import Job
+from wallets.models import Transaction, TransactionEffect, Wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +58,42 @@ def test_json_set_key_sets_one_key_and_keeps_the_others() -> None:
     }
     with pytest.raises(ValueError, match="identifier"):
         JSONSetKey("result", key="a.b", value=1)
+
+
+def test_bulk_insert_new_stores_every_column_and_skips_rows_already_stored() -> None:
+    wallet = Wallet.objects.create(address="W" * 32)
+    liquidity = {"added": [{"mint": "M", "amount_raw": "12345678901234567890"}]}
+    effects = [
+        TransactionEffect(
+            wallet=wallet,
+            signature=f"sig{i}",
+            slot=10 + i,
+            timestamp=1_700_000_000 + i,
+            kind="swap",
+            fee_lamports=5000,
+            sol_change_lamports=-(10**15) - i,
+            rent_lamports=0,
+            liquidity=liquidity if i == 1 else None,
+        )
+        for i in range(3)
+    ]
+    assert bulk_insert_new(effects[:2]) == 2
+    # The first row conflicts with the stored one (one per wallet and signature) and is left as stored.
+    assert bulk_insert_new([TransactionEffect(**{**_fields(effects[0]), "fee_lamports": 1}), effects[2]]) == 1
+    stored = {row.signature: row for row in TransactionEffect.objects.filter(wallet=wallet)}
+    assert [_fields(stored[f"sig{i}"]) for i in range(3)] == [_fields(effect) for effect in effects]
+    assert stored["sig0"].liquidity is None and stored["sig1"].liquidity == liquidity
+
+    payload = Transaction.pack({"signature": "sig0", "slot": 10})
+    assert bulk_insert_new([Transaction(signature="sig0", slot=10, timestamp=1, payload=payload)]) == 1
+    row = Transaction.objects.get(signature="sig0")
+    assert bytes(row.payload) == payload and row.created_at is not None  # auto_now_add is applied
+    assert bulk_insert_new([]) == 0
+
+
+def _fields(effect: TransactionEffect) -> dict[str, object]:
+    return {
+        field.attname: getattr(effect, field.attname)
+        for field in TransactionEffect._meta.concrete_fields
+        if not field.primary_key
+    }

@@ -18,7 +18,7 @@ def test_each_queue_gets_its_pool_concurrency_and_node_name() -> None:
     wallet = worker_argv(WALLET_QUEUE, Env({}))
     similarity = worker_argv(SIMILARITY_QUEUE, Env({"SIMILARITY_CONCURRENCY": "3"}))
 
-    assert (_option(wallet, "--pool"), _option(wallet, "--concurrency")) == ("threads", "4")
+    assert (_option(wallet, "--pool"), _option(wallet, "--concurrency")) == ("threads", "6")
     assert (_option(wallet, "--queues"), _option(wallet, "--hostname")) == (WALLET_QUEUE, "wallet@%h")
     assert (_option(similarity, "--pool"), _option(similarity, "--concurrency")) == ("prefork", "3")
 
