@@ -61,6 +61,11 @@ def _through_redis(client: redis.Redis, name: str, period_s: float, compute: Cal
         token = uuid.uuid4().hex
         if client.set(lock_key, token, nx=True, px=int(COMPUTE_TIMEOUT_S * 1000)):
             try:
+                # The holder before us may have stored its answer and released the lock between our read
+                # and our claim: read again, or the report is computed twice.
+                cached = client.get(answer_key)
+                if cached is not None:
+                    return json.loads(cached)
                 value = _computed(name, compute)
                 client.set(answer_key, json.dumps(value), px=max(1, int(period_s * 1000)))
                 return value
