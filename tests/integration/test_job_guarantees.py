@@ -210,8 +210,8 @@ def test_redis_flush_mid_flow_is_recovered_from_the_ledger(
     live_stack: Stack, api_user: ApiUser, broker: redis.Redis
 ) -> None:
     broker.set(SIMULATED_LATENCY_KEY, 300)
-    # More header tasks (a sync and a balances fetch per wallet) than the wallet worker's 8 threads hold, so
-    # some are still waiting in Redis when it is flushed: those are lost and only the ledger can re-drive.
+    # More header tasks (a sync and a balances fetch per wallet: 20) than the wallet worker's 12 threads hold,
+    # so some are still waiting in Redis when it is flushed: those are lost and only the ledger can re-drive.
     wallets = MARKET.sample_wallets(160)[150:]
     job_id = _submit(live_stack, api_user, wallets).json()["job_id"]
     wait_for(
