@@ -226,10 +226,14 @@ def wallet_cached_transactions(*, address: str, chunk_size: int = 500) -> Iterat
         yield Transaction.unpack(payload)
 
 
+def _fresh_since() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
+
+
 def wallet_is_fresh(wallet: Wallet, *, fresh_since: datetime | None = None) -> bool:
     """Synced within WALLET_SYNC_FRESHNESS (since `fresh_since` when given): its stored swaps are what a
     sync now would store."""
-    since = fresh_since or timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
+    since = fresh_since or _fresh_since()
     return (
         wallet.sync_status == Wallet.SyncStatus.SYNCED
         and wallet.last_synced_at is not None
@@ -251,7 +255,7 @@ class WalletsSyncNeeds:
 def wallets_sync_needs(*, addresses: Sequence[str]) -> WalletsSyncNeeds:
     """Which wallets need a sync, and what is stored of each one's history, in one query: a job that needs
     no sync computes from these histories at once."""
-    fresh_since = timezone.now() - timedelta(seconds=settings.WALLET_SYNC_FRESHNESS_S)
+    fresh_since = _fresh_since()
     found = {wallet.address: wallet for wallet in Wallet.objects.filter(address__in=list(addresses))}
     return WalletsSyncNeeds(
         needing_sync=[

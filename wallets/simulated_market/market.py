@@ -187,6 +187,8 @@ class SimulatedMarket:
             raise ValueError("history_size must be at least 1")
         if history_sizes and min(history_sizes.values()) < 1:
             raise ValueError("history sizes must be at least 1")
+        if history_cache < 1 or price_cache_hours < 1:
+            raise ValueError("history_cache and price_cache_hours must be at least 1")
         if heavy_bots and not all(BLOCK_SIZE <= size <= MAX_HEAVY_SIZE for size in heavy_bots.values()):
             raise ValueError(f"heavy bots have {BLOCK_SIZE} to {MAX_HEAVY_SIZE} transactions")
         self.seed = seed
@@ -197,8 +199,8 @@ class SimulatedMarket:
         self._derive = Derivation(seed)
         self._lock = threading.Lock()
         self._histories: OrderedDict[str, Ledger] = OrderedDict()
-        self._history_cache = max(1, history_cache)
-        self._universe = Universe(self._derive, price_cache_hours=max(1, price_cache_hours))
+        self._history_cache = history_cache
+        self._universe = Universe(self._derive, price_cache_hours=price_cache_hours)
         self._families = FamilyBook(self._universe)
         self._launches = LaunchBook(self._universe, self._families)
         self._generator = HistoryGenerator(self._universe, self._families)
