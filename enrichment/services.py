@@ -224,17 +224,18 @@ def _store_candles(answer: HistoryAnswer, *, start: int, end: int, now: datetime
     final_before = int(now.timestamp()) - CANDLE_FINAL_AFTER_S
     final = [candle for candle in answer.candles if candle.minute + MINUTE_S <= final_before]
     bulk_insert_new(
+        SolUsdCandle,
         [
-            SolUsdCandle(
-                minute=candle.minute,
-                open=candle.open,
-                high=candle.high,
-                low=candle.low,
-                close=candle.close,
-                fetched_at=now,
-            )
+            {
+                "minute": candle.minute,
+                "open": candle.open,
+                "high": candle.high,
+                "low": candle.low,
+                "close": candle.close,
+                "fetched_at": now,
+            }
             for candle in final
-        ]
+        ],
     )
     if end < final_before:
         SolUsdHistoryRange.objects.create(start_minute=start, end_minute=end, fetched_at=now)

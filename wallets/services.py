@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from core.db import bulk_insert_new
@@ -171,19 +171,21 @@ def _window_size(provider: ChainProvider) -> int:
 
 def _plan_window(address: str, signatures: Sequence[str]) -> _Window:
     """Skip what this wallet already stored (a re-run after a crash); take the rest from the cache when
-    another wallet or an earlier run fetched it; only what is left goes upstream."""
-    stored = set(
-        WalletTransaction.objects.filter(wallet_id=address, transaction_id__in=signatures).values_list(
-            "transaction_id", flat=True
-        )
+    another wallet or an earlier run fetched it; only what is left goes upstream.
+
+    One query: a transaction the wallet stored is in the cache too, so the cache rows tell both."""
+    linked = WalletTransaction.objects.filter(wallet_id=address, transaction_id=OuterRef("signature"))
+    found = Transaction.objects.filter(signature__in=signatures).values_list(
+        "signature", Exists(linked), "payload"
     )
+    stored: set[str] = set()
+    cached: dict[str, dict[str, Any]] = {}
+    for signature, stored_for_wallet, payload in found:
+        if stored_for_wallet:
+            stored.add(signature)
+        else:
+            cached[signature] = Transaction.unpack(payload)
     todo = [signature for signature in signatures if signature not in stored]
-    cached = {
-        signature: Transaction.unpack(payload)
-        for signature, payload in Transaction.objects.filter(signature__in=todo).values_list(
-            "signature", "payload"
-        )
-    }
     return _Window(todo, cached, [signature for signature in todo if signature not in cached])
 
 
@@ -202,44 +204,47 @@ def _block_positions(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     }
 
 
-def _effect_rows(address: str, records: Iterable[ChainRecord]) -> list[TransactionEffect]:
-    return [
-        TransactionEffect(
-            wallet_id=address,
-            signature=record.signature,
-            slot=record.slot,
-            block_position=record.block_position,
-            timestamp=record.timestamp,
-            kind=record.kind,
-            fee_lamports=record.fee_lamports,
-            sol_change_lamports=record.sol_change_lamports,
-            rent_lamports=record.rent_lamports,
-            liquidity=record.liquidity.to_dict() if record.liquidity is not None else None,
-        )
-        for record in records
-    ]
+def _store_effects(address: str, records: Iterable[ChainRecord]) -> None:
+    bulk_insert_new(
+        TransactionEffect,
+        [
+            {
+                "wallet_id": address,
+                "signature": record.signature,
+                "slot": record.slot,
+                "block_position": record.block_position,
+                "timestamp": record.timestamp,
+                "kind": record.kind,
+                "fee_lamports": record.fee_lamports,
+                "sol_change_lamports": record.sol_change_lamports,
+                "rent_lamports": record.rent_lamports,
+                "liquidity": record.liquidity.to_dict() if record.liquidity is not None else None,
+            }
+            for record in records
+        ],
+    )
 
 
-def _swap_rows(address: str, legs: Iterable[SwapLeg]) -> list[Swap]:
+def _swap_rows(address: str, legs: Iterable[SwapLeg]) -> list[dict[str, Any]]:
     return [
-        Swap(
-            wallet_id=address,
-            signature=leg.signature,
-            slot=leg.slot,
-            timestamp=leg.timestamp,
-            mint=leg.mint,
-            direction=leg.direction,
-            token_amount_raw=Decimal(leg.token_amount_raw),
-            token_decimals=leg.token_decimals,
-            quote_mint=leg.quote_mint or "",
-            quote_amount_raw=Decimal(leg.quote_amount_raw),
-            quote_decimals=leg.quote_decimals,
-            sol_value_lamports=leg.sol_value_lamports,
-            usd_value=leg.usd_value,
-            fee_lamports=leg.fee_lamports,
-            source=leg.source,
-            block_position=leg.block_position,
-        )
+        {
+            "wallet_id": address,
+            "signature": leg.signature,
+            "slot": leg.slot,
+            "timestamp": leg.timestamp,
+            "mint": leg.mint,
+            "direction": leg.direction,
+            "token_amount_raw": Decimal(leg.token_amount_raw),
+            "token_decimals": leg.token_decimals,
+            "quote_mint": leg.quote_mint or "",
+            "quote_amount_raw": Decimal(leg.quote_amount_raw),
+            "quote_decimals": leg.quote_decimals,
+            "sol_value_lamports": leg.sol_value_lamports,
+            "usd_value": leg.usd_value,
+            "fee_lamports": leg.fee_lamports,
+            "source": leg.source,
+            "block_position": leg.block_position,
+        }
         for leg in legs
     ]
 
@@ -251,24 +256,13 @@ def _tokens_seen(legs: Iterable[SwapLeg]) -> None:
         if leg.quote_mint:
             decimals.setdefault(leg.quote_mint, leg.quote_decimals)
     # Sorted: concurrent syncs inserting overlapping mints take index locks in one order, so cannot deadlock.
-    bulk_insert_new([Token(mint=mint, decimals=decimals[mint]) for mint in sorted(decimals)])
+    bulk_insert_new(Token, [{"mint": mint, "decimals": decimals[mint]} for mint in sorted(decimals)])
 
 
 def _insert_new_legs(address: str, legs: Sequence[SwapLeg]) -> int:
-    """Insert the legs not stored yet and return how many: the existing keys of these signatures tell, which
-    costs one indexed query per window instead of counting the wallet's whole table."""
-    if not legs:
-        return 0
-    existing = set(
-        Swap.objects.filter(wallet_id=address, signature__in={leg.signature for leg in legs}).values_list(
-            "signature", "mint", "direction"
-        )
-    )
-    new = [leg for leg in legs if (leg.signature, leg.mint, leg.direction) not in existing]
-    # ignore_conflicts as well: the sync lock makes a concurrent writer unlikely, not impossible (a lock
-    # that expired under a stalled worker).
-    bulk_insert_new(_swap_rows(address, new))
-    return len(new)
+    """Insert the legs not stored yet (a re-run after a crash, a re-extraction, a writer whose sync lock
+    expired under it may have stored some) and return how many were new."""
+    return bulk_insert_new(Swap, _swap_rows(address, legs))
 
 
 @transaction.atomic
@@ -280,24 +274,26 @@ def _store_window(address: str, window: _Window, positions: Mapping[str, int]) -
     if not transactions:
         return 0, 0
     bulk_insert_new(
+        Transaction,
         [
-            Transaction(
-                signature=payload["signature"],
-                slot=int(payload.get("slot") or 0),
-                timestamp=int(payload.get("timestamp") or 0),
-                payload=window.packed[payload["signature"]],
-            )
+            {
+                "signature": payload["signature"],
+                "slot": int(payload.get("slot") or 0),
+                "timestamp": int(payload.get("timestamp") or 0),
+                "payload": window.packed[payload["signature"]],
+            }
             for payload in window.fetched.values()
-        ]
+        ],
     )
     bulk_insert_new(
-        [WalletTransaction(wallet_id=address, transaction_id=tx["signature"]) for tx in transactions]
+        WalletTransaction,
+        [{"wallet_id": address, "transaction_id": tx["signature"]} for tx in transactions],
     )
     extracted = extract_wallet_swaps(transactions, address, positions=positions)
     _tokens_seen(extracted.legs)
     inserted = _insert_new_legs(address, extracted.legs)
     native_transfers_store(address=address, transactions=transactions)
-    bulk_insert_new(_effect_rows(address, extracted.records))
+    _store_effects(address, extracted.records)
     Wallet.objects.filter(pk=address).update(
         transactions_seen=F("transactions_seen") + len(transactions),
         swaps_unparsed=F("swaps_unparsed") + extracted.unparsed,
@@ -712,7 +708,7 @@ def _rebuild_from_cache(address: str) -> int:
         native_transfers_store(address=address, transactions=chunk)
         _tokens_seen(extracted.legs)
         legs_total += _insert_new_legs(address, extracted.legs)
-        bulk_insert_new(_effect_rows(address, extracted.records))
+        _store_effects(address, extracted.records)
         unparsed += extracted.unparsed
     Wallet.objects.filter(pk=address).update(swaps_unparsed=unparsed)
     return legs_total

@@ -18,16 +18,17 @@ def native_transfers_store(*, address: str, transactions: Iterable[Mapping[str, 
     """
     transfers = extract_native_transfers_in(transactions, address)
     bulk_insert_new(
+        NativeTransfer,
         [
-            NativeTransfer(
-                wallet_id=address,
-                source=transfer.source,
-                signature=transfer.signature,
-                slot=transfer.slot,
-                timestamp=transfer.timestamp,
-                lamports=transfer.lamports,
-            )
+            {
+                "wallet_id": address,
+                "source": transfer.source,
+                "signature": transfer.signature,
+                "slot": transfer.slot,
+                "timestamp": transfer.timestamp,
+                "lamports": transfer.lamports,
+            }
             for transfer in transfers
-        ]
+        ],
     )
     return len(transfers)

@@ -12,6 +12,8 @@ import hashlib
 import random
 
 import base58
+from solders.pubkey import Pubkey
+from solders.signature import Signature
 
 from wallets.addresses import InvalidAddressError, validate_address
 
@@ -19,11 +21,24 @@ __all__ = ["Derivation", "address_bytes", "b58decode", "b58encode"]
 
 _BASE58_CHARS = frozenset(base58.BITCOIN_ALPHABET.decode("ascii"))
 
+_KEY_BYTES = 32
+_KEY_MAX_CHARS = 44
+_SIGNATURE_BYTES = 64
+_SIGNATURE_MAX_CHARS = 88
+
 Part = str | int | bytes
 
 
 def b58encode(data: bytes) -> str:
-    """Bitcoin-alphabet base58, the encoding of Solana addresses and signatures."""
+    """Bitcoin-alphabet base58, the encoding of Solana addresses and signatures.
+
+    Keys and signatures go through solders' Rust types: the pure-Python codec's big-integer loop was over a
+    third of the market's CPU per generated transaction (docs/BENCHMARKS.md §2), in the worker processes
+    whose syncs it answers."""
+    if len(data) == _KEY_BYTES:
+        return str(Pubkey(data))
+    if len(data) == _SIGNATURE_BYTES:
+        return str(Signature(data))
     return base58.b58encode(data).decode("ascii")
 
 
@@ -32,6 +47,14 @@ def b58decode(text: str) -> bytes:
     would strip trailing whitespace, which would make `sig ` resolve like `sig`)."""
     if not _BASE58_CHARS.issuperset(text):
         raise ValueError(f"invalid base58 text {text[:20]!r}")
+    # The fast typed parsers answer only for their exact sizes; any other length decodes generically.
+    try:
+        if len(text) <= _KEY_MAX_CHARS:
+            return bytes(Pubkey.from_string(text))
+        if len(text) <= _SIGNATURE_MAX_CHARS:
+            return bytes(Signature.from_string(text))
+    except ValueError:
+        pass
     return base58.b58decode(text)
 
 

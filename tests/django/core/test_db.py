@@ -77,18 +77,23 @@ def test_bulk_insert_new_stores_every_column_and_skips_rows_already_stored() -> 
         )
         for i in range(3)
     ]
-    assert bulk_insert_new(effects[:2]) == 2
+    assert bulk_insert_new(TransactionEffect, [_fields(effect) for effect in effects[:2]]) == 2
     # The first row conflicts with the stored one (one per wallet and signature) and is left as stored.
-    assert bulk_insert_new([TransactionEffect(**{**_fields(effects[0]), "fee_lamports": 1}), effects[2]]) == 1
+    changed_first = {**_fields(effects[0]), "fee_lamports": 1}
+    assert bulk_insert_new(TransactionEffect, [changed_first, _fields(effects[2])]) == 1
     stored = {row.signature: row for row in TransactionEffect.objects.filter(wallet=wallet)}
     assert [_fields(stored[f"sig{i}"]) for i in range(3)] == [_fields(effect) for effect in effects]
     assert stored["sig0"].liquidity is None and stored["sig1"].liquidity == liquidity
 
     payload = Transaction.pack({"signature": "sig0", "slot": 10})
-    assert bulk_insert_new([Transaction(signature="sig0", slot=10, timestamp=1, payload=payload)]) == 1
-    row = Transaction.objects.get(signature="sig0")
-    assert bytes(row.payload) == payload and row.created_at is not None  # auto_now_add is applied
-    assert bulk_insert_new([]) == 0
+    row = {"signature": "sig0", "slot": 10, "timestamp": 1, "payload": payload}
+    assert bulk_insert_new(Transaction, [row]) == 1
+    stored_transaction = Transaction.objects.get(signature="sig0")
+    assert bytes(stored_transaction.payload) == payload
+    assert stored_transaction.created_at is not None  # auto_now_add is applied to a field left out
+    assert bulk_insert_new(Transaction, []) == 0
+    with pytest.raises(ValueError, match="no concrete field attname"):
+        bulk_insert_new(Transaction, [{**row, "wallet": "W" * 32}])
 
 
 def _fields(effect: TransactionEffect) -> dict[str, object]:
