@@ -4,14 +4,17 @@ that skips rows already stored."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import F
+from django.db.utils import ConnectionHandler
 
 from core.db import JSONSetKey, bulk_insert_new, update_returning
 from jobs.models import Job
-from wallets.models import Transaction, TransactionEffect, Wallet
+from wallets.models import Token, Transaction, TransactionEffect, Wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +97,35 @@ def test_bulk_insert_new_stores_every_column_and_skips_rows_already_stored() -> 
     assert bulk_insert_new(Transaction, []) == 0
     with pytest.raises(ValueError, match="no concrete field attname"):
         bulk_insert_new(Transaction, [{**row, "wallet": "W" * 32}])
+
+
+def test_bulk_insert_new_counts_only_the_rows_it_inserted_on_sqlite(
+    django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded default (./scripts/demo) runs on SQLite: a scratch in-memory database with the token table.
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    configured = ConnectionHandler({"default": sqlite, "scratch": sqlite})
+    monkeypatch.setitem(connections.settings, "scratch", configured.settings["scratch"])
+    with django_db_blocker.unblock():
+        try:
+            with connections["scratch"].schema_editor() as editor:
+                editor.create_model(Token)
+            rows = [{"mint": "M1", "decimals": 6}, {"mint": "M2", "decimals": 9}]
+            assert bulk_insert_new(Token, rows, using="scratch") == 2
+            assert (
+                bulk_insert_new(
+                    Token, [{"mint": "M2", "decimals": 0}, {"mint": "M3", "decimals": 0}], using="scratch"
+                )
+                == 1
+            )
+            stored = dict(Token.objects.using("scratch").values_list("mint", "decimals"))
+            assert stored == {"M1": 6, "M2": 9, "M3": 0}
+            assert (
+                Token.objects.using("scratch").get(mint="M1").first_seen_at is not None
+            )  # the field's default
+        finally:
+            connections["scratch"].close()
+            del connections["scratch"]
 
 
 def _fields(effect: TransactionEffect) -> dict[str, object]:
