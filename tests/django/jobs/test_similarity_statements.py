@@ -49,9 +49,10 @@ def test_a_job_of_cached_wallets_is_six_statements_and_completes(
     job, statements = run_job(61)
 
     assert first.status == job.status == Job.Status.COMPLETED
-    assert job.result["wallet_summaries"] == first.result["wallet_summaries"]
-    assert set(job.result["wallet_summaries"]) == set(wallets)
-    assert all(summary["pnl"] and summary["behavior"] for summary in job.result["wallet_summaries"].values())
+    assert job.result is not None and first.result is not None
+    summaries = job.result["wallet_summaries"]
+    assert summaries == first.result["wallet_summaries"] and set(summaries) == set(wallets)
+    assert all(summary["pnl"] and summary["behavior"] for summary in summaries.values())
     tables = [
         next(word.strip('"').split('"')[0] for word in query["sql"].split() if word.startswith('"'))
         for query in statements
