@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-import psycopg
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Func, Value
@@ -93,17 +92,9 @@ def bulk_insert_new(
         f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({', '.join(casts)}) "
         "ON CONFLICT DO NOTHING"
     )
-    connection.ensure_connection()
-    raw = connection.connection
-    assert raw is not None
-    # Django's cursor binds client-side (server_side_binding is off); a plain psycopg cursor on the same
-    # connection binds server-side and stays inside the caller's transaction.
-    with (
-        transaction.mark_for_rollback_on_error(using=using),
-        connection.wrap_database_errors,
-        psycopg.Cursor(raw) as cursor,
-    ):
-        cursor.execute(statement, columns, binary=True)
+    # The settings bind parameters server-side (config/settings.py), which `%b` needs.
+    with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
+        cursor.execute(statement, columns)
         return cursor.rowcount
 
 
